@@ -1,0 +1,257 @@
+// The hushbox addon: the only N-API code. It maps the engine link and gives
+// the supervisor the few system calls Node cannot make.
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "../engine/link.h"
+#include "../engine/rt.h"
+#include "../engine/shm.h"
+
+namespace {
+
+using hushbox::SharedSegment;
+namespace link = hushbox::link;
+
+Napi::Error coded_error(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+const char* state_name(uint32_t s) {
+  switch (static_cast<link::EngineState>(s)) {
+    case link::EngineState::kStarting: return "starting";
+    case link::EngineState::kRunning: return "running";
+    case link::EngineState::kWaitingForDevice: return "waiting_for_device";
+    case link::EngineState::kStopping: return "stopping";
+    case link::EngineState::kStopped: return "stopped";
+    case link::EngineState::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+const char* scale_name(link::ParamScale s) {
+  switch (s) {
+    case link::ParamScale::kLinear: return "linear";
+    case link::ParamScale::kDecibel: return "db";
+    case link::ParamScale::kLog: return "log";
+    case link::ParamScale::kBool: return "bool";
+    case link::ParamScale::kEnum: return "enum";
+  }
+  return "linear";
+}
+
+class EngineLink : public Napi::ObjectWrap<EngineLink> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "EngineLink",
+                       {
+                           InstanceMethod("close", &EngineLink::Close),
+                           InstanceMethod("setParams", &EngineLink::SetParams),
+                           InstanceMethod("resetMeters", &EngineLink::ResetMeters),
+                           InstanceMethod("telemetry", &EngineLink::Telemetry),
+                           InstanceMethod("heartbeats", &EngineLink::Heartbeats),
+                           InstanceMethod("params", &EngineLink::Params),
+                           InstanceMethod("events", &EngineLink::Events),
+                           InstanceMethod("state", &EngineLink::State),
+                           InstanceAccessor("enginePid", &EngineLink::EnginePid, nullptr),
+                       });
+  }
+
+  // new EngineLink(name): maps /dev/shm/<name> and checks magic, version and size.
+  explicit EngineLink(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineLink>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString())
+      throw coded_error(env, "ERR_INVALID_ARG", "link name must be a string");
+    const std::string name = info[0].As<Napi::String>();
+    hushbox::Status s = shm_.open(name, sizeof(uint32_t) * 3);
+    if (!s) throw coded_error(env, "ELINK_OPEN", s.message);
+    const auto* header = static_cast<const uint32_t*>(shm_.data());
+    if (header[0] != link::kMagic) {
+      shm_.close();
+      throw coded_error(env, "ELINK_MAGIC", "link " + name + " is not a hushbox engine link (bad magic)");
+    }
+    if (header[1] != link::kVersion || header[2] != sizeof(link::Segment) || shm_.size() < sizeof(link::Segment)) {
+      const std::string got = std::to_string(header[1]);
+      shm_.close();
+      throw coded_error(env, "ELINK_VERSION",
+                        "link " + name + " has layout version " + got + ", this addon speaks version " +
+                            std::to_string(link::kVersion) + " (rebuild the engine and the addon together)");
+    }
+    seg_ = static_cast<link::Segment*>(shm_.data());
+  }
+
+ private:
+  link::Segment* live(Napi::Env env) {
+    if (!seg_) throw coded_error(env, "ELINK_CLOSED", "the engine link is closed");
+    return seg_;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    seg_ = nullptr;
+    shm_.close();
+    return info.Env().Undefined();
+  }
+
+  // setParams([[index, value], ...], seq): one batch, applied at one block boundary.
+  Napi::Value SetParams(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::Segment* seg = live(env);
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsNumber())
+      throw coded_error(env, "ERR_INVALID_ARG", "setParams(entries, seq)");
+    Napi::Array entries = info[0].As<Napi::Array>();
+    const uint32_t seq = info[1].As<Napi::Number>().Uint32Value();
+    const uint32_t n = entries.Length();
+    if (n == 0 || n > link::SupervisorToAudioQueue::capacity())
+      throw coded_error(env, "ERR_INVALID_ARG",
+                        "a batch holds 1.." + std::to_string(link::SupervisorToAudioQueue::capacity()) + " parameters");
+    std::unique_ptr<link::Command[]> cmds(new link::Command[n]);
+    for (uint32_t i = 0; i < n; ++i) {
+      Napi::Value e = entries.Get(i);
+      if (!e.IsArray()) throw coded_error(env, "ERR_INVALID_ARG", "each entry is [index, value]");
+      Napi::Array pair = e.As<Napi::Array>();
+      const uint32_t index = pair.Get(0u).As<Napi::Number>().Uint32Value();
+      if (index >= seg->param_count)
+        throw coded_error(env, "ERR_INVALID_ARG", "parameter index " + std::to_string(index) + " out of range");
+      cmds[i] = link::Command{link::CommandType::kSetParam, seq, index, pair.Get(1u).As<Napi::Number>().FloatValue()};
+    }
+    return Napi::Boolean::New(env, seg->commands.push_batch(cmds.get(), n));
+  }
+
+  Napi::Value ResetMeters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t seq = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
+    link::Command c{link::CommandType::kResetMeters, seq, 0, 0.0f};
+    return Napi::Boolean::New(env, live(env)->commands.push(c));
+  }
+
+  Napi::Value Telemetry(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::Telemetry t;
+    if (!live(env)->telemetry.load(t)) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("state", state_name(static_cast<uint32_t>(t.state)));
+    o.Set("rate", t.rate);
+    o.Set("frames", t.frames);
+    o.Set("periods", t.periods);
+    o.Set("channels", t.channels);
+    o.Set("latencyFrames", t.latency_frames);
+    o.Set("appliedSeq", t.applied_seq);
+    o.Set("realtime", t.realtime != 0);
+    o.Set("periodsProcessed", static_cast<double>(t.periods_processed));
+    o.Set("xruns", static_cast<double>(t.xruns));
+    o.Set("missedDeadlines", static_cast<double>(t.missed_deadlines));
+    o.Set("timeNs", static_cast<double>(t.time_ns));
+    o.Set("dspLoad", t.dsp_load);
+    o.Set("dspLoadMean", t.dsp_load_mean);
+    o.Set("dspLoadMax", t.dsp_load_max);
+    o.Set("jitterUs", t.jitter_us);
+    o.Set("jitterMaxUs", t.jitter_max_us);
+    const uint32_t ch = t.channels < link::kMaxChannels ? t.channels : link::kMaxChannels;
+    auto arr = [&](const float* v) {
+      Napi::Array a = Napi::Array::New(env, ch);
+      for (uint32_t i = 0; i < ch; ++i) a.Set(i, v[i]);
+      return a;
+    };
+    o.Set("peakIn", arr(t.peak_in));
+    o.Set("rmsIn", arr(t.rms_in));
+    o.Set("peakOut", arr(t.peak_out));
+    o.Set("rmsOut", arr(t.rms_out));
+    return o;
+  }
+
+  Napi::Value Heartbeats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::Segment* seg = live(env);
+    auto beat = [&](const link::Heartbeat& h) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("count", static_cast<double>(h.count.load(std::memory_order_relaxed)));
+      o.Set("timeNs", static_cast<double>(h.time_ns.load(std::memory_order_acquire)));
+      return o;
+    };
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("audio", beat(seg->audio_heartbeat));
+    o.Set("housekeeping", beat(seg->housekeeping_heartbeat));
+    o.Set("nowNs", static_cast<double>(hushbox::now_ns()));
+    return o;
+  }
+
+  Napi::Value Params(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::Segment* seg = live(env);
+    const uint32_t n = seg->param_count < link::kMaxParams ? seg->param_count : link::kMaxParams;
+    Napi::Array a = Napi::Array::New(env, n);
+    for (uint32_t i = 0; i < n; ++i) {
+      const link::ParamInfo& p = seg->params[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("index", i);
+      o.Set("id", std::string(p.id, strnlen(p.id, sizeof p.id)));
+      o.Set("name", std::string(p.name, strnlen(p.name, sizeof p.name)));
+      o.Set("unit", std::string(p.unit, strnlen(p.unit, sizeof p.unit)));
+      o.Set("scale", scale_name(p.scale));
+      o.Set("min", p.min);
+      o.Set("max", p.max);
+      o.Set("default", p.def);
+      o.Set("value", seg->param_values[i].load(std::memory_order_relaxed));
+      a.Set(i, o);
+    }
+    return a;
+  }
+
+  Napi::Value Events(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::Segment* seg = live(env);
+    Napi::Array a = Napi::Array::New(env);
+    link::Event e;
+    uint32_t i = 0;
+    static const char* kTypes[] = {"", "applied", "xrun", "device_error", "state"};
+    while (i < 4096 && seg->events.pop(e)) {
+      Napi::Object o = Napi::Object::New(env);
+      const auto t = static_cast<uint32_t>(e.type);
+      o.Set("type", t < 5 ? kTypes[t] : "unknown");
+      o.Set("seq", e.seq);
+      o.Set("code", e.code);
+      o.Set("value", e.value);
+      o.Set("timeNs", static_cast<double>(e.time_ns));
+      if (e.type == link::EventType::kState) o.Set("state", state_name(static_cast<uint32_t>(e.code)));
+      a.Set(i++, o);
+    }
+    return a;
+  }
+
+  Napi::Value State(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return Napi::String::New(env, state_name(live(env)->state.load(std::memory_order_acquire)));
+  }
+
+  Napi::Value EnginePid(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), live(info.Env())->engine_pid);
+  }
+
+  SharedSegment shm_;
+  link::Segment* seg_ = nullptr;
+};
+
+Napi::Value UnlinkSegment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw coded_error(env, "ERR_INVALID_ARG", "link name must be a string");
+  return Napi::Boolean::New(env, SharedSegment::unlink(info[0].As<Napi::String>()));
+}
+
+Napi::Value MonotonicNs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(hushbox::now_ns()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("EngineLink", EngineLink::Define(env));
+  exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment));
+  exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
+  exports.Set("linkVersion", Napi::Number::New(env, link::kVersion));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hushbox, Init)

@@ -1,0 +1,297 @@
+#include "engine.h"
+
+#include <pthread.h>
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <sstream>
+
+namespace hushbox {
+
+double JitterHistogram::percentile(double q) const {
+  if (count_ == 0) return 0.0;
+  const auto target = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  uint64_t seen = 0;
+  for (uint32_t i = 0; i < bins_.size(); ++i) {
+    seen += bins_[i];
+    if (seen >= target && seen > 0) {
+      // The bin's upper edge, but never beyond the largest value seen.
+      const double edge = static_cast<double>(i + 1);
+      return edge < max_us() ? edge : max_us();
+    }
+  }
+  return max_us();
+}
+
+Engine::~Engine() {
+  if (!config_.link_name.empty() && shm_.data()) {
+    shm_.close();
+    SharedSegment::unlink(config_.link_name);
+  }
+}
+
+Status Engine::init(const EngineConfig& config) {
+  config_ = config;
+  const IoConfig& io = config.io;
+  if (io.rate < 8000 || io.rate > 384000)
+    return Status::error("--rate " + std::to_string(io.rate) + " is out of range (8000..384000)");
+  if (io.frames < 16 || io.frames > 4096)
+    return Status::error("--frames " + std::to_string(io.frames) + " is out of range (16..4096)");
+  if (io.periods < 2 || io.periods > 16)
+    return Status::error("--periods " + std::to_string(io.periods) + " is out of range (2..16)");
+  if (io.channels < 1 || io.channels > link::kMaxChannels)
+    return Status::error("--channels " + std::to_string(io.channels) + " is out of range (1..8)");
+
+  backend_ = make_backend(config.backend);
+  if (!backend_) return Status::error("unknown backend '" + config.backend + "' (expected sim or file)");
+  Status s = backend_->open(io);
+  if (!s) return s;
+
+  dsp::ProcessSpec spec;
+  spec.rate = io.rate;
+  spec.max_frames = io.frames;
+  spec.channels = io.channels;
+  if (!chain_.prepare(spec)) return Status::error("the DSP chain rejected the stream settings");
+
+  in_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
+  out_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
+  planar_.assign(io.channels, std::vector<float>(io.frames, 0.0f));
+  planar_ptrs_.clear();
+  for (auto& ch : planar_) planar_ptrs_.push_back(ch.data());
+  for (uint32_t c = 0; c < link::kMaxChannels; ++c) {
+    meter_in_[c].prepare(io.rate);
+    meter_out_[c].prepare(io.rate);
+  }
+  jitter_.allocate();
+  period_ns_ = static_cast<int64_t>(1e9 * io.frames / io.rate);
+
+  if (!config.link_name.empty()) {
+    s = shm_.create(config.link_name, sizeof(link::Segment));
+    if (!s) return s;
+    link_ = new (shm_.data()) link::Segment();
+  } else {
+    private_link_ = std::make_unique<link::Segment>();
+    link_ = private_link_.get();
+  }
+  link_->magic = link::kMagic;
+  link_->version = link::kVersion;
+  link_->size = sizeof(link::Segment);
+  link_->engine_pid = static_cast<int32_t>(getpid());
+  link_->commands.init();
+  link_->events.init();
+  const auto table = dsp::param_table();
+  link_->param_count = static_cast<uint32_t>(table.size());
+  for (uint32_t i = 0; i < table.size(); ++i) {
+    link::ParamInfo& p = link_->params[i];
+    std::snprintf(p.id, sizeof p.id, "%s", table[i].id);
+    std::snprintf(p.name, sizeof p.name, "%s", table[i].name);
+    std::snprintf(p.unit, sizeof p.unit, "%s", table[i].unit);
+    p.scale = static_cast<link::ParamScale>(table[i].scale);
+    p.min = table[i].min;
+    p.max = table[i].max;
+    p.def = table[i].def;
+    link_->param_values[i].store(chain_.param(i), std::memory_order_relaxed);
+  }
+  telemetry_ = link::Telemetry{};
+  telemetry_.state = link::EngineState::kStarting;
+  telemetry_.rate = io.rate;
+  telemetry_.frames = io.frames;
+  telemetry_.periods = io.periods;
+  telemetry_.channels = io.channels;
+  telemetry_.latency_frames = backend_->latency_frames();
+  link_->telemetry.init(telemetry_);
+  set_state(link::EngineState::kStarting);
+  return Status::success();
+}
+
+void Engine::set_state(link::EngineState s) noexcept {
+  link_->state.store(static_cast<uint32_t>(s), std::memory_order_release);
+  telemetry_.state = s;
+  post_event(link::EventType::kState, 0, static_cast<int32_t>(s), 0.0f);
+}
+
+void Engine::post_event(link::EventType type, uint32_t seq, int32_t code, float value) noexcept {
+  link::Event e{type, seq, code, value, static_cast<uint64_t>(now_ns())};
+  link_->events.push(e);  // a full queue drops the event; telemetry still carries the counters
+}
+
+void Engine::drain_commands() noexcept {
+  link::Command cmd;
+  bool applied = false;
+  while (link_->commands.pop(cmd)) {
+    switch (cmd.type) {
+      case link::CommandType::kSetParam:
+        if (cmd.index < link_->param_count) {
+          chain_.set_param(cmd.index, cmd.value);
+          link_->param_values[cmd.index].store(chain_.param(cmd.index), std::memory_order_relaxed);
+        }
+        break;
+      case link::CommandType::kResetMeters:
+        for (auto& m : meter_in_) m.reset();
+        for (auto& m : meter_out_) m.reset();
+        telemetry_.dsp_load_max = 0.0f;
+        telemetry_.jitter_max_us = 0.0f;
+        break;
+    }
+    last_applied_seq_ = cmd.seq;
+    applied = true;
+  }
+  if (applied) {
+    telemetry_.applied_seq = last_applied_seq_;
+    post_event(link::EventType::kApplied, last_applied_seq_, 0, 0.0f);
+  }
+}
+
+void Engine::publish(int64_t now) noexcept {
+  const uint32_t channels = config_.io.channels;
+  for (uint32_t c = 0; c < channels; ++c) {
+    telemetry_.peak_in[c] = meter_in_[c].peak();
+    telemetry_.rms_in[c] = meter_in_[c].rms();
+    telemetry_.peak_out[c] = meter_out_[c].peak();
+    telemetry_.rms_out[c] = meter_out_[c].rms();
+  }
+  telemetry_.time_ns = static_cast<uint64_t>(now);
+  link_->telemetry.store(telemetry_);
+  link_->audio_heartbeat.count.fetch_add(1, std::memory_order_relaxed);
+  link_->audio_heartbeat.time_ns.store(static_cast<uint64_t>(now), std::memory_order_release);
+}
+
+void Engine::audio_thread_main() noexcept {
+  rt_report_ = setup_realtime_thread(config_.rt, memory_locked_);
+  telemetry_.realtime = rt_report_.fifo ? 1 : 0;
+  const uint32_t frames = config_.io.frames;
+  const uint32_t channels = config_.io.channels;
+  dsp::AudioBlock block{planar_ptrs_.data(), channels, frames};
+
+  Status s = backend_->start();
+  if (!s) {
+    set_state(link::EngineState::kFailed);
+    finished_.store(true, std::memory_order_release);
+    return;
+  }
+  set_state(link::EngineState::kRunning);
+  started_ns_ = now_ns();
+
+  while (!stop_.load(std::memory_order_relaxed)) {
+    const IoResult r = backend_->read(in_.data(), frames);
+    const int64_t t0 = now_ns();
+    if (r.kind == IoResult::Kind::kEnd) break;
+    if (r.kind == IoResult::Kind::kError) {
+      post_event(link::EventType::kDeviceError, 0, r.code, 0.0f);
+      break;
+    }
+    if (r.kind == IoResult::Kind::kXrun) {
+      ++telemetry_.xruns;
+      ++telemetry_.missed_deadlines;
+      post_event(link::EventType::kXrun, 0, 0, static_cast<float>(r.lost_frames));
+    }
+    if (backend_->clocked()) {
+      const int64_t late = r.wake_ns - r.deadline_ns;
+      jitter_.add(late);
+      telemetry_.jitter_us = static_cast<float>(late) / 1000.0f;
+      if (telemetry_.jitter_us > telemetry_.jitter_max_us) telemetry_.jitter_max_us = telemetry_.jitter_us;
+    }
+
+    drain_commands();
+
+    for (uint32_t c = 0; c < channels; ++c) {
+      float* dst = planar_ptrs_[c];
+      for (uint32_t f = 0; f < frames; ++f) dst[f] = in_[f * channels + c];
+      meter_in_[c].process(dst, frames);
+    }
+    chain_.process(block);
+    for (uint32_t c = 0; c < channels; ++c) {
+      const float* src = planar_ptrs_[c];
+      meter_out_[c].process(src, frames);
+      for (uint32_t f = 0; f < frames; ++f) out_[f * channels + c] = src[f];
+    }
+
+    backend_->write(out_.data(), frames);
+
+    const int64_t t1 = now_ns();
+    ++telemetry_.periods_processed;
+    const float load = static_cast<float>(static_cast<double>(t1 - t0) / static_cast<double>(period_ns_));
+    telemetry_.dsp_load = load;
+    load_sum_ += load;
+    telemetry_.dsp_load_mean = static_cast<float>(load_sum_ / static_cast<double>(telemetry_.periods_processed));
+    if (load > telemetry_.dsp_load_max) telemetry_.dsp_load_max = load;
+    publish(t1);
+  }
+  backend_->stop();
+  ended_ns_ = now_ns();
+  set_state(link::EngineState::kStopped);
+  link_->telemetry.store(telemetry_);
+  finished_.store(true, std::memory_order_release);
+}
+
+void Engine::housekeeping_thread_main() {
+  while (!finished_.load(std::memory_order_acquire)) {
+    const int64_t now = now_ns();
+    link_->housekeeping_heartbeat.count.fetch_add(1, std::memory_order_relaxed);
+    link_->housekeeping_heartbeat.time_ns.store(static_cast<uint64_t>(now), std::memory_order_release);
+    backend_->housekeeping();
+    sleep_until_ns(now + 20'000'000);
+  }
+}
+
+Status Engine::run() {
+  memory_locked_ = config_.rt.lock_memory && lock_memory(memory_lock_error_);
+
+  std::thread housekeeping([this] { housekeeping_thread_main(); });
+  std::thread audio([this] { audio_thread_main(); });
+  pthread_setname_np(audio.native_handle(), "hb-audio");
+  pthread_setname_np(housekeeping.native_handle(), "hb-housekeeping");
+
+  const int64_t deadline = config_.duration_s > 0 ? now_ns() + static_cast<int64_t>(config_.duration_s * 1e9) : 0;
+  while (!finished_.load(std::memory_order_acquire)) {
+    if (deadline && now_ns() >= deadline) request_stop();
+    sleep_until_ns(now_ns() + 5'000'000);
+  }
+  audio.join();
+  housekeeping.join();
+  Status s = backend_->close();
+  if (!config_.stats_path.empty()) {
+    const std::string json = stats_json();
+    const std::string tmp = config_.stats_path + ".part";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    bool ok = f && std::fputs(json.c_str(), f) >= 0;
+    if (f) ok = (std::fclose(f) == 0) && ok;
+    if (!ok || std::rename(tmp.c_str(), config_.stats_path.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      return Status::error(config_.stats_path + ": cannot write stats: " + std::strerror(errno));
+    }
+  }
+  return s;
+}
+
+std::string Engine::stats_json() const {
+  char buf[2048];
+  const double seconds = ended_ns_ > started_ns_ ? static_cast<double>(ended_ns_ - started_ns_) / 1e9 : 0.0;
+  std::string problems;
+  for (char c : rt_report_.problems + (memory_lock_error_.empty() ? "" : "; " + memory_lock_error_)) {
+    if (c == '"' || c == '\\') problems += '\\';
+    problems += c;
+  }
+  std::snprintf(buf, sizeof buf,
+                "{\"backend\":\"%s\",\"rate\":%u,\"frames\":%u,\"periods\":%u,\"channels\":%u,"
+                "\"seconds\":%.3f,\"periods_processed\":%" PRIu64 ",\"missed_deadlines\":%" PRIu64 ",\"xruns\":%" PRIu64
+                ",\"dsp_load\":{\"mean\":%.6f,\"max\":%.6f},"
+                "\"jitter_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p99.9\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64
+                "},"
+                "\"latency_frames\":%u,"
+                "\"realtime\":{\"fifo\":%s,\"priority\":%d,\"cpu\":%d,\"memory_locked\":%s,\"denormals_flushed\":%s,"
+                "\"problems\":\"%s\"}}\n",
+                backend_ ? backend_->name() : "?", config_.io.rate, config_.io.frames, config_.io.periods,
+                config_.io.channels, seconds, telemetry_.periods_processed, telemetry_.missed_deadlines,
+                telemetry_.xruns, static_cast<double>(telemetry_.dsp_load_mean),
+                static_cast<double>(telemetry_.dsp_load_max), jitter_.percentile(0.5), jitter_.percentile(0.99),
+                jitter_.percentile(0.999), jitter_.max_us(), jitter_.count(), telemetry_.latency_frames,
+                rt_report_.fifo ? "true" : "false", rt_report_.priority, rt_report_.cpu,
+                memory_locked_ ? "true" : "false", rt_report_.denormals_flushed ? "true" : "false", problems.c_str());
+  return buf;
+}
+
+}  // namespace hushbox

@@ -1,0 +1,127 @@
+// The engine link: one shared-memory segment per engine. This header is the
+// only definition of its layout; the engine and the addon both include it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "seqlock.h"
+#include "spsc_queue.h"
+
+namespace hushbox::link {
+
+inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
+inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kMaxChannels = 8;
+inline constexpr uint32_t kMaxParams = 512;
+inline constexpr uint32_t kIdLength = 48;
+
+enum class EngineState : uint32_t {
+  kStarting = 0,
+  kRunning = 1,
+  kWaitingForDevice = 2,
+  kStopping = 3,
+  kStopped = 4,
+  kFailed = 5,
+};
+
+enum class CommandType : uint32_t {
+  kSetParam = 1,  // index, value
+  kResetMeters = 2,
+};
+
+struct Command {
+  CommandType type;
+  uint32_t seq;    // echoed in the kApplied event
+  uint32_t index;  // parameter index in the table
+  float value;
+};
+static_assert(std::is_trivially_copyable_v<Command>);
+
+enum class EventType : uint32_t {
+  kApplied = 1,      // seq: last command applied at a block boundary
+  kXrun = 2,         // value: frames lost (0 if unknown)
+  kDeviceError = 3,  // code: errno-style
+  kState = 4,        // code: EngineState
+};
+
+struct Event {
+  EventType type;
+  uint32_t seq;
+  int32_t code;
+  float value;
+  uint64_t time_ns;  // CLOCK_MONOTONIC
+};
+static_assert(std::is_trivially_copyable_v<Event>);
+
+enum class ParamScale : uint32_t { kLinear = 0, kDecibel = 1, kLog = 2, kBool = 3, kEnum = 4 };
+
+struct ParamInfo {
+  char id[kIdLength];
+  char name[kIdLength];
+  char unit[16];
+  ParamScale scale;
+  float min;
+  float max;
+  float def;
+};
+static_assert(std::is_trivially_copyable_v<ParamInfo>);
+
+struct Telemetry {
+  EngineState state;
+  uint32_t rate;
+  uint32_t frames;
+  uint32_t periods;
+  uint32_t channels;
+  uint32_t latency_frames;  // capture + playback buffering + algorithmic
+  uint32_t applied_seq;
+  uint32_t realtime;  // 1 when the audio thread runs SCHED_FIFO
+  uint64_t periods_processed;
+  uint64_t xruns;
+  uint64_t missed_deadlines;
+  uint64_t time_ns;  // CLOCK_MONOTONIC at publication
+  float dsp_load;    // last block time / period
+  float dsp_load_mean;
+  float dsp_load_max;
+  float jitter_us;  // last wake-up lateness
+  float jitter_max_us;
+  float peak_in[kMaxChannels];  // linear, 0..1+, held over about 1/30 s
+  float rms_in[kMaxChannels];   // linear, 300 ms window
+  float peak_out[kMaxChannels];
+  float rms_out[kMaxChannels];
+};
+static_assert(std::is_trivially_copyable_v<Telemetry>);
+
+struct Heartbeat {
+  std::atomic<uint64_t> count;
+  std::atomic<uint64_t> time_ns;  // CLOCK_MONOTONIC of the last beat
+};
+
+// Queues named by their thread contract.
+using SupervisorToAudioQueue = SpscQueue<Command, 1024>;
+using AudioToSupervisorQueue = SpscQueue<Event, 1024>;
+
+struct Segment {
+  // Header: magic and version first, so a reader can check before trusting the rest.
+  uint32_t magic;
+  uint32_t version;
+  uint32_t size;  // sizeof(Segment) as the engine built it
+  int32_t engine_pid;
+  std::atomic<uint32_t> state;  // EngineState
+
+  SupervisorToAudioQueue commands;
+  AudioToSupervisorQueue events;
+  Seqlock<Telemetry> telemetry;
+  Heartbeat audio_heartbeat;
+  Heartbeat housekeeping_heartbeat;
+
+  uint32_t param_count;
+  ParamInfo params[kMaxParams];
+  std::atomic<float> param_values[kMaxParams];  // as applied by the audio thread
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(std::atomic<float>::is_always_lock_free);
+
+}  // namespace hushbox::link

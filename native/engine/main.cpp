@@ -1,0 +1,211 @@
+// hushbox-engine: the real-time audio engine and its offline tools.
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../dsp/params.h"
+#include "engine.h"
+
+namespace {
+
+hushbox::Engine* g_engine = nullptr;
+
+void on_signal(int) {
+  if (g_engine) g_engine->request_stop();
+}
+
+const char* kUsage =
+    "usage: hushbox-engine <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
+    "           --backend sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --input tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
+    "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
+    "           --cpu N  --no-mlock\n"
+    "  params   the parameter table (--json)\n";
+
+struct Args {
+  std::vector<std::string> items;
+  size_t pos = 0;
+};
+
+bool parse_uint(const std::string& flag, const std::string& text, uint32_t& out, std::string& error) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long v = std::strtoul(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || v > 0xFFFFFFFFul || text[0] == '-') {
+    error = flag + " expects a whole number, got '" + text + "'";
+    return false;
+  }
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool parse_double(const std::string& flag, const std::string& text, double& out, std::string& error) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v >= 0.0)) {
+    error = flag + " expects a non-negative number, got '" + text + "'";
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "hushbox-engine: %s\n", message.c_str());
+  return 2;
+}
+
+void json_string(std::string& out, const char* s) {
+  out += '"';
+  for (; *s; ++s) {
+    if (*s == '"' || *s == '\\') out += '\\';
+    out += *s;
+  }
+  out += '"';
+}
+
+int cmd_params(const std::vector<std::string>& args) {
+  bool json = false;
+  for (const auto& a : args) {
+    if (a == "--json")
+      json = true;
+    else
+      return fail("params: unknown option '" + a + "'");
+  }
+  static const char* kScales[] = {"linear", "db", "log", "bool", "enum"};
+  std::string out;
+  if (json) {
+    out = "[";
+    bool first = true;
+    for (const auto& p : hushbox::dsp::param_table()) {
+      if (!first) out += ',';
+      first = false;
+      char nums[160];
+      std::snprintf(nums, sizeof nums, ",\"min\":%.9g,\"max\":%.9g,\"default\":%.9g}", p.min, p.max, p.def);
+      out += "{\"id\":";
+      json_string(out, p.id);
+      out += ",\"name\":";
+      json_string(out, p.name);
+      out += ",\"unit\":";
+      json_string(out, p.unit);
+      out += ",\"scale\":";
+      json_string(out, kScales[static_cast<uint32_t>(p.scale)]);
+      out += nums;
+    }
+    out += "]\n";
+  } else {
+    for (const auto& p : hushbox::dsp::param_table()) {
+      char line[256];
+      std::snprintf(line, sizeof line, "%-28s %8.6g .. %-8.6g default %-8.6g %s\n", p.id, p.min, p.max, p.def, p.unit);
+      out += line;
+    }
+  }
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  hushbox::EngineConfig cfg;
+  cfg.io.input = "tone";
+  std::string error;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) {
+        error = a + " needs a value";
+        return false;
+      }
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    bool ok = true;
+    if (a == "--backend")
+      ok = value(cfg.backend);
+    else if (a == "--rate")
+      ok = value(v) && parse_uint(a, v, cfg.io.rate, error);
+    else if (a == "--frames")
+      ok = value(v) && parse_uint(a, v, cfg.io.frames, error);
+    else if (a == "--periods")
+      ok = value(v) && parse_uint(a, v, cfg.io.periods, error);
+    else if (a == "--channels")
+      ok = value(v) && parse_uint(a, v, cfg.io.channels, error);
+    else if (a == "--device")
+      ok = value(cfg.io.device);
+    else if (a == "--input")
+      ok = value(cfg.io.input);
+    else if (a == "--output")
+      ok = value(cfg.io.output);
+    else if (a == "--link")
+      ok = value(cfg.link_name);
+    else if (a == "--duration")
+      ok = value(v) && parse_double(a, v, cfg.duration_s, error);
+    else if (a == "--stats")
+      ok = value(cfg.stats_path);
+    else if (a == "--priority") {
+      uint32_t p = 0;
+      ok = value(v) && parse_uint(a, v, p, error);
+      if (ok && p > 99) {
+        error = "--priority must be 0..99";
+        ok = false;
+      }
+      cfg.rt.priority = static_cast<int>(p);
+    } else if (a == "--cpu") {
+      uint32_t c = 0;
+      ok = value(v) && parse_uint(a, v, c, error);
+      cfg.rt.cpu = static_cast<int>(c);
+    } else if (a == "--no-mlock")
+      cfg.rt.lock_memory = false;
+    else {
+      error = "run: unknown option '" + a + "'";
+      ok = false;
+    }
+    if (!ok) return fail(error);
+  }
+
+  // The engine must not outlive the supervisor that started it.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+  hushbox::Engine engine;
+  hushbox::Status s = engine.init(cfg);
+  if (!s) return fail(s.message);
+  g_engine = &engine;
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  s = engine.run();
+  g_engine = nullptr;
+  if (!s) return fail(s.message);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "run") return cmd_run(args);
+  if (command == "params") return cmd_params(args);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "hushbox-engine: unknown command '%s'\n%s", command.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Prepares a clone to run or test the box: Debian packages (installed when
+// root, named otherwise), npm packages, the native build, the TypeScript build.
+// Plain Node with no dependencies, so it runs before `npm install`.
+//
+//   node scripts/prepare.mjs [--build] [--test]     prepare (and build)
+//   node scripts/prepare.mjs --print-debs [test]    the Debian packages, one line
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** What `npm start` needs: a C++ toolchain and the libraries the engine links. */
+export const BUILD_DEBS = ['cmake', 'g++', 'make', 'ninja-build', 'pkg-config'];
+/** What `npm test` needs on top: the real parts the tests run against. */
+export const TEST_DEBS = ['clang-format', 'chromium', 'mosquitto', 'mosquitto-clients'];
+
+const args = process.argv.slice(2);
+
+function log(msg) {
+  process.stderr.write(`[prepare] ${msg}\n`);
+}
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    log(`failed: ${cmd} ${argv.join(' ')}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function installed(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+
+function ensureDebs(pkgs) {
+  const missing = pkgs.filter((p) => !installed(p));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages: ${missing.join(' ')}`);
+    log(`install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    run('apt-get', ['update', '-q'], { env });
+    r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+}
+
+function newest(dir, exts) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p, exts));
+    else if (exts.some((x) => e.name.endsWith(x))) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+if (args.includes('--print-debs')) {
+  process.stdout.write(`${[...BUILD_DEBS, ...(args.includes('test') ? TEST_DEBS : [])].join(' ')}\n`);
+  process.exit(0);
+}
+
+ensureDebs(args.includes('--test') ? [...BUILD_DEBS, ...TEST_DEBS] : BUILD_DEBS);
+
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+  log('installing npm packages');
+  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+}
+
+if (args.includes('--build')) {
+  const buildDir = join(root, 'build', 'native');
+  if (existsSync(join(buildDir, 'build.ninja')) || existsSync(join(buildDir, 'Makefile'))) {
+    run('cmake', ['--build', buildDir]);
+  } else {
+    log('building the native engine and addon');
+    run('npx', ['cmake-js', 'compile', '-d', 'native', '-O', 'build/native']);
+  }
+  const out = join(root, 'dist', 'main.js');
+  if (!existsSync(out) || newest(join(root, 'src'), ['.ts']) > statSync(out).mtimeMs) {
+    log('compiling the supervisor');
+    run('npx', ['tsc', '-p', 'tsconfig.build.json']);
+  }
+}

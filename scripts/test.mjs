@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// `npm test`: lint and type-check, C++ format check, C++ unit tests, then
+// vitest (unit, integration against real parts, browser, QEMU). Every step
+// runs; the exit code says whether all passed.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function cppFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return cppFiles(p);
+    return /\.(h|cpp)$/.test(e.name) ? [p] : [];
+  });
+}
+
+const steps = [
+  ['eslint', 'npx', ['eslint', 'src', 'test', 'scripts', 'bin']],
+  ['tsc --noEmit', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
+  ['clang-format', 'clang-format', ['--dry-run', '--Werror', ...cppFiles(join(root, 'native'))]],
+  ['native unit tests', 'ctest', ['--test-dir', 'build/native', '--output-on-failure']],
+  ['vitest', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
+];
+
+const results = [];
+for (const [name, cmd, argv] of steps) {
+  process.stdout.write(`\n=== ${name} ===\n`);
+  const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root });
+  results.push([name, r.status === 0]);
+}
+process.stdout.write('\n=== summary ===\n');
+for (const [name, ok] of results) process.stdout.write(`${ok ? 'pass' : 'FAIL'}  ${name}\n`);
+const failed = results.filter(([, ok]) => !ok).length;
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from '../errors.js';
+import { defaultEngineBinary } from '../paths.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Defaults that work on a developer's machine: the sim backend, port 8080. */
+export function defaultConfig(env: Env = process.env): Config {
+  const id = hostname().toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z0-9]+/, '') || 'hushbox';
+  return {
+    deviceId: id.slice(0, 64),
+    name: 'hushbox',
+    http: { host: '0.0.0.0', port: 8080 },
+    engine: {
+      binary: env.HUSHBOX_ENGINE ?? defaultEngineBinary(),
+      backend: 'sim',
+      device: 'hw:Gen',
+      input: 'tone',
+      rate: 48000,
+      frames: 64,
+      periods: 2,
+      channels: 2,
+      priority: 70,
+      cpu: -1,
+    },
+  };
+}
+
+/** The data directory: --data, then $HUSHBOX_DATA_DIR, then ~/.local/share/hushbox. */
+export function resolveDataDir(flag: string | undefined, env: Env = process.env): string {
+  if (flag) return resolve(flag);
+  if (env.HUSHBOX_DATA_DIR) return resolve(env.HUSHBOX_DATA_DIR);
+  const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'hushbox');
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: unknown, patch: unknown): unknown {
+  if (!isObject(base) || !isObject(patch)) return patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = k in base ? merge(base[k], v) : v;
+  return out;
+}
+
+/** Validate a whole config; the error names every field that is wrong. */
+export function validateConfig(candidate: unknown, source: string): Config {
+  if (Value.Check(ConfigSchema, candidate)) return candidate;
+  const problems = [...Value.Errors(ConfigSchema, candidate)]
+    .slice(0, 10)
+    .map((e) => `${e.path || '/'}: ${e.message}${e.value !== undefined ? ` (got ${JSON.stringify(e.value)})` : ''}`);
+  throw new ConfigError(`${source}: invalid configuration: ${problems.join('; ')}`, problems);
+}
+
+/**
+ * Defaults, then the file (if any), then the environment. A missing file given
+ * explicitly is an error; a missing default file is not.
+ */
+export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }): Config {
+  const env = opts.env ?? process.env;
+  let merged: unknown = defaultConfig(env);
+  const file = opts.file ?? join(opts.dataDir, 'config.json');
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || opts.file) {
+      throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
+    }
+  }
+  if (text !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`);
+    }
+    if (!isObject(parsed)) throw new ConfigError(`${file}: expected a JSON object`);
+    merged = merge(merged, parsed);
+  }
+  if (env.HUSHBOX_HTTP_PORT !== undefined) {
+    const port = Number(env.HUSHBOX_HTTP_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new ConfigError(`HUSHBOX_HTTP_PORT: expected a port number 0..65535, got '${env.HUSHBOX_HTTP_PORT}'`);
+    }
+    merged = merge(merged, { http: { port } });
+  }
+  return validateConfig(merged, text !== undefined ? file : 'configuration');
+}

@@ -1,0 +1,83 @@
+import { createRequire } from 'node:module';
+import { addonPath } from '../paths.js';
+
+export interface RawTelemetry {
+  state: string;
+  rate: number;
+  frames: number;
+  periods: number;
+  channels: number;
+  latencyFrames: number;
+  appliedSeq: number;
+  realtime: boolean;
+  periodsProcessed: number;
+  xruns: number;
+  missedDeadlines: number;
+  timeNs: number;
+  dspLoad: number;
+  dspLoadMean: number;
+  dspLoadMax: number;
+  jitterUs: number;
+  jitterMaxUs: number;
+  peakIn: number[];
+  rmsIn: number[];
+  peakOut: number[];
+  rmsOut: number[];
+}
+
+export interface RawHeartbeat {
+  count: number;
+  timeNs: number;
+}
+
+export interface RawParamInfo {
+  index: number;
+  id: string;
+  name: string;
+  unit: string;
+  scale: 'linear' | 'db' | 'log' | 'bool' | 'enum';
+  min: number;
+  max: number;
+  default: number;
+  value: number;
+}
+
+export interface RawEvent {
+  type: 'applied' | 'xrun' | 'device_error' | 'state' | 'unknown';
+  seq: number;
+  code: number;
+  value: number;
+  timeNs: number;
+  state?: string;
+}
+
+/** The engine link as the addon maps it (native/engine/link.h). */
+export interface EngineLinkHandle {
+  close(): void;
+  setParams(entries: Array<[number, number]>, seq: number): boolean;
+  resetMeters(seq?: number): boolean;
+  telemetry(): RawTelemetry | null;
+  heartbeats(): { audio: RawHeartbeat; housekeeping: RawHeartbeat; nowNs: number };
+  params(): RawParamInfo[];
+  events(): RawEvent[];
+  state(): string;
+  readonly enginePid: number;
+}
+
+export interface HushboxAddon {
+  EngineLink: new (name: string) => EngineLinkHandle;
+  unlinkSegment(name: string): boolean;
+  monotonicNs(): number;
+  linkVersion: number;
+}
+
+let cached: HushboxAddon | undefined;
+
+/** Load the native addon once. */
+export function loadAddon(): HushboxAddon {
+  if (!cached) {
+    const require = createRequire(import.meta.url);
+    cached = require(addonPath()) as HushboxAddon;
+  }
+  return cached;
+}

@@ -1,0 +1,95 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { RawHeartbeat, RawTelemetry } from './native.js';
+
+export const EngineStateSchema = Type.Union([
+  Type.Literal('stopped'),
+  Type.Literal('starting'),
+  Type.Literal('running'),
+  Type.Literal('waiting_for_device'),
+  Type.Literal('stopping'),
+  Type.Literal('failed'),
+]);
+export type EngineState = Static<typeof EngineStateSchema>;
+
+export const MeterSchema = Type.Object({
+  peakDb: Type.Number({ description: 'dBFS, held over about 1/30 s' }),
+  rmsDb: Type.Number({ description: 'dBFS, 300 ms window' }),
+});
+export type Meter = Static<typeof MeterSchema>;
+
+export const HeartbeatSchema = Type.Object({
+  count: Type.Number(),
+  ageMs: Type.Union([Type.Number(), Type.Null()], { description: 'time since the last beat; null before the first' }),
+});
+
+export const TelemetryFrameSchema = Type.Object({
+  state: Type.String(),
+  rate: Type.Integer(),
+  frames: Type.Integer(),
+  periods: Type.Integer(),
+  channels: Type.Integer(),
+  latencyFrames: Type.Integer(),
+  latencyMs: Type.Number(),
+  realtime: Type.Boolean(),
+  periodsProcessed: Type.Number(),
+  xruns: Type.Number(),
+  missedDeadlines: Type.Number(),
+  dspLoad: Type.Number({ description: 'block time / period, last block' }),
+  dspLoadMean: Type.Number(),
+  dspLoadMax: Type.Number(),
+  jitterUs: Type.Number(),
+  jitterMaxUs: Type.Number(),
+  appliedSeq: Type.Integer(),
+  meters: Type.Object({ in: Type.Array(MeterSchema), out: Type.Array(MeterSchema) }),
+  heartbeats: Type.Object({ audio: HeartbeatSchema, housekeeping: HeartbeatSchema }),
+});
+export type TelemetryFrame = Static<typeof TelemetryFrameSchema>;
+
+export const EngineStatusSchema = Type.Object({
+  state: EngineStateSchema,
+  pid: Type.Union([Type.Integer(), Type.Null()]),
+  backend: Type.String(),
+  device: Type.String(),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'why the engine is not running, if it is not' }),
+  restarts: Type.Integer(),
+});
+export type EngineStatus = Static<typeof EngineStatusSchema>;
+
+/** dBFS of a linear level, floored at -120. */
+export function toDb(linear: number): number {
+  if (!(linear > 1e-6)) return -120;
+  return Math.max(-120, Math.round(20 * Math.log10(linear) * 10) / 10);
+}
+
+function beat(h: RawHeartbeat, nowNs: number): { count: number; ageMs: number | null } {
+  return { count: h.count, ageMs: h.count > 0 ? Math.max(0, (nowNs - h.timeNs) / 1e6) : null };
+}
+
+export function toFrame(
+  t: RawTelemetry,
+  hb: { audio: RawHeartbeat; housekeeping: RawHeartbeat; nowNs: number },
+): TelemetryFrame {
+  const meters = (peak: number[], rms: number[]): Meter[] =>
+    peak.map((p, i) => ({ peakDb: toDb(p), rmsDb: toDb(rms[i] ?? 0) }));
+  return {
+    state: t.state,
+    rate: t.rate,
+    frames: t.frames,
+    periods: t.periods,
+    channels: t.channels,
+    latencyFrames: t.latencyFrames,
+    latencyMs: t.rate ? Math.round((t.latencyFrames / t.rate) * 1e5) / 100 : 0,
+    realtime: t.realtime,
+    periodsProcessed: t.periodsProcessed,
+    xruns: t.xruns,
+    missedDeadlines: t.missedDeadlines,
+    dspLoad: t.dspLoad,
+    dspLoadMean: t.dspLoadMean,
+    dspLoadMax: t.dspLoadMax,
+    jitterUs: t.jitterUs,
+    jitterMaxUs: t.jitterMaxUs,
+    appliedSeq: t.appliedSeq,
+    meters: { in: meters(t.peakIn, t.rmsIn), out: meters(t.peakOut, t.rmsOut) },
+    heartbeats: { audio: beat(hb.audio, hb.nowNs), housekeeping: beat(hb.housekeeping, hb.nowNs) },
+  };
+}

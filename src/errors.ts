@@ -1,0 +1,50 @@
+/** Errors with a stable `code`, caught at the edges (HTTP, MQTT, bus) and answered there. */
+export class HushboxError extends Error {
+  /** HTTP status that best answers this error at the API edge. */
+  readonly statusCode: number = 500;
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input from outside: names what was wrong. */
+export class ValidationError extends HushboxError {
+  override readonly statusCode = 400;
+  constructor(message: string, details?: unknown) {
+    super('invalid_input', message, details);
+  }
+}
+
+export class NotFoundError extends HushboxError {
+  override readonly statusCode = 404;
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+export class ConfigError extends HushboxError {
+  constructor(message: string, details?: unknown) {
+    super('invalid_config', message, details);
+  }
+}
+
+/** Another supervisor already holds the data directory. */
+export class AlreadyRunningError extends HushboxError {
+  override readonly statusCode = 409;
+  constructor(message: string) {
+    super('already_running', message);
+  }
+}
+
+export class EngineError extends HushboxError {
+  override readonly statusCode = 503;
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}

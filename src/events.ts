@@ -1,0 +1,53 @@
+import type { Logger } from './log.js';
+import type { EngineStatus, TelemetryFrame } from './engine/telemetry.js';
+
+/** Every event on the bus, with its payload type. */
+export interface EventMap {
+  /** A telemetry snapshot from the engine, about 50 times a second. */
+  telemetry: TelemetryFrame;
+  /** The engine changed state (started, stopped, failed...). */
+  engineStatus: EngineStatus;
+  /** Parameters changed and were applied by the engine. */
+  paramsChanged: { values: Record<string, number>; source: string };
+  /** The engine reported an xrun. */
+  xrun: { timeNs: number; lostFrames: number };
+}
+
+type Listener<K extends keyof EventMap> = (payload: EventMap[K]) => void | Promise<void>;
+
+/** A typed event bus: a listener's error is logged with its owner's name and never escapes. */
+export class EventBus {
+  private readonly listeners = new Map<keyof EventMap, Set<{ owner: string; fn: Listener<never> }>>();
+
+  constructor(private readonly log: Logger) {}
+
+  on<K extends keyof EventMap>(event: K, owner: string, fn: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    const entry = { owner, fn: fn as Listener<never> };
+    set.add(entry);
+    return () => set.delete(entry);
+  }
+
+  emit<K extends keyof EventMap>(event: K, payload: EventMap[K]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const { owner, fn } of set) {
+      try {
+        const result = (fn as Listener<K>)(payload);
+        if (result instanceof Promise) {
+          result.catch((err: unknown) => this.log.error({ err, owner, event }, 'event listener failed'));
+        }
+      } catch (err) {
+        this.log.error({ err, owner, event }, 'event listener failed');
+      }
+    }
+  }
+
+  listenerCount(event: keyof EventMap): number {
+    return this.listeners.get(event)?.size ?? 0;
+  }
+}

@@ -1,0 +1,84 @@
+// The `hushbox` command line: parse, dispatch, handle signals. Nothing else.
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { defaultConfig, resolveDataDir } from './config/config.js';
+import { HushboxError } from './errors.js';
+import { createLogger } from './log.js';
+import { packageVersion } from './paths.js';
+import { Supervisor } from './supervisor.js';
+
+const USAGE = `usage: hushbox <command> [options]
+
+commands:
+  start [--config FILE] [--data DIR]   run the box: engine, front panel, API
+  params [--json]                      the engine's parameter table
+  version                              print the version
+
+environment:
+  HUSHBOX_DATA_DIR    data directory (default ~/.local/share/hushbox)
+  HUSHBOX_HTTP_PORT   front panel port (default 8080)
+  HUSHBOX_ENGINE      path of hushbox-engine
+  HUSHBOX_LOG_LEVEL   pino level (default info)
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`hushbox: ${message}\n`);
+  process.exit(code);
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, data: { type: 'string' } }, strict: true });
+  const log = createLogger();
+  const supervisor = new Supervisor({ configFile: values.config, dataDir: resolveDataDir(values.data), log });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    supervisor.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await supervisor.start();
+}
+
+function params(argv: string[]): void {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, strict: true });
+  const binary = defaultConfig().engine.binary;
+  const out = execFileSync(binary, ['params', ...(values.json ? ['--json'] : [])], { encoding: 'utf8' });
+  process.stdout.write(out);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'params':
+      return params(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof HushboxError) fail(err.message, 1);
+  if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) fail(err.message);
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
+});

@@ -1,0 +1,69 @@
+import { loadConfig } from './config/config.js';
+import { DataDirLock } from './config/data-dir.js';
+import type { Config } from './config/schema.js';
+import { EngineService } from './engine/engine-service.js';
+import { EventBus } from './events.js';
+import type { Logger } from './log.js';
+import { packageVersion } from './paths.js';
+import type { Service, ServiceContext } from './service.js';
+import { WebService } from './web/web-service.js';
+
+export interface SupervisorOptions {
+  configFile?: string;
+  dataDir: string;
+  log: Logger;
+  /** Already-loaded config (tests); otherwise loaded from configFile / the data directory. */
+  config?: Config;
+}
+
+/** Wires the services together, starts them in order and stops them in reverse. */
+export class Supervisor {
+  readonly ctx: ServiceContext;
+  readonly engine: EngineService;
+  readonly web: WebService;
+  private readonly services: Service[];
+  private readonly lock: DataDirLock;
+  private started: Service[] = [];
+
+  constructor(opts: SupervisorOptions) {
+    const config = opts.config ?? loadConfig({ file: opts.configFile, dataDir: opts.dataDir });
+    this.ctx = {
+      config,
+      dataDir: opts.dataDir,
+      log: opts.log,
+      bus: new EventBus(opts.log.child({ service: 'bus' })),
+      version: packageVersion(),
+      startedAt: new Date(),
+    };
+    this.lock = new DataDirLock(opts.dataDir);
+    this.engine = new EngineService(this.ctx);
+    this.web = new WebService({ ctx: this.ctx, engine: this.engine });
+    this.services = [this.engine, this.web];
+  }
+
+  async start(): Promise<void> {
+    this.lock.acquire();
+    try {
+      for (const s of this.services) {
+        await s.start();
+        this.started.push(s);
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.ctx.log.info({ dataDir: this.ctx.dataDir, version: this.ctx.version }, 'hushbox supervisor started');
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.started.reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        this.ctx.log.error({ err, service: s.name }, 'service failed to stop');
+      }
+    }
+    this.started = [];
+    this.lock.release();
+  }
+}

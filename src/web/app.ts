@@ -1,0 +1,62 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { HushboxError } from '../errors.js';
+import type { EngineService } from '../engine/engine-service.js';
+import type { ServiceContext } from '../service.js';
+import { paramsRoutes } from './routes/params.js';
+import { statusRoutes } from './routes/status.js';
+import { staticRoutes } from './routes/static.js';
+import { telemetryRoutes } from './routes/telemetry.js';
+
+/** What the routes need from the rest of the supervisor. */
+export interface WebDeps {
+  ctx: ServiceContext;
+  engine: EngineService;
+}
+
+export type App = FastifyInstance;
+
+/** The HTTP app as a plugin tree, built without listening; tests use inject(). */
+export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.ctx.log.child({ service: 'web' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'hushbox', description: 'The front panel and automation API of a hushbox', version: deps.ctx.version },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket);
+
+  app.setErrorHandler((err: FastifyError | HushboxError, request, reply) => {
+    if (err instanceof HushboxError) {
+      if (err.statusCode >= 500) request.log.warn({ code: err.code }, err.message);
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    }
+    if (err.validation) {
+      return reply.code(400).send({ error: 'invalid_input', message: `${err.validationContext ?? 'request'} ${err.message}` });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  await app.register(statusRoutes, deps);
+  await app.register(paramsRoutes, deps);
+  await app.register(telemetryRoutes, deps);
+  await app.register(staticRoutes);
+  return app;
+}

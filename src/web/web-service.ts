@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../log.js';
+import type { Service } from '../service.js';
+import { buildApp, type WebDeps } from './app.js';
+
+/** Serves the front panel and the HTTP API. */
+export class WebService implements Service {
+  readonly name = 'web';
+  private app: FastifyInstance | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: WebDeps) {
+    this.log = deps.ctx.log.child({ service: this.name });
+  }
+
+  async start(): Promise<void> {
+    if (this.app) return;
+    const app = await buildApp(this.deps);
+    const { host, port } = this.deps.ctx.config.http;
+    await app.listen({ host, port });
+    this.app = app;
+    this.log.info({ url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${this.port()}` }, 'front panel listening');
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  port(): number {
+    const addr = this.app?.server.address();
+    return addr && typeof addr === 'object' ? addr.port : this.deps.ctx.config.http.port;
+  }
+
+  async stop(): Promise<void> {
+    const app = this.app;
+    this.app = undefined;
+    await app?.close();
+  }
+}
