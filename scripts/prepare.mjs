@@ -13,9 +13,20 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** What `npm start` needs: a C++ toolchain and the libraries the engine links. */
-export const BUILD_DEBS = ['cmake', 'g++', 'make', 'ninja-build', 'pkg-config'];
+export const BUILD_DEBS = [
+  'cmake',
+  'g++',
+  'make',
+  'ninja-build',
+  'pkg-config',
+];
 /** What `npm test` needs on top: the real parts the tests run against. */
-export const TEST_DEBS = ['clang-format', 'chromium', 'mosquitto', 'mosquitto-clients'];
+export const TEST_DEBS = [
+  'clang-format',
+  'chromium',
+  'mosquitto',
+  'mosquitto-clients',
+];
 
 const args = process.argv.slice(2);
 
