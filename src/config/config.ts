@@ -27,6 +27,14 @@ export function defaultConfig(env: Env = process.env): Config {
       priority: 70,
       cpu: -1,
     },
+    system: {
+      root: env.HUSHBOX_ROOT ?? '/',
+      // Never retune a developer's machine by surprise: the box's image turns this on.
+      tune: env.HUSHBOX_TUNE === '1',
+      audioCpu: -1,
+      irqPriority: 90,
+      swappiness: 10,
+    },
   };
 }
 

@@ -16,6 +16,18 @@ export const EngineConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** System tuning (src/system). Off unless the box's config or HUSHBOX_TUNE=1 turns it on. */
+export const SystemConfigSchema = Type.Object(
+  {
+    root: Type.String({ minLength: 1, description: "root of /sys, /proc and /etc: '/' on the box, a fake tree in tests" }),
+    tune: Type.Boolean({ description: 'apply real-time tuning (governor, IRQ priorities, sysctl, USB power); off on a developer machine' }),
+    audioCpu: Type.Integer({ minimum: -1, description: 'CPU for the audio thread; -1 to choose (isolated core, else the least busy)' }),
+    irqPriority: Type.Integer({ minimum: 1, maximum: 99, description: 'SCHED_FIFO priority of the USB and sound IRQ threads' }),
+    swappiness: Type.Integer({ minimum: 0, maximum: 200 }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'MQTT base topic and unique ids' }),
@@ -28,9 +40,11 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     engine: EngineConfigSchema,
+    system: Type.Optional(SystemConfigSchema),
   },
   { additionalProperties: false },
 );
 
 export type Config = Static<typeof ConfigSchema>;
 export type EngineConfig = Static<typeof EngineConfigSchema>;
+export type SystemConfig = Static<typeof SystemConfigSchema>;

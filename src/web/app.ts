@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { ServiceContext } from '../service.js';
+import { audioRoutes } from './routes/audio.js';
 import { paramsRoutes } from './routes/params.js';
 import { statusRoutes } from './routes/status.js';
 import { staticRoutes } from './routes/static.js';
@@ -57,6 +58,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(statusRoutes, deps);
   await app.register(paramsRoutes, deps);
   await app.register(telemetryRoutes, deps);
+  await app.register(audioRoutes, deps);
   await app.register(staticRoutes);
   return app;
 }

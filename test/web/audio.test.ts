@@ -1,0 +1,51 @@
+// /api/audio against a real engine (sim backend) through inject().
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineService } from '../../src/engine/engine-service.js';
+import { buildApp, type App } from '../../src/web/app.js';
+import { testContext } from '../fakes/context.js';
+
+let engine: EngineService;
+let app: App;
+
+beforeAll(async () => {
+  const ctx = testContext({ engine: { priority: 0 } });
+  engine = new EngineService(ctx);
+  await engine.start();
+  app = await buildApp({ ctx, engine });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await engine?.stop();
+});
+
+describe('/api/audio', () => {
+  it('answers the current profile and device', async () => {
+    const r = await app.inject({ method: 'GET', url: '/api/audio' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ profile: 'studio', rate: 48000, frames: 64, periods: 2, device: 'hw:Gen', engine: { state: 'running' } });
+  });
+
+  it('switches the profile: the engine restarts with the new period and keeps its parameters', async () => {
+    await engine.setParams({ 'mic.trim.gain': -4 }, 'test');
+    const pid = engine.status().pid;
+    const r = await app.inject({ method: 'PUT', url: '/api/audio', payload: { profile: 'streaming' } });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ profile: 'streaming', frames: 256, periods: 3, engine: { state: 'running' } });
+    expect(engine.status().pid).not.toBe(pid);
+    expect(engine.params().find((p) => p.id === 'mic.trim.gain')!.value).toBe(-4);
+  });
+
+  it('rejects bad settings naming the field, and changes nothing', async () => {
+    const before = engine.status().pid;
+    for (const payload of [{ profile: 'loud' }, { frames: 3 }, { rate: 48000, color: 'red' }, {}, { device: 'hw:Gen; rm -rf /' }]) {
+      const r = await app.inject({ method: 'PUT', url: '/api/audio', payload });
+      expect(r.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(r.json().error).toBe('invalid_input');
+    }
+    const bad = await app.inject({ method: 'PUT', url: '/api/audio', payload: { frames: 3 } });
+    expect(bad.json().message).toMatch(/frames/);
+    expect(engine.status().pid).toBe(before);
+    expect((await app.inject({ method: 'GET', url: '/api/audio' })).json().profile).toBe('streaming');
+  });
+});
