@@ -16,6 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD_DEBS = [
   'cmake',
   'g++',
+  'libasound2-dev',
   'make',
   'ninja-build',
   'pkg-config',
@@ -26,6 +27,7 @@ export const TEST_DEBS = [
   'chromium',
   'mosquitto',
   'mosquitto-clients',
+  'python3',
 ];
 
 const args = process.argv.slice(2);

@@ -6,6 +6,8 @@ import { EventBus } from './events.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
+import { SystemService } from './system/system-service.js';
+import { SystemdService } from './system/systemd.js';
 import { WebService } from './web/web-service.js';
 
 export interface SupervisorOptions {
@@ -21,6 +23,7 @@ export class Supervisor {
   readonly ctx: ServiceContext;
   readonly engine: EngineService;
   readonly web: WebService;
+  readonly system: SystemService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -37,8 +40,10 @@ export class Supervisor {
     };
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
+    this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.web = new WebService({ ctx: this.ctx, engine: this.engine });
-    this.services = [this.engine, this.web];
+    // system first (it picks the audio core), systemd last (READY=1 once all is up).
+    this.services = [this.system, this.engine, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

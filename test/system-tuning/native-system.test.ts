@@ -1,0 +1,123 @@
+// The addon's system calls, for real: on a child process, and sd_notify to a real datagram socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nativeControls, nativeSystemCalls } from '../../src/system/native-system.js';
+import { SystemdService } from '../../src/system/systemd.js';
+import { tempDir, testContext, waitFor } from '../fakes/context.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function child(): ChildProcess {
+  const c = spawn('sleep', ['30'], { stdio: 'ignore' });
+  cleanups.push(() => void c.kill('SIGKILL'));
+  return c;
+}
+
+/** A unix datagram socket that collects what arrives (python3: Node has no AF_UNIX datagrams). */
+async function datagramSink(path: string): Promise<{ messages: string[]; close: () => void }> {
+  const py = spawn('python3', ['-u', '-c', [
+    'import socket,sys',
+    's=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+    `s.bind(${JSON.stringify(path)})`,
+    'print("ready", flush=True)',
+    'while True:',
+    '  d=s.recv(4096)',
+    '  sys.stdout.write(d.decode().replace("\\n","|")+"\\n"); sys.stdout.flush()',
+  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const messages: string[] = [];
+  let buf = '';
+  let ready: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  py.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line === 'ready') ready();
+      else messages.push(line);
+    }
+  });
+  await isReady;
+  return { messages, close: () => void py.kill('SIGKILL') };
+}
+
+describe('native system calls', () => {
+  const sys = nativeSystemCalls();
+
+  it('sets and reads SCHED_FIFO priority of another process', async () => {
+    const c = child();
+    await once(c, 'spawn');
+    expect(sys.getScheduler(c.pid!)).toEqual({ policy: 'other', priority: 0 });
+    sys.setScheduler(c.pid!, 'fifo', 42);
+    expect(sys.getScheduler(c.pid!)).toEqual({ policy: 'fifo', priority: 42 });
+    sys.setScheduler(c.pid!, 'other', 0);
+    expect(sys.getScheduler(c.pid!).policy).toBe('other');
+  });
+
+  it('sets and reads CPU affinity of another process', async () => {
+    const c = child();
+    await once(c, 'spawn');
+    const all = sys.getAffinity(c.pid!);
+    expect(all.length).toBeGreaterThanOrEqual(1);
+    sys.setAffinity(c.pid!, [all.at(-1)!]);
+    expect(sys.getAffinity(c.pid!)).toEqual([all.at(-1)]);
+  });
+
+  it('answers errors with an errno code', () => {
+    expect(() => sys.setScheduler(0x3ffffff, 'fifo', 10)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    expect(() => sys.setScheduler(process.pid, 'fifo', 500)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => sys.setScheduler(process.pid, 'deadline' as never, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => sys.setAffinity(process.pid, [])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => nativeControls().list('hw:NoSuchCard')).toThrow(expect.objectContaining({ code: 'ECTL_OPEN' }));
+  });
+
+  it('sends sd_notify datagrams to a unix socket, and reports no socket as false', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const path = join(tmp.dir, 'notify.sock');
+    const sink = await datagramSink(path);
+    cleanups.push(sink.close);
+    expect(existsSync(path)).toBe(true);
+    expect(sys.sdNotify('READY=1\nSTATUS=test', path)).toBe(true);
+    await waitFor('the datagram', () => sink.messages.length > 0);
+    expect(sink.messages[0]).toBe('READY=1|STATUS=test');
+    const saved = process.env.NOTIFY_SOCKET;
+    delete process.env.NOTIFY_SOCKET;
+    try {
+      expect(sys.sdNotify('READY=1')).toBe(false);
+    } finally {
+      if (saved !== undefined) process.env.NOTIFY_SOCKET = saved;
+    }
+    expect(() => sys.sdNotify('READY=1', join(tmp.dir, 'nobody-listens'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+
+  it('tells systemd READY=1 at start and pings the watchdog at half of WATCHDOG_USEC', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const path = join(tmp.dir, 'notify.sock');
+    const sink = await datagramSink(path);
+    cleanups.push(sink.close);
+    const svc = new SystemdService(testContext(), { NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) });
+    expect(svc.watchdogIntervalMs()).toBe(100);
+    await svc.start();
+    await waitFor('three watchdog pings', () => sink.messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 3000);
+    expect(sink.messages[0]).toMatch(/^READY=1\|/);
+    await svc.stop();
+    await waitFor('STOPPING=1', () => sink.messages.includes('STOPPING=1'));
+    const n = sink.messages.length;
+    await new Promise((r) => setTimeout(r, 250));
+    expect(sink.messages.length).toBe(n);
+    // Not under systemd: nothing to do.
+    const quiet = new SystemdService(testContext(), {});
+    await quiet.start();
+    await quiet.stop();
+    expect(new SystemdService(testContext(), { WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' }).watchdogIntervalMs()).toBeNull();
+  });
+});
