@@ -1,5 +1,6 @@
 import type { Logger } from './log.js';
 import type { EngineStatus, TelemetryFrame } from './engine/telemetry.js';
+import type { Health } from './health/health.js';
 
 /** Every event on the bus, with its payload type. */
 export interface EventMap {
@@ -11,6 +12,8 @@ export interface EventMap {
   paramsChanged: { values: Record<string, number>; source: string };
   /** The engine reported an xrun. */
   xrun: { timeNs: number; lostFrames: number };
+  /** A health snapshot (system and engine), every few seconds: the input for MQTT and the page. */
+  health: Health;
 }
 
 type Listener<K extends keyof EventMap> = (payload: EventMap[K]) => void | Promise<void>;

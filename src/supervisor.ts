@@ -3,6 +3,7 @@ import { DataDirLock } from './config/data-dir.js';
 import type { Config } from './config/schema.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
+import { HealthService } from './health/health-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
@@ -24,6 +25,7 @@ export class Supervisor {
   readonly engine: EngineService;
   readonly web: WebService;
   readonly system: SystemService;
+  readonly health: HealthService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -41,9 +43,10 @@ export class Supervisor {
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
-    this.web = new WebService({ ctx: this.ctx, engine: this.engine });
+    this.health = new HealthService(this.ctx, this.engine);
+    this.web = new WebService({ ctx: this.ctx, engine: this.engine, health: this.health });
     // system first (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.engine, this.web, new SystemdService(this.ctx)];
+    this.services = [this.system, this.engine, this.health, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

@@ -5,8 +5,10 @@ import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
+import type { HealthService } from '../health/health-service.js';
 import type { ServiceContext } from '../service.js';
 import { audioRoutes } from './routes/audio.js';
+import { healthRoutes } from './routes/health.js';
 import { paramsRoutes } from './routes/params.js';
 import { statusRoutes } from './routes/status.js';
 import { staticRoutes } from './routes/static.js';
@@ -16,6 +18,8 @@ import { telemetryRoutes } from './routes/telemetry.js';
 export interface WebDeps {
   ctx: ServiceContext;
   engine: EngineService;
+  /** Health sampling; /api/health answers 503 without it. */
+  health?: HealthService;
 }
 
 export type App = FastifyInstance;
@@ -59,6 +63,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(paramsRoutes, deps);
   await app.register(telemetryRoutes, deps);
   await app.register(audioRoutes, deps);
+  await app.register(healthRoutes, deps);
   await app.register(staticRoutes);
   return app;
 }
