@@ -44,7 +44,7 @@ export class Supervisor {
     this.engine = new EngineService(this.ctx);
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
-    this.web = new WebService({ ctx: this.ctx, engine: this.engine, health: this.health });
+    this.web = new WebService({ ctx: this.ctx, engine: this.engine, health: this.health, system: this.system });
     // system first (it picks the audio core), systemd last (READY=1 once all is up).
     this.services = [this.system, this.engine, this.health, this.web, new SystemdService(this.ctx)];
   }

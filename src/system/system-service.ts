@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { SystemConfig } from '../config/schema.js';
 import type { EngineService } from '../engine/engine-service.js';
+import { HushboxError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext } from '../service.js';
 import { nativeControls, nativeSystemCalls, type ControlAccess, type SystemCalls } from './native-system.js';
@@ -55,7 +56,7 @@ export class SystemService implements Service {
 
   async start(): Promise<void> {
     if (this.tuner) return;
-    const tuner = new Tuner(this.fs, this.deps.sys ?? nativeSystemCalls(), {
+    const tuner = new Tuner(this.fs, this.systemCalls(), {
       enabled: this.cfg.tune,
       audioCpu: this.cfg.audioCpu >= 0 ? this.cfg.audioCpu : this.deps.ctx.config.engine.cpu,
       irqPriority: this.cfg.irqPriority,
@@ -75,6 +76,16 @@ export class SystemService implements Service {
     const cpu = tuner.audioCpu();
     const engine = this.deps.engine;
     if (this.cfg.tune && engine && cpu !== null && engine.ioConfig().cpu < 0) await engine.reconfigure({ cpu }, 'audio core chosen');
+  }
+
+  /** The addon on the real root; on a fake tree its pids are not real processes, so nothing pid-based may run. */
+  private systemCalls(): SystemCalls {
+    if (this.deps.sys) return this.deps.sys;
+    if (this.cfg.root === '/') return nativeSystemCalls();
+    const refuse = (): never => {
+      throw new HushboxError('fake_root', `scheduling and affinity are only changed on the real root, not under ${this.cfg.root}`);
+    };
+    return { setScheduler: refuse, getScheduler: refuse, setAffinity: refuse, getAffinity: refuse, lockMemory: refuse, sdNotify: () => false };
   }
 
   async stop(): Promise<void> {
@@ -106,6 +117,15 @@ export class SystemService implements Service {
         ? { model: s.model, usbId: s.id, card: s.card ? s.card.id : null, msd: s.msd, advice: s.msd ? `${MSD_HOW_TO_LEAVE} (${s.msdEvidence})` : null }
         : null,
     };
+  }
+
+  /** The mixer of the Scarlett, or a clear error why there is none. */
+  requireMixer(): ScarlettMixer {
+    const s = this.scarlett();
+    if (!s) throw new NotFoundError('no Focusrite Scarlett is connected');
+    if (!s.card) throw new NotFoundError(`${s.model} has no sound card (is snd-usb-audio loaded?)`);
+    if (!s.scarlett2) throw new NotFoundError(`${s.model} has no hardware controls under Linux (no scarlett2 mixer driver)`);
+    return this.scarlettMixer()!;
   }
 
   /** The controls, when they can be read; null otherwise (no device, or not a scarlett2 model). */

@@ -6,10 +6,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { HealthService } from '../health/health-service.js';
+import type { SystemService } from '../system/system-service.js';
 import type { ServiceContext } from '../service.js';
 import { audioRoutes } from './routes/audio.js';
 import { healthRoutes } from './routes/health.js';
 import { paramsRoutes } from './routes/params.js';
+import { systemRoutes } from './routes/system.js';
 import { statusRoutes } from './routes/status.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -20,6 +22,8 @@ export interface WebDeps {
   engine: EngineService;
   /** Health sampling; /api/health answers 503 without it. */
   health?: HealthService;
+  /** System tuning and the Scarlett; /api/system and /api/scarlett answer 503 without it. */
+  system?: SystemService;
 }
 
 export type App = FastifyInstance;
@@ -64,6 +68,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(telemetryRoutes, deps);
   await app.register(audioRoutes, deps);
   await app.register(healthRoutes, deps);
+  await app.register(systemRoutes, deps);
   await app.register(staticRoutes);
   return app;
 }
