@@ -8,6 +8,7 @@ import { formatDoctor } from './health/doctor.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
 import { Supervisor } from './supervisor.js';
+import { scarlettCommand } from './system/scarlett-command.js';
 
 const USAGE = `usage: hushbox <command> [options]
 
@@ -15,6 +16,8 @@ commands:
   start [--config FILE] [--data DIR]   run the box: engine, front panel, API
   doctor [--json] [--config FILE] [--data DIR]
                                        check the box: kernel, interface, tuning, health, engine
+  scarlett [show|set JSON|msd off] [--json]
+                                       the Scarlett's hardware controls (gain, Air, 48V, monitor, MSD)
   params [--json]                      the engine's parameter table
   version                              print the version
 
@@ -68,6 +71,11 @@ async function doctor(argv: string[]): Promise<void> {
   process.exitCode = report.overall === 'fail' ? 1 : 0;
 }
 
+function scarlett(argv: string[]): void {
+  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, config: { type: 'string' }, data: { type: 'string' } }, strict: true, allowPositionals: true });
+  process.stdout.write(scarlettCommand(positionals, { configFile: values.config, dataDir: resolveDataDir(values.data), json: values.json ?? false }));
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
@@ -77,6 +85,8 @@ async function main(): Promise<void> {
       return params(rest);
     case 'doctor':
       return doctor(rest);
+    case 'scarlett':
+      return scarlett(rest);
     case 'version':
     case '--version':
       process.stdout.write(`${packageVersion()}\n`);

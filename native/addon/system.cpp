@@ -298,9 +298,13 @@ Napi::Value CtlSet(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// alsa-lib prints its own errors to stderr; ours carry them in the JS error instead.
+void quiet_alsa(const char*, int, const char*, int, const char*, ...) {}
+
 }  // namespace
 
 void register_system(Napi::Env env, Napi::Object exports) {
+  snd_lib_error_set_handler(quiet_alsa);
   exports.Set("setScheduler", Napi::Function::New(env, SetScheduler));
   exports.Set("getScheduler", Napi::Function::New(env, GetScheduler));
   exports.Set("setAffinity", Napi::Function::New(env, SetAffinity));

@@ -196,19 +196,10 @@ export class EngineService implements Service {
       throw new EngineError('engine_not_running', `the engine is ${this.current.state}; parameters cannot be applied now`);
     }
     const seq = ++this.seq;
-    const applied = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(seq);
-        reject(new EngineError('engine_timeout', `the engine did not apply the change within ${APPLY_TIMEOUT_MS} ms`));
-      }, APPLY_TIMEOUT_MS);
-      this.waiters.set(seq, (err) => {
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve();
-      });
-    });
+    const applied = this.appliedPromise(seq);
     if (!link.setParams(checked.map(([d, v]) => [d.index, v]), seq)) {
       this.waiters.delete(seq);
+      applied.catch(() => undefined); // its timer still fires; nobody waits for it
       throw new EngineError('engine_busy', 'the engine command queue is full; try again');
     }
     const result: Record<string, number> = {};
@@ -248,6 +239,21 @@ export class EngineService implements Service {
       this.launching = undefined;
     });
     await this.launching;
+  }
+
+  /** Resolves when the audio thread reports seq applied; rejects after APPLY_TIMEOUT_MS or when the engine stops. */
+  private appliedPromise(seq: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(seq);
+        reject(new EngineError('engine_timeout', `the engine did not apply the change within ${APPLY_TIMEOUT_MS} ms`));
+      }, APPLY_TIMEOUT_MS);
+      this.waiters.set(seq, (err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
   }
 
   private async launch(): Promise<void> {
@@ -317,12 +323,19 @@ export class EngineService implements Service {
       link.params().map((p) => [p.id, { index: p.index, id: p.id, name: p.name, unit: p.unit, scale: p.scale, min: p.min, max: p.max, default: p.default }]),
     );
     const restore = [...this.wanted].filter(([id]) => this.table.has(id)).map(([id, v]): [number, number] => [this.table.get(id)!.index, v]);
-    if (restore.length) link.setParams(restore, ++this.seq);
     this.runningSince = Date.now();
+    this.pollTimer = setInterval(() => this.poll(), POLL_MS);
+    if (restore.length) {
+      // 'running' means running with its parameters: wait for the audio thread to apply them.
+      const seq = ++this.seq;
+      const applied = this.appliedPromise(seq);
+      link.setParams(restore, seq);
+      await applied.catch((err: unknown) => this.log.warn({ err }, 'restoring the parameters was not confirmed'));
+      if (this.child !== child) return;
+    }
     const linkState = link.state() === 'waiting_for_device' ? 'waiting_for_device' : 'running';
     this.setStatus({ state: linkState, pid: child.pid ?? null, reason: linkState === 'running' ? null : 'the engine waits for its audio device' });
     this.log.info({ pid: child.pid, link: this.linkName, restored: restore.length }, 'engine attached');
-    this.pollTimer = setInterval(() => this.poll(), POLL_MS);
   }
 
   private poll(): void {
