@@ -7,7 +7,7 @@ import { EngineService } from '../../src/engine/engine-service.js';
 import type { EngineStatus } from '../../src/engine/telemetry.js';
 import { defaultEngineBinary } from '../../src/paths.js';
 import { crashingEngine, simForAlsaEngine } from '../fakes/engine-scripts.js';
-import { tempDir, testContext, waitFor } from '../fakes/context.js';
+import { tempDir, contextWith, waitFor } from '../fakes/context.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -50,7 +50,7 @@ async function measuredTrim(engine: EngineService, expected: number): Promise<nu
 
 describe('engine supervision', () => {
   it('comes back after 20 SIGKILLs in a row, each time with its parameters', async () => {
-    const ctx = testContext({ engine: { priority: 0 } });
+    const ctx = contextWith({ engine: { priority: 0 } });
     const engine = track(new EngineService(ctx, { stableMs: 300 }));
     await engine.start();
     expect(engine.status().state).toBe('running');
@@ -80,7 +80,7 @@ describe('engine supervision', () => {
   }, 90_000);
 
   it('kills and replaces a hung engine (SIGSTOP) within 2 s, parameters kept', async () => {
-    const ctx = testContext({ engine: { priority: 0 } });
+    const ctx = contextWith({ engine: { priority: 0 } });
     const engine = track(new EngineService(ctx));
     await engine.start();
     await engine.setParams({ 'mic.trim.gain': -7 }, 'test');
@@ -105,7 +105,7 @@ describe('engine supervision', () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);
     const starts = join(tmp.dir, 'starts');
-    const ctx = testContext({ engine: { binary: crashingEngine(tmp.dir, starts) } });
+    const ctx = contextWith({ engine: { binary: crashingEngine(tmp.dir, starts) } });
     const statuses: EngineStatus[] = [];
     ctx.bus.on('engineStatus', 'test', (s) => void statuses.push(s));
     const engine = track(new EngineService(ctx, { backoffMs: [300, 600, 1200, 2400], failAfter: 4 }));
@@ -142,7 +142,7 @@ describe('engine supervision', () => {
     const root = join(tmp.dir, 'root');
     mkdirSync(join(root, 'proc', 'asound'), { recursive: true });
     writeFileSync(join(root, 'proc', 'asound', 'cards'), '--- no soundcards ---\n');
-    const ctx = testContext({
+    const ctx = contextWith({
       engine: { backend: 'alsa', device: 'hw:Gen', priority: 0, binary: simForAlsaEngine(tmp.dir, defaultEngineBinary()) },
       system: { root },
     });
@@ -163,7 +163,7 @@ describe('engine supervision', () => {
   });
 
   it('restarts cleanly with the same parameters on a profile change, and rejects bad settings without changing anything', async () => {
-    const ctx = testContext({ engine: { priority: 0 } });
+    const ctx = contextWith({ engine: { priority: 0 } });
     const engine = track(new EngineService(ctx));
     await engine.start();
     await engine.setParams({ 'mic.trim.gain': -9 }, 'test');
@@ -187,7 +187,7 @@ describe('engine supervision', () => {
   });
 
   it('goes back to the old settings when the engine cannot run with the new ones', async () => {
-    const ctx = testContext({ engine: { priority: 0 } });
+    const ctx = contextWith({ engine: { priority: 0 } });
     const engine = track(new EngineService(ctx));
     await engine.start();
     // A WAV input that does not exist: the engine refuses to start.
@@ -197,7 +197,7 @@ describe('engine supervision', () => {
   });
 
   it('stop() leaves no engine process and no link segment behind', async () => {
-    const ctx = testContext({ engine: { priority: 0 } });
+    const ctx = contextWith({ engine: { priority: 0 } });
     const engine = new EngineService(ctx);
     await engine.start();
     const pid = engine.status().pid!;

@@ -7,6 +7,20 @@ import type { Config } from '../../src/config/schema.js';
 import { EventBus } from '../../src/events.js';
 import type { ServiceContext } from '../../src/service.js';
 
+/** A service context with the default config and a silent logger. */
+export function testContext(overrides: Partial<ServiceContext> = {}): ServiceContext {
+  const log = pino({ level: 'silent' });
+  return {
+    config: defaultConfig({}),
+    dataDir: '/nonexistent',
+    log,
+    bus: new EventBus(log),
+    version: '0.0.0-test',
+    startedAt: new Date(),
+    ...overrides,
+  };
+}
+
 /** A fresh temporary directory and its remover. */
 export function tempDir(prefix = 'hushbox-test-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -16,7 +30,7 @@ export function tempDir(prefix = 'hushbox-test-'): { dir: string; remove: () => 
 type DeepPartial<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K] };
 
 /** A service context over the default config with overrides; silent unless HUSHBOX_TEST_LOG is set. */
-export function testContext(overrides: DeepPartial<Config> = {}, dataDir = tmpdir()): ServiceContext {
+export function contextWith(overrides: DeepPartial<Config> = {}, dataDir = tmpdir()): ServiceContext {
   const base = defaultConfig({ ...process.env, HUSHBOX_TUNE: undefined, HUSHBOX_ROOT: undefined });
   // A unique device id keeps link names apart between test files.
   base.deviceId = `test${process.pid}x${Math.floor(Math.random() * 1e6)}`;

@@ -8,7 +8,7 @@ import { decodeThrottled, type Health } from '../../src/health/health.js';
 import { defaultEngineBinary } from '../../src/paths.js';
 import type { ControlAccess, RawControl } from '../../src/system/native-system.js';
 import { fixturePath, type FixtureName } from '../fakes/fixtures.js';
-import { tempDir, testContext } from '../fakes/context.js';
+import { tempDir, contextWith } from '../fakes/context.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -37,7 +37,7 @@ const solo4Controls: ControlAccess = {
 };
 
 async function doctorOn(name: FixtureName, opts: { backend?: 'alsa' | 'sim'; binary?: string; h?: Health } = {}): Promise<DoctorReport> {
-  const ctx = testContext({
+  const ctx = contextWith({
     engine: { backend: opts.backend ?? 'alsa', device: 'hw:Gen', binary: opts.binary ?? '/nonexistent/hushbox-engine' },
     system: { root: fixturePath(name) },
   });

@@ -6,7 +6,7 @@ import { collectHealth, decodeThrottled, engineHealth, HealthSchema, loadAverage
 import { EngineService } from '../../src/engine/engine-service.js';
 import { RootFs } from '../../src/system/root-fs.js';
 import { fixturePath } from '../fakes/fixtures.js';
-import { testContext, waitFor } from '../fakes/context.js';
+import { contextWith, waitFor } from '../fakes/context.js';
 
 const fs = (n: Parameters<typeof fixturePath>[0]) => new RootFs(fixturePath(n));
 
@@ -53,7 +53,7 @@ describe('board health', () => {
 
 describe('health snapshots', () => {
   it('collects a complete snapshot that matches its schema, with the real engine running', async () => {
-    const ctx = testContext({ engine: { priority: 0 }, system: { root: fixturePath('pi4-scarlett-solo') } });
+    const ctx = contextWith({ engine: { priority: 0 }, system: { root: fixturePath('pi4-scarlett-solo') } });
     const engine = new EngineService(ctx);
     await engine.start();
     try {
@@ -76,7 +76,7 @@ describe('health snapshots', () => {
   });
 
   it('puts a health event on the bus at start and then periodically', async () => {
-    const ctx = testContext({ engine: { priority: 0 }, system: { root: fixturePath('x86-box') } });
+    const ctx = contextWith({ engine: { priority: 0 }, system: { root: fixturePath('x86-box') } });
     const engine = new EngineService(ctx);
     const seen: Health[] = [];
     ctx.bus.on('health', 'test', (h) => void seen.push(h));

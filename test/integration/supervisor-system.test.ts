@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/supervisor.js';
 import { fixturePath } from '../fakes/fixtures.js';
-import { tempDir, testContext, waitFor } from '../fakes/context.js';
+import { tempDir, contextWith, waitFor } from '../fakes/context.js';
 
 let supervisor: Supervisor;
 let base: string;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   cleanups.push(() => void py.kill('SIGKILL'));
   py.stdout!.setEncoding('utf8').on('data', (d: string) => messages.push(...d.split('\n').filter(Boolean)));
   await waitFor('the notify socket', () => messages.includes('ready'));
-  const ctx = testContext({ http: { host: '127.0.0.1', port: 0 }, engine: { priority: 0 }, system: { root: fixturePath('pi4-scarlett-solo'), tune: false } });
+  const ctx = contextWith({ http: { host: '127.0.0.1', port: 0 }, engine: { priority: 0 }, system: { root: fixturePath('pi4-scarlett-solo'), tune: false } });
   process.env.NOTIFY_SOCKET = sock;
   cleanups.push(() => void delete process.env.NOTIFY_SOCKET);
   supervisor = new Supervisor({ dataDir: join(tmp.dir, 'data'), log: ctx.log, config: ctx.config });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeControls, nativeSystemCalls } from '../../src/system/native-system.js';
 import { SystemdService } from '../../src/system/systemd.js';
-import { tempDir, testContext, waitFor } from '../fakes/context.js';
+import { tempDir, contextWith, waitFor } from '../fakes/context.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -104,7 +104,7 @@ describe('native system calls', () => {
     const path = join(tmp.dir, 'notify.sock');
     const sink = await datagramSink(path);
     cleanups.push(sink.close);
-    const svc = new SystemdService(testContext(), { NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) });
+    const svc = new SystemdService(contextWith(), { NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) });
     expect(svc.watchdogIntervalMs()).toBe(100);
     await svc.start();
     await waitFor('three watchdog pings', () => sink.messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 3000);
@@ -115,9 +115,9 @@ describe('native system calls', () => {
     await new Promise((r) => setTimeout(r, 250));
     expect(sink.messages.length).toBe(n);
     // Not under systemd: nothing to do.
-    const quiet = new SystemdService(testContext(), {});
+    const quiet = new SystemdService(contextWith(), {});
     await quiet.start();
     await quiet.stop();
-    expect(new SystemdService(testContext(), { WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' }).watchdogIntervalMs()).toBeNull();
+    expect(new SystemdService(contextWith(), { WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' }).watchdogIntervalMs()).toBeNull();
   });
 });

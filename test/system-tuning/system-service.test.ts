@@ -6,7 +6,7 @@ import type { ControlAccess, RawControl } from '../../src/system/native-system.j
 import { SystemService } from '../../src/system/system-service.js';
 import { buildApp } from '../../src/web/app.js';
 import { FakeSystemCalls, fixtureCopy, fixturePath } from '../fakes/fixtures.js';
-import { testContext } from '../fakes/context.js';
+import { contextWith } from '../fakes/context.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -33,7 +33,7 @@ describe('system service', () => {
   it('tunes at start, gives the engine its core, and undoes the tuning at stop', async () => {
     const f = fixtureCopy('pi4-scarlett-solo');
     cleanups.push(f.remove);
-    const ctx = testContext({ engine: { priority: 0 }, system: { root: f.root, tune: true } });
+    const ctx = contextWith({ engine: { priority: 0 }, system: { root: f.root, tune: true } });
     const engine = new EngineService(ctx);
     const sys = new FakeSystemCalls();
     const system = new SystemService({ ctx, engine, sys });
@@ -52,7 +52,7 @@ describe('system service', () => {
   it('does not touch anything, nor the engine core, with tuning off', async () => {
     const f = fixtureCopy('x86-box');
     cleanups.push(f.remove);
-    const ctx = testContext({ system: { root: f.root, tune: false } });
+    const ctx = contextWith({ system: { root: f.root, tune: false } });
     const engine = new EngineService(ctx);
     const system = new SystemService({ ctx, engine, sys: new FakeSystemCalls() });
     await system.start();
@@ -65,7 +65,7 @@ describe('system service', () => {
   it('refuses pid-based tuning on a fake root without injected calls, and says so', async () => {
     const f = fixtureCopy('x86-box');
     cleanups.push(f.remove);
-    const ctx = testContext({ system: { root: f.root, tune: true } });
+    const ctx = contextWith({ system: { root: f.root, tune: true } });
     const system = new SystemService({ ctx });
     await system.start();
     cleanups.push(() => system.stop());
@@ -75,7 +75,7 @@ describe('system service', () => {
   });
 
   it('serves /api/system and the Scarlett controls at /api/scarlett', async () => {
-    const ctx = testContext({ system: { root: fixturePath('pi4-scarlett-solo') } });
+    const ctx = contextWith({ system: { root: fixturePath('pi4-scarlett-solo') } });
     const engine = new EngineService(ctx);
     const controls = new FakeControls();
     const system = new SystemService({ ctx, engine, sys: new FakeSystemCalls(), controls });
@@ -100,7 +100,7 @@ describe('system service', () => {
     expect(bad.json().message).toMatch(/input 1 has no phantom power/);
     expect(controls.controls[2]!.values).toEqual([true]); // nothing written
 
-    const none = await buildApp({ ctx: testContext({ system: { root: fixturePath('no-interface') } }), engine, system: new SystemService({ ctx: testContext({ system: { root: fixturePath('no-interface') } }), controls }) });
+    const none = await buildApp({ ctx: contextWith({ system: { root: fixturePath('no-interface') } }), engine, system: new SystemService({ ctx: contextWith({ system: { root: fixturePath('no-interface') } }), controls }) });
     cleanups.push(() => none.close());
     const nf = await none.inject({ method: 'GET', url: '/api/scarlett' });
     expect(nf.statusCode).toBe(404);

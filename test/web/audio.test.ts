@@ -2,13 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineService } from '../../src/engine/engine-service.js';
 import { buildApp, type App } from '../../src/web/app.js';
-import { testContext } from '../fakes/context.js';
+import { contextWith } from '../fakes/context.js';
 
 let engine: EngineService;
 let app: App;
 
 beforeAll(async () => {
-  const ctx = testContext({ engine: { priority: 0 } });
+  const ctx = contextWith({ engine: { priority: 0 } });
   engine = new EngineService(ctx);
   await engine.start();
   app = await buildApp({ ctx, engine });

@@ -4,14 +4,14 @@ import { EngineService } from '../../src/engine/engine-service.js';
 import { HealthService } from '../../src/health/health-service.js';
 import { buildApp, type App } from '../../src/web/app.js';
 import { fixturePath } from '../fakes/fixtures.js';
-import { testContext, waitFor } from '../fakes/context.js';
+import { contextWith, waitFor } from '../fakes/context.js';
 
 let engine: EngineService;
 let health: HealthService;
 let app: App;
 
 beforeAll(async () => {
-  const ctx = testContext({ engine: { priority: 0 }, system: { root: fixturePath('pi4-scarlett-solo') } });
+  const ctx = contextWith({ engine: { priority: 0 }, system: { root: fixturePath('pi4-scarlett-solo') } });
   engine = new EngineService(ctx);
   health = new HealthService(ctx, engine);
   await engine.start();
@@ -38,7 +38,7 @@ describe('/api/health', () => {
   });
 
   it('answers 503 without a health service', async () => {
-    const bare = await buildApp({ ctx: testContext(), engine });
+    const bare = await buildApp({ ctx: contextWith(), engine });
     const r = await bare.inject({ method: 'GET', url: '/api/health' });
     await bare.close();
     expect(r.statusCode).toBe(503);
