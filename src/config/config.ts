@@ -99,5 +99,11 @@ export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }):
     }
     merged = merge(merged, { http: { port } });
   }
+  // The service unit's environment wins over the file, as for the port.
+  if (env.HUSHBOX_TUNE !== undefined) {
+    if (env.HUSHBOX_TUNE !== '0' && env.HUSHBOX_TUNE !== '1') throw new ConfigError(`HUSHBOX_TUNE: expected 0 or 1, got '${env.HUSHBOX_TUNE}'`);
+    merged = merge(merged, { system: { tune: env.HUSHBOX_TUNE === '1' } });
+  }
+  if (env.HUSHBOX_ROOT !== undefined) merged = merge(merged, { system: { root: env.HUSHBOX_ROOT } });
   return validateConfig(merged, text !== undefined ? file : 'configuration');
 }

@@ -111,6 +111,16 @@ export function thermalTemperature(fs: RootFs): number | null {
   return cpu ? round(cpu.temp / 1000) : null;
 }
 
+/** The mean current CPU frequency from cpufreq, in MHz, or null without cpufreq. */
+export function cpufreqMhz(fs: RootFs): number | null {
+  const khz = fs
+    .list('sys/devices/system/cpu')
+    .filter((e) => /^cpu\d+$/.test(e))
+    .map((c) => Number(fs.value(`sys/devices/system/cpu/${c}/cpufreq/scaling_cur_freq`)))
+    .filter((v) => Number.isFinite(v) && v > 0);
+  return khz.length ? Math.round(khz.reduce((a, b) => a + b, 0) / khz.length / 1000) : null;
+}
+
 export function loadAverage(fs: RootFs): { load1: number; load5: number; load15: number } {
   const [a, b, c] = (fs.value('proc/loadavg') ?? '0 0 0').split(/\s+/).map(Number);
   return { load1: a ?? 0, load5: b ?? 0, load15: c ?? 0 };
@@ -159,7 +169,7 @@ export async function collectHealth(src: HealthSources): Promise<Health> {
       temperatureC: thermalTemperature(src.fs) ?? siTemp,
       loadPercent: load ? round(load.currentLoad) : null,
       ...loadAverage(src.fs),
-      frequencyMhz: speed && speed.avg > 0 ? Math.round(speed.avg * 1000) : null,
+      frequencyMhz: cpufreqMhz(src.fs) ?? (speed && speed.avg > 0 ? Math.round(speed.avg * 1000) : null),
       cores: speed?.cores.length || 1,
     },
     throttling,

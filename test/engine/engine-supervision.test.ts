@@ -1,6 +1,6 @@
 // Engine supervision against the REAL engine (sim backend): crashes, hangs,
 // crash loops, a late device, profile changes.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineService } from '../../src/engine/engine-service.js';
@@ -161,6 +161,16 @@ describe('engine supervision', () => {
     const s = await waitFor('the engine to start', () => (engine.status().state === 'running' ? engine.status() : undefined), 5000);
     expect(s.pid).toBeGreaterThan(0);
     expect(engine.telemetry()?.state ?? 'running').toBe('running');
+
+    // Unplugged while running: the card goes, the engine loses its device and exits.
+    rmSync(join(root, 'proc', 'asound', 'card1'), { recursive: true });
+    process.kill(s.pid!, 'SIGKILL');
+    await waitFor('waiting for the device again', () => engine.status().state === 'waiting_for_device', 5000);
+    expect(alive(s.pid!)).toBe(false);
+    mkdirSync(join(root, 'proc', 'asound', 'card1'));
+    writeFileSync(join(root, 'proc', 'asound', 'card1', 'id'), 'Gen\n');
+    const again = await waitFor('the engine back', () => (engine.status().state === 'running' ? engine.status() : undefined), 5000);
+    expect(again.pid).not.toBe(s.pid);
   });
 
   it('restarts cleanly with the same parameters on a profile change, and rejects bad settings without changing anything', async () => {

@@ -62,6 +62,7 @@ describe('health snapshots', () => {
       expect(Value.Errors(HealthSchema, h).First()).toBeUndefined();
       expect(h.uptimeS).toBe(4162.07);
       expect(h.cpu.temperatureC).toBe(48.3);
+      expect(h.cpu.frequencyMhz).toBe(600); // scaling_cur_freq 600000 kHz on every core
       expect(h.throttling?.underVoltageOccurred).toBe(true);
       expect(h.memory.totalBytes).toBeGreaterThan(0);
       expect(h.memory.usedPercent).toBeGreaterThan(0);
