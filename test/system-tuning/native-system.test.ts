@@ -1,11 +1,13 @@
 // The addon's system calls, for real: on a child process, and sd_notify to a real datagram socket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeControls, nativeSystemCalls } from '../../src/system/native-system.js';
+import { RootFs } from '../../src/system/root-fs.js';
 import { SystemdService } from '../../src/system/systemd.js';
+import { Tuner } from '../../src/system/tuning.js';
 import { tempDir, contextWith, waitFor } from '../fakes/context.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -76,6 +78,36 @@ describe('native system calls', () => {
     expect(() => sys.setScheduler(process.pid, 'deadline' as never, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
     expect(() => sys.setAffinity(process.pid, [])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
     expect(() => nativeControls().list('hw:NoSuchCard')).toThrow(expect.objectContaining({ code: 'ECTL_OPEN' }));
+  });
+
+  it('tunes an IRQ thread and the supervisor affinity for real, and undoes it (a child process stands in)', async () => {
+    const irq = child();
+    const self = child();
+    await Promise.all([once(irq, 'spawn'), once(self, 'spawn')]);
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const fake = new RootFs(tmp.dir);
+    const put = (p: string, v: string) => {
+      mkdirSync(dirname(fake.path(p)), { recursive: true });
+      writeFileSync(fake.path(p), v);
+    };
+    put(`proc/${irq.pid}/comm`, 'irq/99-xhci_hcd\n');
+    put('proc/interrupts', '           CPU0       CPU1\n 99:       1234          0  IR-PCI-MSI 327680-edge      xhci_hcd\n');
+    put(`proc/${self.pid}/task/${self.pid}/stat`, '');
+    const cpus = sys.getAffinity(self.pid!);
+    put('sys/devices/system/cpu/online', cpus.length > 1 ? `0-${cpus.length - 1}\n` : '0\n');
+    put('proc/cmdline', `isolcpus=${cpus.at(-1)}\n`);
+    const tuner = new Tuner(fake, sys, { enabled: true, audioCpu: -1, irqPriority: 60, engineDevice: 'hw:Gen', swappiness: 10, selfPid: self.pid! });
+    const steps = Object.fromEntries(tuner.apply().map((s) => [s.id, s]));
+    expect(steps['irq-priorities']!.status).toBe('done');
+    expect(sys.getScheduler(irq.pid!)).toEqual({ policy: 'fifo', priority: 55 });
+    if (cpus.length > 1) {
+      expect(steps['cpu-layout']!.status).toBe('done');
+      expect(sys.getAffinity(self.pid!)).not.toContain(cpus.at(-1));
+    }
+    expect(tuner.undo()).toEqual([]);
+    expect(sys.getScheduler(irq.pid!)).toEqual({ policy: 'other', priority: 0 });
+    expect(sys.getAffinity(self.pid!)).toEqual(cpus);
   });
 
   it('sends sd_notify datagrams to a unix socket, and reports no socket as false', async () => {
