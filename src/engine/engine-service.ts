@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Value } from '@sinclair/typebox/value';
 import { EngineConfigSchema, type EngineConfig } from '../config/schema.js';
-import { EngineError, ValidationError } from '../errors.js';
+import { EngineError, HushboxError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RootFs } from '../system/root-fs.js';
 import { findDeviceCard } from '../system/sound-cards.js';
@@ -15,6 +15,14 @@ const POLL_MS = 20; // telemetry at 50 Hz: the page wants at least 30
 const ATTACH_TIMEOUT_MS = 5000;
 const APPLY_TIMEOUT_MS = 1000;
 const STOP_GRACE_MS = 2000;
+
+/** Settings that validate but that the engine (or the device) cannot run with. */
+export class ConfigRejectedError extends HushboxError {
+  override readonly statusCode = 422;
+  constructor(message: string) {
+    super('engine_config_rejected', message);
+  }
+}
 
 /** How the engine is kept alive. Tests may shorten the device poll; the rest are the product's figures. */
 export interface SupervisionOptions {
@@ -73,6 +81,7 @@ export class EngineService implements Service {
   private stoppingChild: ChildProcess | undefined;
   /** Set while reconfigure() tries new settings: a failed start is reported here instead of retried. */
   private trial: { failed?: string } | undefined;
+  private changes: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -110,7 +119,18 @@ export class EngineService implements Service {
   }
 
   /** Stop the engine cleanly and start it again with the same parameters. */
-  async restart(reason: string): Promise<void> {
+  restart(reason: string): Promise<void> {
+    return this.serialized(() => this.doRestart(reason));
+  }
+
+  /** One restart or reconfiguration at a time: a second waits for the first. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(fn, fn);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doRestart(reason: string): Promise<void> {
     this.log.info({ reason }, 'restarting engine');
     if (!this.active) return this.start();
     this.clearRetry();
@@ -132,7 +152,11 @@ export class EngineService implements Service {
    * then the engine restarts with the same parameters. If the engine cannot run
    * with the new settings, the old ones come back and the error says why.
    */
-  async reconfigure(patch: EngineIoPatch, reason = 'audio settings changed'): Promise<EngineConfig> {
+  reconfigure(patch: EngineIoPatch, reason = 'audio settings changed'): Promise<EngineConfig> {
+    return this.serialized(() => this.doReconfigure(patch, reason));
+  }
+
+  private async doReconfigure(patch: EngineIoPatch, reason: string): Promise<EngineConfig> {
     const allowed = ['backend', 'device', 'input', 'rate', 'frames', 'periods', 'channels', 'cpu', 'priority'];
     const unknown = Object.keys(patch).filter((k) => !allowed.includes(k));
     if (unknown.length) throw new ValidationError(`cannot change ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
@@ -150,7 +174,7 @@ export class EngineService implements Service {
     const trial: { failed?: string } = {};
     this.trial = trial;
     try {
-      await this.restart(reason);
+      await this.doRestart(reason);
     } finally {
       this.trial = undefined;
     }
@@ -159,8 +183,8 @@ export class EngineService implements Service {
       this.log.warn({ why }, 'the engine did not run with the new audio settings; going back');
       this.engineConfig = previous;
       this.current = { ...this.current, backend: previous.backend, device: previous.device };
-      await this.restart('going back to the previous audio settings');
-      throw new EngineError('engine_config_rejected', `the engine did not run with the new audio settings (${why}); the previous ones are back`);
+      await this.doRestart('going back to the previous audio settings');
+      throw new ConfigRejectedError( `the engine did not run with the new audio settings (${why}); the previous ones are back`);
     }
     return this.ioConfig();
   }
