@@ -67,7 +67,8 @@ function systemChecks(fs: RootFs, config: Config, add: Add, controls?: ControlAc
     try {
       const c = readScarlettControls(controls.list(`hw:${scarlett.card.index}`));
       const n = c.inputs.length;
-      add('interface.mixer', 'Scarlett hardware controls (scarlett2)', n ? 'pass' : 'warn', n ? `${n} input${n > 1 ? 's' : ''} with controls${c.msd ? '; MSD mode on' : ''}` : 'the card shows no scarlett2 controls', n ? null : 'use Linux 6.8 or later (4th Gen support), or options snd_usb_audio device_setup=1 on older kernels');
+      add('interface.mixer', 'Scarlett hardware controls (scarlett2)', n ? 'pass' : 'warn', n ? `${n} input${n > 1 ? 's' : ''} with controls` : 'the card shows no scarlett2 controls', n ? null : 'use Linux 6.8 or later (4th Gen support), or options snd_usb_audio device_setup=1 on older kernels');
+      if (c.msd && !scarlett.msd) add('interface.msd', 'MSD mode', 'fail', "the 'MSD Mode Switch' control is on", MSD_HOW_TO_LEAVE);
     } catch (err) {
       add('interface.mixer', 'Scarlett hardware controls (scarlett2)', 'warn', `cannot read the controls: ${(err as Error).message}`, 'check that snd_usb_audio loaded its scarlett2 mixer (dmesg | grep -i scarlett)');
     }

@@ -95,6 +95,13 @@ describe('doctor', () => {
     expect(r.overall).toBe('fail');
   });
 
+  it('fails when the scarlett2 MSD Mode control is on, with the way out', async () => {
+    const ctx = contextWith({ engine: { backend: 'alsa', device: 'hw:Gen', binary: '/nonexistent' }, system: { root: fixturePath('pi4-scarlett-solo') } });
+    const msdOn: ControlAccess = { list: () => [{ numid: 1, name: 'MSD Mode Switch', index: 0, iface: 'MIXER', type: 'boolean', count: 1, writable: true, values: [true] }], set: () => undefined };
+    const r = await runDoctor({ config: ctx.config, engine: null, health: null, controls: msdOn, limitsText: UNLIMITED });
+    expect(r.checks.find((c) => c.id === 'interface.msd')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/MSD Mode Switch/) });
+  });
+
   it('fails without an interface, naming the fix, and reports the missing parts', async () => {
     const r = await doctorOn('no-interface', { h: health({ cpu: { ...health().cpu, temperatureC: 83 }, disk: { path: '/data', totalBytes: 1e9, freeBytes: 1e7, usedPercent: 99 } }) });
     expect(status(r)).toMatchObject({
