@@ -63,6 +63,14 @@ export class EngineService implements Service {
     if (this.current.state !== 'failed') this.setStatus({ state: 'stopped', pid: null });
   }
 
+  /** Stop and start the engine; the wanted parameter values are restored into the new one. */
+  async restart(): Promise<EngineStatus> {
+    await this.stop();
+    this.current = { ...this.current, restarts: this.current.restarts + 1 };
+    await this.launch();
+    return this.status();
+  }
+
   status(): EngineStatus {
     return { ...this.current };
   }
