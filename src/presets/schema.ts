@@ -1,7 +1,12 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from '../errors.js';
 import type { ParamDef } from '../engine/params.js';
+
+// TypeBox's Value checks only formats that are registered.
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
+}
 
 /** The preset file format this supervisor writes. */
 export const PRESET_SCHEMA_VERSION = 1;
