@@ -50,7 +50,7 @@ describe('preset schema', () => {
   });
 
   it('derives the params schema from the live table: ids, ranges, descriptions', () => {
-    const schema = paramsSchemaFor(tableOf(FULL_TABLE).values()) as { properties: Record<string, { minimum: number; maximum: number; type: string }> };
+    const schema = paramsSchemaFor(tableOf(FULL_TABLE).values()) as unknown as { properties: Record<string, { minimum: number; maximum: number; type: string }> };
     expect(Object.keys(schema.properties)).toEqual(FULL_TABLE.map((d) => d.id));
     expect(schema.properties['master.gain']).toMatchObject({ minimum: -60, maximum: 12, type: 'number' });
     expect(schema.properties['master.bypass']).toMatchObject({ type: 'integer' });
