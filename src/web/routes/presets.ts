@@ -46,7 +46,7 @@ export const presetsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { p
       schema: {
         summary: 'Import a bundle (any schema version, migrated); dryRun reports what would happen and changes nothing',
         querystring: Type.Object({
-          dryRun: Type.Optional(Type.Boolean({ default: false })),
+          dryRun: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')], { description: 'report only; change nothing' })),
           collision: Type.Optional(CollisionPolicySchema),
         }),
         body: Type.Union([
@@ -56,7 +56,7 @@ export const presetsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { p
         response: { 200: ImportReportSchema, ...Errors },
       },
     },
-    async (request) => presets.importBundle(request.body, { dryRun: request.query.dryRun ?? false, collision: request.query.collision ?? 'copy' }, 'http'),
+    async (request) => presets.importBundle(request.body, { dryRun: request.query.dryRun === 'true' || request.query.dryRun === '1', collision: request.query.collision ?? 'copy' }, 'http'),
   );
 
   app.get('/api/presets/locks', { schema: { summary: 'Parameters no preset recall touches', response: { 200: LocksSchema } } }, async () => presets.locks());
