@@ -63,6 +63,7 @@ export class TestClient {
   }
 
   /** Send a request and wait for the response that echoes its transaction. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are arbitrary JSON, checked by the tests
   async request(base: string, command: string, body: Record<string, unknown> | string, transaction = Math.random().toString(36).slice(2)): Promise<{ status: string; data?: any; error?: { code: string; message: string }; transaction?: unknown }> {
     const payload = typeof body === 'string' ? body : JSON.stringify({ ...body, transaction });
     const since = this.messages.length;

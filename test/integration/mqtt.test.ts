@@ -52,6 +52,7 @@ describe('MQTT against a real broker', () => {
     const ha = await TestClient.connect(url, ['homeassistant/#']);
     try {
       await ha.waitFor((m) => m.topic === 'homeassistant/update/testbox/firmware/config', 'the last config');
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- discovery JSON, checked field by field below
       const configs = new Map(ha.messages.filter((m) => m.payload).map((m) => [m.topic, JSON.parse(m.payload) as Record<string, any>]));
       const components = [...configs.keys()].map((t) => t.split('/')[1]);
       for (const c of ['select', 'number', 'sensor', 'button', 'update']) expect(components).toContain(c);
