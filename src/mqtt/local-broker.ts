@@ -63,7 +63,7 @@ export class MosquittoProcess {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(
       conf,
-      [`listener ${this.opts.port} ${host}`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ...(this.opts.extraConfig ?? [])].join('\n') + '\n',
+      [`listener ${this.opts.port} ${host}`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest stderr', 'log_type error', 'log_type warning', ...(this.opts.extraConfig ?? [])].join('\n') + '\n',
     );
     this.output = [];
     const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -203,6 +203,8 @@ export class MqttService implements Service {
 
   private onConnect(client: MqttClient): void {
     if (client !== this.client) return;
+    // Commands and responses are small: without this, Nagle and delayed ACKs add ~40 ms.
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     if (this.attempts > 0) this.log.info({ after: this.attempts }, 'MQTT reconnected');
     else this.log.info('MQTT connected');
     this.attempts = 0;
