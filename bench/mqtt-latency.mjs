@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setImmediate as tick } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
 
@@ -34,7 +35,6 @@ const freePort = () =>
     });
   });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const tick = () => new Promise((r) => setImmediate(r));
 
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
