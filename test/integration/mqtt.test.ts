@@ -134,6 +134,14 @@ describe('MQTT against a real broker', () => {
     const saved = await client.request(BASE, 'save_preset', { name: 'From MQTT', tags: ['mqtt'] });
     expect(saved).toMatchObject({ status: 'ok', data: { preset: { id: 'from-mqtt', params: { 'mic.trim.gain': 1 } } } });
     expect(sup.presets.get('from-mqtt').tags).toEqual(['mqtt']);
+    // the preset select offers it at once
+    const ha = await TestClient.connect(url, ['homeassistant/select/testbox/preset/config']);
+    try {
+      const cfg = await ha.waitFor((m) => m.retain, 'retained select config');
+      expect(JSON.parse(cfg.payload).options).toContain('From MQTT');
+    } finally {
+      await ha.end();
+    }
 
     const health = await client.request(BASE, 'get_health', {});
     expect(health.data).toMatchObject({ engine_state: 'running', xruns: expect.any(Number), latency_ms: expect.any(Number), dsp_load: expect.any(Number) });
