@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiscoveryAnnouncer } from '../../src/homeassistant/announcer.js';
 import { discoveryMessages, type DiscoveryInput } from '../../src/homeassistant/discovery.js';
 import { boxTopics, haTopics } from '../../src/mqtt/topics.js';
-import { tempDir } from '../fakes/context.js';
-import { FULL_TABLE, SKELETON_TABLE } from '../fakes/fake-engine.js';
+import { tempDir } from '../fakes/temp-context.js';
+import { FULL_TABLE, SKELETON_TABLE } from '../fakes/table-engine.js';
 
 const input = (params = FULL_TABLE): DiscoveryInput => ({
   deviceId: 'studio',

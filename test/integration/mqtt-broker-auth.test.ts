@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MosquittoProcess } from '../../src/mqtt/local-broker.js';
 import { freePort, TestClient } from '../fakes/broker.js';
-import { tempDir } from '../fakes/context.js';
+import { tempDir } from '../fakes/temp-context.js';
 import { startSupervisor } from '../fakes/supervisor.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -10,7 +10,7 @@ import { PresetV1Schema } from '../../src/presets/schema.js';
 import { PresetStore } from '../../src/presets/store.js';
 import { packageRoot } from '../../src/paths.js';
 import { freePort, startBroker, TestClient } from '../fakes/broker.js';
-import { tempDir } from '../fakes/context.js';
+import { tempDir } from '../fakes/temp-context.js';
 
 const built = existsSync(join(packageRoot, 'dist', 'presets', 'store.js'));
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BoxState } from '../../src/presets/state.js';
 import { PresetsService } from '../../src/presets/presets-service.js';
-import { makeContext, tempDir } from '../fakes/context.js';
-import { FakeEngine, FULL_TABLE, SKELETON_TABLE } from '../fakes/fake-engine.js';
+import { makeContext, tempDir } from '../fakes/temp-context.js';
+import { TableEngine, FULL_TABLE, SKELETON_TABLE } from '../fakes/table-engine.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir()));
@@ -12,7 +12,7 @@ afterEach(() => tmp.cleanup());
 
 async function setup(table = SKELETON_TABLE) {
   const ctx = makeContext(tmp.dir);
-  const engine = new FakeEngine(table, ctx.bus);
+  const engine = new TableEngine(table, ctx.bus);
   const presets = new PresetsService({ ctx, engine: engine.asService() });
   await presets.start();
   const states: BoxState[] = [];

@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { ParamDef } from '../../src/engine/params.js';
 import { FACTORY_PRESETS } from '../../src/presets/factory.js';
 import { checkPresetParams, migratePreset, paramsSchemaFor, PresetV1Schema, slugify } from '../../src/presets/schema.js';
-import { FULL_TABLE, SKELETON_TABLE } from '../fakes/fake-engine.js';
+import { FULL_TABLE, SKELETON_TABLE } from '../fakes/table-engine.js';
 
 const tableOf = (defs: typeof FULL_TABLE) => new Map<string, ParamDef>(defs.map((d, index) => [d.id, { ...d, index }]));
 const now = '2026-11-22T01:02:03.000Z';

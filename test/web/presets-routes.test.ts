@@ -2,17 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PresetsService } from '../../src/presets/presets-service.js';
 import { buildApp } from '../../src/web/app.js';
-import { makeContext, tempDir } from '../fakes/context.js';
-import { FakeEngine, SKELETON_TABLE } from '../fakes/fake-engine.js';
+import { makeContext, tempDir } from '../fakes/temp-context.js';
+import { TableEngine, SKELETON_TABLE } from '../fakes/table-engine.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let app: FastifyInstance;
-let engine: FakeEngine;
+let engine: TableEngine;
 
 beforeEach(async () => {
   tmp = tempDir();
   const ctx = makeContext(tmp.dir);
-  engine = new FakeEngine(SKELETON_TABLE, ctx.bus);
+  engine = new TableEngine(SKELETON_TABLE, ctx.bus);
   const presets = new PresetsService({ ctx, engine: engine.asService() });
   await presets.start();
   app = await buildApp({ ctx, engine: engine.asService(), presets });

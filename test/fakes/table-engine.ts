@@ -26,7 +26,7 @@ export const FULL_TABLE: Def[] = [
  * An engine service stand-in for unit tests of the layers above it: the same
  * validation as the real one (validateParamValues), values applied at once.
  */
-export class FakeEngine {
+export class TableEngine {
   values = new Map<string, number>();
   batches: Array<{ values: Record<string, number>; source: string }> = [];
   state: EngineStatus['state'] = 'running';
