@@ -11,7 +11,8 @@ export default tseslint.config(
         process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
         setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', Buffer: 'readonly',
         document: 'readonly', window: 'readonly', WebSocket: 'readonly', fetch: 'readonly',
-        performance: 'readonly', location: 'readonly', requestAnimationFrame: 'readonly', AbortController: 'readonly',
+        performance: 'readonly', requestAnimationFrame: 'readonly', AbortController: 'readonly',
+        location: 'readonly', HTMLElement: 'readonly', setImmediate: 'readonly',
       },
     },
     rules: {

@@ -1,7 +1,7 @@
 import { defaultConfig } from '../../src/config/config.js';
 import type { Config } from '../../src/config/schema.js';
 import { Supervisor } from '../../src/supervisor.js';
-import { silentLog, tempDir } from './context.js';
+import { silentLog, tempDir } from './temp-context.js';
 
 /** A real supervisor (real engine, sim backend) over a temporary data directory. */
 export async function startSupervisor(patch: (c: Config) => void = () => {}): Promise<{ sup: Supervisor; dataDir: string; stop: () => Promise<void> }> {
