@@ -17,7 +17,8 @@ import { telemetryRoutes } from './routes/telemetry.js';
 export interface WebDeps {
   ctx: ServiceContext;
   engine: EngineService;
-  presets: PresetsService;
+  /** Absent in tests of other routes; then /api/presets, /api/ab and /api/state are not served. */
+  presets?: PresetsService;
 }
 
 export type App = FastifyInstance;
@@ -65,7 +66,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
 
   await app.register(statusRoutes, deps);
   await app.register(paramsRoutes, deps);
-  await app.register(presetsRoutes, deps);
+  if (deps.presets) await app.register(presetsRoutes, { ...deps, presets: deps.presets });
   await app.register(telemetryRoutes, deps);
   await app.register(staticRoutes);
   return app;

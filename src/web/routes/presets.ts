@@ -7,6 +7,7 @@ import {
   ImportReportSchema,
   LocksSchema,
   PresetEntrySchema,
+  type PresetsService,
 } from '../../presets/presets-service.js';
 import { BundleSchema, CollisionPolicySchema, PresetIdSchema, PresetInputSchema, PresetPatchSchema } from '../../presets/schema.js';
 import { AbSlotSchema, BoxStateSchema } from '../../presets/state.js';
@@ -17,7 +18,7 @@ const IdParams = Type.Object({ id: Type.String({ description: 'preset id' }) });
 const Saved = Type.Object({ preset: PresetEntrySchema, warnings: Type.Array(Type.String()) });
 const Errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema };
 
-export const presetsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { presets }) => {
+export const presetsRoutes: FastifyPluginAsyncTypebox<WebDeps & { presets: PresetsService }> = async (app, { presets }) => {
   app.get('/api/presets', { schema: { summary: 'Every preset, factory ones first', response: { 200: Type.Array(PresetEntrySchema) } } }, async () =>
     presets.list(),
   );
