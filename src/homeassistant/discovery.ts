@@ -63,7 +63,8 @@ export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
     command_topic: box.set,
     command_template: '{"preset": {{ value | tojson }}}',
     state_topic: box.state,
-    value_template: '{{ value_json.preset if value_json.preset is not none else "" }}',
+    // "None" is how an MQTT select says "no option selected" (no preset recalled yet).
+    value_template: "{{ value_json.preset if value_json.preset else 'None' }}",
     options: input.presetNames,
   });
 
