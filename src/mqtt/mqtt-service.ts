@@ -160,11 +160,13 @@ export class MqttService implements Service {
     const client = this.client;
     this.client = undefined;
     if (client) {
+      const within = (p: Promise<unknown>, ms: number) => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())]);
       if (client.connected) {
-        // A clean goodbye: the will is only for an unclean one.
-        await new Promise<void>((resolve) => client.publish(this.topics.availability, AVAILABILITY_OFFLINE, { retain: true, qos: 1 }, () => resolve()));
+        // A clean goodbye: the will is only for an unclean one. A broker that stops answering does not hold up the stop.
+        await within(new Promise<void>((resolve) => client.publish(this.topics.availability, AVAILABILITY_OFFLINE, { retain: true, qos: 1 }, () => resolve())), 1000);
       }
-      await client.endAsync(!client.connected);
+      await within(client.endAsync(!client.connected), 2000);
+      if (!client.disconnected) client.end(true);
     }
     await this.localBroker?.dispose();
     this.localBroker = undefined;

@@ -1,8 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { HushboxError } from '../errors.js';
 import { fsyncDir, removeFileDurably, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
-import { migratePreset, PRESET_SCHEMA_VERSION, type Preset } from './schema.js';
+import { migratePreset, PRESET_SCHEMA_VERSION, slugify, type Preset } from './schema.js';
+
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+function uniqueSlug(stem: string, taken: (id: string) => boolean): string {
+  const base = slugify(stem);
+  if (!taken(base)) return base;
+  for (let n = 2; ; n++) if (!taken(`${base}-${n}`)) return `${base}-${n}`;
+}
 
 export interface BrokenFile {
   file: string;
@@ -43,12 +51,15 @@ export class PresetStore {
         continue;
       }
       if (!name.endsWith('.json')) continue;
-      const id = name.slice(0, -'.json'.length);
+      const stem = name.slice(0, -'.json'.length);
+      // A file copied in by hand ("My Preset.json") gets an id that is a safe file name.
+      const id = ID_PATTERN.test(stem) ? stem : uniqueSlug(stem, (x) => existsSync(this.fileOf(x)) || result.presets.some((p) => p.id === x));
       try {
         const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
         const preset = migratePreset(raw, name, { id, now });
-        if ((raw as { schema?: unknown }).schema !== PRESET_SCHEMA_VERSION) {
+        if ((raw as { schema?: unknown }).schema !== PRESET_SCHEMA_VERSION || id !== stem) {
           this.save(preset);
+          if (id !== stem) removeFileDurably(file);
           result.migrated.push(name);
         }
         result.presets.push(preset);

@@ -113,6 +113,9 @@ describe('MQTT against a real broker', () => {
     const shape = await client.request(BASE, 'set_bypass', { bypass: 'yes' }, 't3');
     expect(shape.error!.message).toMatch(/bypass/);
 
+    const unknownCommand = await client.request(BASE, 'self_destruct', {}, 't4');
+    expect(unknownCommand).toMatchObject({ status: 'error', transaction: 't4', error: { message: expect.stringMatching(/unknown command 'self_destruct'/) } });
+
     const since = client.messages.length;
     await client.client.publishAsync(`${BASE}/set`, '{"preset": 12}');
     const setErr = await client.waitFor((m) => m.topic === `${BASE}/response/set`, 'set error', 10_000, since);

@@ -97,10 +97,11 @@ describe('PresetsService', () => {
     writeFileSync(join(dir, 'wrong.json'), JSON.stringify({ schema: 1, name: 'W', params: { 'mic.trim.gain': 'x' } }));
     writeFileSync(join(dir, 'old.json'), JSON.stringify({ name: 'Old', 'mic.trim.gain': 1 }));
     writeFileSync(join(dir, '.tmp-good.json.123.abc'), '{"half');
+    writeFileSync(join(dir, 'Hand Made.json'), JSON.stringify({ name: 'Hand made', 'inst.trim.gain': 2 }));
     const { presets } = await setup();
-    expect(presets.list().filter((p) => !p.factory).map((p) => p.id)).toEqual(['old']);
+    expect(presets.list().filter((p) => !p.factory).map((p) => p.id)).toEqual(['hand-made', 'old']);
     expect(readdirSync(join(dir, 'broken')).sort().map((f) => f.replace(/\.json\..*$/, '.json'))).toEqual(['broken.json', 'wrong.json']);
-    expect(readdirSync(dir).sort()).toEqual(['broken', 'old.json']);
+    expect(readdirSync(dir).sort()).toEqual(['broken', 'hand-made.json', 'old.json']);
     // the v0 file was migrated in place
     expect(JSON.parse(readFileSync(join(dir, 'old.json'), 'utf8'))).toMatchObject({ schema: 1, id: 'old', params: { 'mic.trim.gain': 1 } });
     expect(audit().filter((e) => e.action === 'preset.broken')).toHaveLength(2);
