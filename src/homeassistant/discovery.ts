@@ -25,7 +25,8 @@ export interface DiscoveryMessage {
 
 /** Number entities: the gains and the noise-suppression strength the engine has. */
 export function isNumberEntity(id: string): boolean {
-  return /(^|\.)gain$/.test(id) || /\.ns\.strength$/.test(id);
+  // Level controls a dashboard wants, not every gain (EQ band gains stay on the front panel).
+  return /^[a-z0-9]+\.(trim|out)\.gain$|^mix\.[a-z0-9]+\.gain$|^master\.gain$|^[a-z0-9]+\.ns\.strength$/.test(id);
 }
 
 const objectIdOf = (id: string) => id.replace(/[^a-z0-9]+/gi, '_').toLowerCase();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiscoveryAnnouncer } from '../../src/homeassistant/announcer.js';
-import { discoveryMessages, type DiscoveryInput } from '../../src/homeassistant/discovery.js';
+import { discoveryMessages, isNumberEntity, type DiscoveryInput } from '../../src/homeassistant/discovery.js';
 import { boxTopics, haTopics } from '../../src/mqtt/topics.js';
 import { tempDir } from '../fakes/temp-context.js';
 import { FULL_TABLE, SKELETON_TABLE } from '../fakes/table-engine.js';
@@ -59,6 +59,11 @@ describe('Home Assistant discovery', () => {
     expect(byKey['sensor/latency']!.payload).toMatchObject({ state_topic: 'hushbox/studio/health', value_template: '{{ value_json.latency_ms }}' });
     expect(byKey['button/restart_engine']!.payload).toMatchObject({ command_topic: 'hushbox/studio/request/restart_engine' });
     expect(byKey['update/firmware']!.payload).toMatchObject({ state_topic: 'hushbox/studio/state', value_template: '{{ value_json.firmware | tojson }}' });
+  });
+
+  it('makes numbers of the level controls only, not of every gain', () => {
+    expect(['mic.trim.gain', 'inst.out.gain', 'mix.mic.gain', 'master.gain', 'inst.ns.strength'].every(isNumberEntity)).toBe(true);
+    expect(['mic.eq.low.gain', 'mic.eq.peak1.gain', 'mic.comp.makeup', 'master.bypass', 'mic.ns.floor'].some(isNumberEntity)).toBe(false);
   });
 
   it('has no bypass switch and no numbers the engine lacks', () => {
