@@ -79,6 +79,14 @@ export const ImportReportSchema = Type.Object({
 export type ImportReport = Static<typeof ImportReportSchema>;
 type ImportItem = Static<typeof ImportItemSchema>;
 
+const LAST_STATE_DEBOUNCE_MS = 1000;
+const LastStateSchema = Type.Object({
+  preset_id: Type.Union([Type.String(), Type.Null()]),
+  preset_modified: Type.Boolean(),
+  params: Type.Record(Type.String(), Type.Number()),
+});
+type LastState = Static<typeof LastStateSchema>;
+
 /** A patch of the state, as MQTT `<base>/set` carries it. */
 export interface StatePatch {
   preset?: string;
@@ -111,6 +119,8 @@ export class PresetsService implements Service {
   private modified = false;
   private offs: Array<() => void> = [];
   private started = false;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private readonly lastStateFile: string;
 
   constructor(private readonly deps: PresetsDeps) {
     this.log = deps.ctx.log.child({ service: this.name });
@@ -118,6 +128,7 @@ export class PresetsService implements Service {
     this.audit = new AuditLog(join(deps.ctx.dataDir, 'audit.log'), this.log);
     this.locksFile = join(deps.ctx.dataDir, 'preset-locks.json');
     this.abFile = join(deps.ctx.dataDir, 'ab.json');
+    this.lastStateFile = join(deps.ctx.dataDir, 'last-state.json');
   }
 
   async start(): Promise<void> {
@@ -141,13 +152,20 @@ export class PresetsService implements Service {
       }),
       bus.on('engineStatus', this.name, () => this.emitState()),
     ];
+    this.offs.push(bus.on('stateChanged', this.name, () => this.scheduleSave()));
     this.started = true;
     this.log.info({ user: this.user.size, factory: this.factory.size, broken: loaded.broken.length, locked: this.lockedIds }, 'presets loaded');
+    await this.restoreLastState();
   }
 
   async stop(): Promise<void> {
     this.offs.forEach((off) => off());
     this.offs = [];
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+      this.saveLastState();
+    }
     this.started = false;
   }
 
@@ -165,6 +183,50 @@ export class PresetsService implements Service {
     } catch (err) {
       this.log.error({ file, err: (err as Error).message }, `ignoring unreadable settings file ${file}`);
       return undefined;
+    }
+  }
+
+  // --- the state at power-off comes back at power-on ---
+
+  private scheduleSave(): void {
+    // Debounced: a slider drag is one write, not hundreds (flash wear).
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saveLastState();
+    }, LAST_STATE_DEBOUNCE_MS);
+  }
+
+  private saveLastState(): void {
+    const params = this.currentValues();
+    if (Object.keys(params).length === 0) return;
+    const last: LastState = { preset_id: this.current?.id ?? null, preset_modified: this.modified, params };
+    try {
+      writeFileAtomic(this.lastStateFile, `${JSON.stringify(last)}\n`);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot save the current state');
+    }
+  }
+
+  /** Re-apply what ran before the supervisor stopped (or the power went). */
+  private async restoreLastState(): Promise<void> {
+    const last = this.readJson(this.lastStateFile, (v) => (Value.Check(LastStateSchema, v) ? v : undefined));
+    if (!last) return;
+    if (this.deps.engine.status().state !== 'running') {
+      this.log.warn('engine not running; the last state is not restored');
+      return;
+    }
+    const table = this.table();
+    const values = Object.fromEntries(Object.entries(last.params).filter(([id, v]) => table.has(id) && v >= table.get(id)!.min && v <= table.get(id)!.max));
+    try {
+      if (Object.keys(values).length) await this.deps.engine.setParams(values, 'preset:restore');
+      const preset = last.preset_id ? (this.user.get(last.preset_id) ?? this.factory.get(last.preset_id)) : undefined;
+      this.current = preset ? { id: preset.id, name: preset.name } : null;
+      this.modified = preset ? last.preset_modified : false;
+      this.log.info({ preset: this.current?.name ?? null, params: Object.keys(values).length }, 'last state restored');
+      this.emitState();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot restore the last state');
     }
   }
 

@@ -139,6 +139,21 @@ describe('PresetsService', () => {
     expect(engine.batches).toHaveLength(1);
   });
 
+  it('brings back the preset and parameters of the last run after a restart', async () => {
+    const first = await setup();
+    await first.presets.apply('Podcast', 'test');
+    await first.presets.applyPatch({ params: { 'inst.trim.gain': -7 } }, 'test');
+    await first.presets.stop(); // flushes the debounced save
+    const ctx = makeContext(tmp.dir);
+    const engine = new TableEngine(SKELETON_TABLE, ctx.bus);
+    const again = new PresetsService({ ctx, engine: engine.asService() });
+    await again.start();
+    expect(engine.values.get('mic.trim.gain')).toBe(6);
+    expect(engine.values.get('inst.trim.gain')).toBe(-7);
+    expect(again.state()).toMatchObject({ preset: 'Podcast', preset_modified: true });
+    await again.stop();
+  });
+
   it('says bypass needs master.bypass when the engine lacks it', async () => {
     const { presets } = await setup();
     await expect(presets.applyPatch({ bypass: true }, 'test')).rejects.toThrow(/master\.bypass/);
