@@ -38,6 +38,7 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** Commands waiting for the one before them; more are answered "busy" rather than queued without bound. */
 const MAX_PENDING_COMMANDS = 64;
+const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 export interface MqttDeps {
   ctx: ServiceContext;
@@ -330,6 +331,7 @@ export class MqttService implements Service {
   private async handle(command: string, topic: string, payload: Buffer): Promise<void> {
     let transaction: string | number | undefined;
     try {
+      if (payload.length > MAX_PAYLOAD_BYTES) throw new ValidationError(`${topic}: payload of ${payload.length} bytes is larger than ${MAX_PAYLOAD_BYTES}`);
       const body = parseJson(topic, payload);
       transaction = transactionOf(body);
       let data: unknown;
