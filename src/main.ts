@@ -7,6 +7,7 @@ import { doctorCommand } from './health/doctor-command.js';
 import { formatDoctor } from './health/doctor.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
+import { presetCommand } from './presets/cli.js';
 import { Supervisor } from './supervisor.js';
 import { scarlettCommand } from './system/scarlett-command.js';
 
@@ -19,11 +20,14 @@ commands:
   scarlett [show|set JSON|msd off] [--json]
                                        the Scarlett's hardware controls (gain, Air, 48V, monitor, MSD)
   params [--json]                      the engine's parameter table
+  preset list|show|apply|delete|export|import ...
+                                       presets of the running box (hushbox preset --help)
   version                              print the version
 
 environment:
   HUSHBOX_DATA_DIR    data directory (default ~/.local/share/hushbox)
   HUSHBOX_HTTP_PORT   front panel port (default 8080)
+  HUSHBOX_MQTT_URL    MQTT broker (default mqtt://localhost:1883), e.g. mqtt://user:pass@host:1883
   HUSHBOX_ENGINE      path of hushbox-engine
   HUSHBOX_LOG_LEVEL   pino level (default info)
   HUSHBOX_TUNE        1: apply real-time system tuning (the box's image sets it)
@@ -87,6 +91,9 @@ async function main(): Promise<void> {
       return doctor(rest);
     case 'scarlett':
       return scarlett(rest);
+    case 'preset':
+      process.stdout.write(await presetCommand(rest));
+      return;
     case 'version':
     case '--version':
       process.stdout.write(`${packageVersion()}\n`);

@@ -28,6 +28,25 @@ export const SystemConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const MqttConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'broker URL; user:pass@ in it is used for login' }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA that signed the broker certificate' })),
+    cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate file' })),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'PEM client key file' })),
+    rejectUnauthorized: Type.Boolean({ description: 'check the broker certificate (TLS)' }),
+    baseTopic: Type.String({ description: "base topic; '' means hushbox/<deviceId>" }),
+    discovery: Type.Boolean({ description: 'announce Home Assistant discovery configs' }),
+    discoveryPrefix: Type.String({ minLength: 1 }),
+    panelUrl: Type.String({ description: "front panel URL for Home Assistant's configuration_url; '' means derived" }),
+    localBroker: Type.Boolean({ description: 'start a private mosquitto for this session when nothing listens on a localhost url' }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'MQTT base topic and unique ids' }),
@@ -41,6 +60,7 @@ export const ConfigSchema = Type.Object(
     ),
     engine: EngineConfigSchema,
     system: Type.Optional(SystemConfigSchema),
+    mqtt: MqttConfigSchema,
   },
   { additionalProperties: false },
 );
@@ -48,3 +68,4 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type EngineConfig = Static<typeof EngineConfigSchema>;
 export type SystemConfig = Static<typeof SystemConfigSchema>;
+export type MqttConfig = Static<typeof MqttConfigSchema>;

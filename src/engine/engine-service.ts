@@ -57,6 +57,7 @@ export class EngineService implements Service {
   private child: ChildProcess | undefined;
   private link: EngineLinkHandle | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  private fastTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   private table = new Map<string, ParamDef>();
   /** What the supervisor wants; restored into a restarted engine. */
@@ -118,9 +119,10 @@ export class EngineService implements Service {
     this.setStatus({ state: 'stopped', pid: null, reason: null });
   }
 
-  /** Stop the engine cleanly and start it again with the same parameters. */
-  restart(reason: string): Promise<void> {
-    return this.serialized(() => this.doRestart(reason));
+  /** Stop the engine cleanly and start it again with the same parameters; answers the status after. */
+  async restart(reason = 'requested'): Promise<EngineStatus> {
+    await this.serialized(() => this.doRestart(reason));
+    return this.status();
   }
 
   /** One restart or reconfiguration at a time: a second waits for the first. */
@@ -226,6 +228,7 @@ export class EngineService implements Service {
       applied.catch(() => undefined); // its timer still fires; nobody waits for it
       throw new EngineError('engine_busy', 'the engine command queue is full; try again');
     }
+    this.watchApplied();
     const result: Record<string, number> = {};
     for (const [d, v] of checked) {
       this.wanted.set(d.id, v);
@@ -354,6 +357,7 @@ export class EngineService implements Service {
       const seq = ++this.seq;
       const applied = this.appliedPromise(seq);
       link.setParams(restore, seq);
+      this.watchApplied();
       await applied.catch((err: unknown) => this.log.warn({ err }, 'restoring the parameters was not confirmed'));
       if (this.child !== child) return;
     }
@@ -365,18 +369,7 @@ export class EngineService implements Service {
   private poll(): void {
     const link = this.link;
     if (!link) return;
-    for (const ev of link.events()) {
-      if (ev.type === 'applied') {
-        for (const [seq, done] of this.waiters) {
-          if (seq <= ev.seq) {
-            this.waiters.delete(seq);
-            done();
-          }
-        }
-      } else if (ev.type === 'xrun') {
-        this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
-      }
-    }
+    this.drainEvents(link);
     const state = link.state();
     if (state === 'waiting_for_device' && this.current.state === 'running') {
       this.setStatus({ state: 'waiting_for_device', reason: 'the engine lost its audio device and waits for it' });
@@ -400,6 +393,32 @@ export class EngineService implements Service {
     if (!t) return;
     this.frame = toFrame(t, hb);
     this.ctx.bus.emit('telemetry', this.frame);
+  }
+
+  /** While a change waits for its "applied", look every millisecond rather than at the 50 Hz telemetry poll. */
+  private watchApplied(): void {
+    this.fastTimer ??= setInterval(() => {
+      if (this.link) this.drainEvents(this.link);
+      if (this.waiters.size === 0 || !this.link) {
+        clearInterval(this.fastTimer);
+        this.fastTimer = undefined;
+      }
+    }, 1);
+  }
+
+  private drainEvents(link: EngineLinkHandle): void {
+    for (const ev of link.events()) {
+      if (ev.type === 'applied') {
+        for (const [seq, done] of this.waiters) {
+          if (seq <= ev.seq) {
+            this.waiters.delete(seq);
+            done();
+          }
+        }
+      } else if (ev.type === 'xrun') {
+        this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
+      }
+    }
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
@@ -473,6 +492,8 @@ export class EngineService implements Service {
   private stopPolling(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
+    if (this.fastTimer) clearInterval(this.fastTimer);
+    this.fastTimer = undefined;
   }
 
   private detach(): void {
