@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Config } from '../config/schema.js';
 import type { EngineStatus } from '../engine/telemetry.js';
@@ -38,7 +37,7 @@ export interface DoctorInputs {
   health: Health | null;
   /** ALSA controls (the addon); omitted where they cannot be read. */
   controls?: ControlAccess;
-  /** For `/proc/self/limits`; the real one by default. */
+  /** `/proc/self/limits` text; read under the root path by default. */
   limitsText?: string | null;
 }
 
@@ -101,6 +100,11 @@ function systemChecks(fs: RootFs, config: Config, add: Add, controls?: ControlAc
 function limitsChecks(limits: string | null | undefined, add: Add): void {
   if (!limits) return;
   const m = /^Max locked memory\s+(\S+)/m.exec(limits);
+  const rt = /^Max realtime priority\s+(\S+)/m.exec(limits);
+  if (rt) {
+    const ok = rt[1] === 'unlimited' || Number(rt[1]) >= 90;
+    add('limits.rtprio', 'Real-time priority limit', ok ? 'pass' : 'warn', `max realtime priority: ${rt[1]}`, ok ? null : 'run as root or set LimitRTPRIO=99 in the service unit');
+  }
   if (!m) return;
   const ok = m[1] === 'unlimited' || Number(m[1]) >= 256 * 1024 * 1024;
   add('limits.memlock', 'Memory lock limit', ok ? 'pass' : 'warn', `max locked memory: ${m[1]}`, ok ? null : 'run as root or set LimitMEMLOCK=infinity in the service unit');
@@ -161,7 +165,7 @@ export async function engineDoctor(binary: string, root: string, priority: numbe
   }
   for (const c of parsed.checks) {
     const s = c.status === 'pass' || c.status === 'warn' || c.status === 'fail' ? c.status : 'warn';
-    add(`engine.doctor.${c.name ?? 'check'}`, `Engine: ${c.name ?? 'check'}`, s, c.detail ?? '', c.fix || null);
+    add(`engine.doctor.${(c.name ?? 'check').toLowerCase().replace(/[^a-z0-9]+/g, '_')}`, `Engine: ${c.name ?? 'check'}`, s, c.detail ?? '', c.fix || null);
   }
 }
 
@@ -172,15 +176,7 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
   const sys = systemConfig(inputs.config);
   const fs = new RootFs(sys.root);
   systemChecks(fs, inputs.config, add, inputs.controls);
-  let limits = inputs.limitsText;
-  if (limits === undefined) {
-    try {
-      limits = readFileSync('/proc/self/limits', 'utf8');
-    } catch {
-      limits = null;
-    }
-  }
-  limitsChecks(limits, add);
+  limitsChecks(inputs.limitsText === undefined ? fs.read('proc/self/limits') : inputs.limitsText, add);
   if (inputs.health) healthChecks(inputs.health, add);
   engineChecks(inputs.engine, inputs.health, add);
   await engineDoctor(inputs.config.engine.binary, sys.root, inputs.config.engine.priority, add);

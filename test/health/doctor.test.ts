@@ -46,7 +46,6 @@ async function doctorOn(name: FixtureName, opts: { backend?: 'alsa' | 'sim'; bin
     engine: { state: 'running', pid: 1, backend: 'alsa', device: 'hw:Gen', reason: null, restarts: 0 },
     health: opts.h ?? health(),
     controls: solo4Controls,
-    limitsText: UNLIMITED,
   });
   expect(Value.Check(DoctorReportSchema, r)).toBe(true);
   return r;
@@ -69,6 +68,7 @@ describe('doctor', () => {
       'vm.swappiness': 'warn',
       'usb.autosuspend': 'warn',
       'limits.memlock': 'pass',
+      'limits.rtprio': 'pass',
       'health.throttling': 'warn',
       'engine.running': 'pass',
       'engine.doctor': 'skip',
@@ -113,7 +113,10 @@ describe('doctor', () => {
       'cpu.governor': 'skip',
       'health.temperature': 'fail',
       'health.disk': 'fail',
+      'limits.rtprio': 'warn',
+      'limits.memlock': 'warn',
     });
+    expect(r.checks.find((c) => c.id === 'limits.rtprio')!.fix).toMatch(/LimitRTPRIO/);
     expect(r.checks.find((c) => c.id === 'interface.card')!.fix).toMatch(/plug in the interface/);
     expect(r.checks.find((c) => c.id === 'cpu.isolated')!.fix).toBe('add isolcpus=1 nohz_full=1 rcu_nocbs=1 to the kernel command line');
     expect('interface.mixer' in status(r)).toBe(false);
@@ -126,11 +129,12 @@ describe('doctor', () => {
     const bin = join(tmp.dir, 'engine-with-doctor.sh');
     writeFileSync(
       bin,
-      `#!/bin/sh\n[ "$1" = doctor ] || exit 2\necho "$@" > '${tmp.dir}/args'\necho '{"cards":[],"scarlett":{"found":false,"device":null},"checks":[{"name":"rtprio","status":"pass","detail":"SCHED_FIFO 70 allowed","fix":null},{"name":"alsa_device","status":"fail","detail":"hw:Gen cannot be opened","fix":"plug it in"}],"overall":"fail"}'\nexit 1\n`,
+      `#!/bin/sh\n[ "$1" = doctor ] || exit 2\necho "$@" > '${tmp.dir}/args'\necho '{"cards":[],"scarlett":{"found":false,"device":null},"checks":[{"name":"rtprio limit","status":"pass","detail":"SCHED_FIFO 70 allowed","fix":null},{"name":"alsa_device","status":"fail","detail":"hw:Gen cannot be opened","fix":"plug it in"}],"overall":"fail"}'\nexit 1\n`,
     );
     chmodSync(bin, 0o755);
     const r = await doctorOn('pi4-scarlett-solo', { binary: bin });
-    expect(r.checks.find((c) => c.id === 'engine.doctor.rtprio')).toMatchObject({ status: 'pass', fix: null });
+    expect(r.checks.find((c) => c.id === 'engine.doctor.rtprio_limit')).toMatchObject({ status: 'pass', fix: null });
+    expect(r.checks.find((c) => c.id === 'engine.doctor.rtprio_limit')).toMatchObject({ title: 'Engine: rtprio limit' });
     expect(r.checks.find((c) => c.id === 'engine.doctor.alsa_device')).toMatchObject({ status: 'fail', detail: 'hw:Gen cannot be opened', fix: 'plug it in' });
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(join(tmp.dir, 'args'), 'utf8').trim()).toBe(`doctor --json --root ${fixturePath('pi4-scarlett-solo')} --priority 70`);
