@@ -6,13 +6,15 @@ constexpr double kNominal[2] = {50.0, 60.0};
 constexpr double kMaxDriftHz = 1.0;
 }  // namespace
 
-void HumRemover::prepare(const ProcessSpec& spec) noexcept {
+void HumRemover::prepare(const ProcessSpec& spec) {
   rate_ = spec.rate;
   fade_.prepare(spec.rate);
   decimation_ = static_cast<uint32_t>(std::lround(spec.rate / 1500.0));
   if (decimation_ < 1) decimation_ = 1;
   fs_dec_ = spec.rate / decimation_;
   window_ = static_cast<uint32_t>(std::lround(fs_dec_ * 0.25));
+  hann_.resize(window_);
+  for (uint32_t i = 0; i < window_; ++i) hann_[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * (i + 0.5) / window_);
   for (uint32_t f = 0; f < kFamilies; ++f) {
     for (uint32_t k = 0; k < kAnalysedLines; ++k) {
       const double w = -2.0 * M_PI * kNominal[f] * (k + 1) / fs_dec_;
@@ -86,7 +88,7 @@ void HumRemover::redesign() noexcept {
   for (uint32_t k = 0; k < running_; ++k) {
     const double f = fundamental_hz_ * (k + 1);
     if (f < rate_ * 0.45) {
-      bp_[k].c = design::bandpass(rate_, f, kNotchWidthHz);
+      bp_[k].c = design::bandpass(rate_, f, kNotchWidthHz + kNotchWidthPerHarmonicHz * (k + 1));
     } else {
       bp_[k].c = BiquadCoeffs{0.0, 0.0, 0.0, 0.0, 0.0};  // above Nyquist: no notch
     }
@@ -133,9 +135,10 @@ void HumRemover::control() noexcept {
 
 void HumRemover::analyse(double xd) noexcept {
   energy_ += xd * xd;
+  const double xw = xd * hann_[win_count_];
   for (uint32_t f = 0; f < kFamilies; ++f) {
     for (uint32_t k = 0; k < kAnalysedLines; ++k) {
-      acc_[f][k] += xd * phasor_[f][k];
+      acc_[f][k] += xw * phasor_[f][k];
       phasor_[f][k] *= rotation_[f][k];
     }
   }
@@ -147,7 +150,7 @@ void HumRemover::end_of_window() noexcept {
   double line_power[kFamilies] = {};
   for (uint32_t f = 0; f < kFamilies; ++f) {
     for (uint32_t k = 0; k < kAnalysedLines; ++k) {
-      line_power[f] += 2.0 * std::norm(acc_[f][k]) / (n * n);
+      line_power[f] += 8.0 * std::norm(acc_[f][k]) / (n * n);  // Hann: coherent gain 1/2
       phasor_[f][k] /= std::abs(phasor_[f][k]);
     }
   }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <complex>
+#include <vector>
 
 #include "audio_block.h"
 #include "biquad.h"
@@ -18,11 +19,14 @@ namespace hushbox::dsp {
 class HumRemover {
  public:
   static constexpr uint32_t kMaxHarmonics = 10;
-  static constexpr double kNotchWidthHz = 4.0;
+  // Notch width grows with the harmonic: a small error in the tracked
+  // fundamental is k times larger at harmonic k.
+  static constexpr double kNotchWidthHz = 3.0;
+  static constexpr double kNotchWidthPerHarmonicHz = 1.0;
   enum Mains : int { kAuto = 0, k50 = 1, k60 = 2 };
 
   // [control]
-  void prepare(const ProcessSpec& spec) noexcept;
+  void prepare(const ProcessSpec& spec);
   // [audio]
   void reset() noexcept;
   // [audio]
@@ -68,6 +72,7 @@ class HumRemover {
   double fs_dec_ = 1500.0;
   uint32_t window_ = 375;  // decimated samples, 0.25 s
   uint32_t win_count_ = 0;
+  std::vector<double> hann_;  // analysis window: little leakage from nearby speech
   double energy_ = 0.0;
   std::complex<double> phasor_[kFamilies][kAnalysedLines];
   std::complex<double> rotation_[kFamilies][kAnalysedLines];

@@ -20,15 +20,17 @@ inline void add(std::vector<float>& a, const std::vector<float>& b) {
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) a[i] += b[i];
 }
 
-// Amplitude of the component at `hz` in x[from, from + n) (n whole periods or long).
+// Amplitude of the component at `hz` in x[from, from + n), Hann-windowed so
+// that strong tones nearby do not leak into the figure.
 inline double amplitude_at(const std::vector<float>& x, size_t from, size_t n, double rate, double hz) {
   double re = 0.0, im = 0.0;
   for (size_t i = 0; i < n; ++i) {
     const double w = 2.0 * M_PI * hz * static_cast<double>(from + i) / rate;
-    re += x[from + i] * std::cos(w);
-    im -= x[from + i] * std::sin(w);
+    const double hann = 0.5 - 0.5 * std::cos(2.0 * M_PI * (static_cast<double>(i) + 0.5) / static_cast<double>(n));
+    re += hann * x[from + i] * std::cos(w);
+    im -= hann * x[from + i] * std::sin(w);
   }
-  return 2.0 * std::sqrt(re * re + im * im) / static_cast<double>(n);
+  return 4.0 * std::sqrt(re * re + im * im) / static_cast<double>(n);
 }
 
 inline double db(double ratio) { return 20.0 * std::log10(ratio); }
