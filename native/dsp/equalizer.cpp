@@ -44,11 +44,19 @@ void Equalizer::design(uint32_t b) noexcept {
 void Equalizer::control() noexcept {
   if (fade_.settled_bypassed()) {
     for (auto& s : bands_) {
+      if (s.log_freq.smoothing() || s.gain.smoothing() || s.log_q.smoothing()) stale_ = true;
       s.log_freq.snap();
       s.gain.snap();
       s.log_q.snap();
     }
     return;
+  }
+  if (stale_) {
+    for (uint32_t b = 0; b < kBands; ++b) {
+      bands_[b].active = bands_[b].gain.current() != 0.0f;
+      design(b);
+    }
+    stale_ = false;
   }
   for (uint32_t b = 0; b < kBands; ++b) {
     Section& s = bands_[b];

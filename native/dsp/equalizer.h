@@ -41,6 +41,7 @@ class Equalizer {
   double rate_ = 48000.0;
   BypassFade fade_;
   std::array<Section, kBands> bands_{};
+  bool stale_ = false;  // settings changed while bypassed: redesign on the way back
 };
 
 }  // namespace hushbox::dsp

@@ -47,7 +47,16 @@ void HighPass::set_slope(float db_per_octave) noexcept {
 void HighPass::control() noexcept {
   if (fade_.settled_bypassed()) {
     freq_.snap();
+    stale_ = true;
     return;
+  }
+  if (stale_) {
+    // Back from a settled bypass (the fade resets the state): take the settings as they are now.
+    if (crossfading_) active_ ^= 1u;
+    crossfading_ = false;
+    banks_[active_].count = wanted_sections_;
+    banks_[active_].design(rate_, std::exp(static_cast<double>(freq_.current())));
+    stale_ = false;
   }
   const bool gliding = freq_.smoothing();
   const double f = std::exp(static_cast<double>(freq_.next()));

@@ -49,6 +49,7 @@ class HighPass {
   uint32_t wanted_sections_ = 2;
   SmoothedValue xfade_;  // 0: active bank, 1: the other one
   bool crossfading_ = false;
+  bool stale_ = false;  // settings changed while bypassed: redesign on the way back
   // DC blocker: y = x - x1 + r * y1
   double dc_r_ = 0.9995, dc_x1_ = 0.0, dc_y1_ = 0.0;
 };

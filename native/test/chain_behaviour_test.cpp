@@ -180,3 +180,25 @@ TEST("chain: latency is the limiter look-ahead, at most 1 ms at every rate") {
     CHECK(c.latency_samples() > 0 && c.latency_samples() <= rate / 1000.0);
   }
 }
+
+TEST("chain: settings changed while a stage is bypassed apply when it comes back") {
+  ChainRunner r(kRate, 1, 64);
+  r.bypass_all_stages();
+  r.chain.reset();
+  r.chain.set_param(strip_param(0, kEqPeak1Freq), 1000.0f);
+  r.chain.set_param(strip_param(0, kEqPeak1Gain), 6.0f);
+  r.chain.set_param(strip_param(0, kEqPeak1Q), 2.0f);
+  r.chain.set_param(strip_param(0, kEqPeak2Gain), 0.0f);  // the other bands flat
+  r.chain.set_param(strip_param(0, kEqHighGain), 0.0f);
+  r.chain.set_param(strip_param(0, kHpfFreq), 300.0f);
+  r.chain.set_param(strip_param(0, kHpfSlope), 48.0f);
+  const size_t n = static_cast<size_t>(kRate);
+  std::vector<std::vector<float>> x{tone(kRate, 1000.0, 0.1, n)};
+  add(x[0], tone(kRate, 100.0, 0.1, n));
+  r.run(x, 0, 4800, 64);
+  r.chain.set_param(strip_param(0, kEqBypass), 0.0f);
+  r.chain.set_param(strip_param(0, kHpfBypass), 0.0f);
+  r.run(x, 4800, n - 4800, 64);
+  CHECK_NEAR(db(amplitude_at(x[0], n / 2, n / 2, kRate, 1000.0) / 0.1), 6.0, 0.1);
+  CHECK(db(amplitude_at(x[0], n / 2, n / 2, kRate, 100.0) / 0.1) < -70.0);  // 48 dB/oct from 300 Hz
+}
