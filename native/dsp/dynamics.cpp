@@ -9,7 +9,7 @@ inline float fmax0(float a, float b) noexcept { return a > b ? a : b; }
 
 // ---- Gate -------------------------------------------------------------------
 
-void Gate::prepare(const ProcessSpec& spec) noexcept {
+void Gate::prepare(const ProcessSpec& spec) {
   rate_ = spec.rate;
   fade_.prepare(spec.rate);
   env_decay_ = static_cast<float>(std::exp(-1.0 / (0.005 * spec.rate)));  // 5 ms detector release
@@ -102,7 +102,7 @@ float Compressor::curve_db(float in_db, float threshold_db, float ratio, float k
   return threshold_db + d / ratio;
 }
 
-void Compressor::prepare(const ProcessSpec& spec) noexcept {
+void Compressor::prepare(const ProcessSpec& spec) {
   rate_ = spec.rate;
   fade_.prepare(spec.rate);
   const uint32_t ticks = ramp_ticks(spec.rate);

@@ -17,7 +17,7 @@ namespace hushbox::dsp {
 class Gate {
  public:
   // [control]
-  void prepare(const ProcessSpec& spec) noexcept;
+  void prepare(const ProcessSpec& spec);
   // [audio]
   void reset() noexcept;
   // [audio]
@@ -58,7 +58,7 @@ class Gate {
 class Compressor {
  public:
   // [control]
-  void prepare(const ProcessSpec& spec) noexcept;
+  void prepare(const ProcessSpec& spec);
   // [audio]
   void reset() noexcept;
   // [audio]

@@ -2,7 +2,7 @@
 
 namespace hushbox::dsp {
 
-void Equalizer::prepare(const ProcessSpec& spec) noexcept {
+void Equalizer::prepare(const ProcessSpec& spec) {
   rate_ = spec.rate;
   fade_.prepare(spec.rate);
   const uint32_t ticks = ramp_ticks(spec.rate);

@@ -16,7 +16,7 @@ class Equalizer {
   enum Band : uint32_t { kLow = 0, kPeak1 = 1, kPeak2 = 2, kHigh = 3, kBands = 4 };
 
   // [control]
-  void prepare(const ProcessSpec& spec) noexcept;
+  void prepare(const ProcessSpec& spec);
   // [audio]
   void reset() noexcept;
   // [audio]

@@ -11,7 +11,7 @@ void HighPass::Bank::design(double rate, double freq) noexcept {
   }
 }
 
-void HighPass::prepare(const ProcessSpec& spec) noexcept {
+void HighPass::prepare(const ProcessSpec& spec) {
   rate_ = spec.rate;
   fade_.prepare(spec.rate);
   const float f = freq_.target() != 0.0f ? freq_.target() : static_cast<float>(std::log(80.0));

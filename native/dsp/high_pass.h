@@ -16,7 +16,7 @@ class HighPass {
   static constexpr uint32_t kMaxSections = 4;
 
   // [control]
-  void prepare(const ProcessSpec& spec) noexcept;
+  void prepare(const ProcessSpec& spec);
   // [audio]
   void reset() noexcept;
   // [audio]

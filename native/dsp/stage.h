@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "smoothed_value.h"
 
@@ -28,15 +29,19 @@ inline float db_to_gain(float db) noexcept { return std::pow(10.0f, db * 0.05f);
 inline float gain_to_db(float g) noexcept { return g > 1e-10f ? 20.0f * std::log10(g) : -200.0f; }
 
 // Crossfaded bypass around a unit that has none of its own (and the shape the
-// strip gives every stage): settled bypass leaves the samples untouched and
-// skips the unit; switching ramps between dry and processed over kRampSeconds;
-// a unit switched on after a settled bypass starts from a reset state.
+// strip gives every stage): settled bypass skips the unit; switching ramps
+// between dry and processed over kRampSeconds; a unit switched on after a
+// settled bypass starts from a reset state. A unit with latency gets a dry
+// path delayed by as much, so the crossfade is aligned and the strip's
+// latency does not change with the bypass.
 class BypassFade {
  public:
-  // [control]
-  void prepare(double rate) noexcept {
+  // [control] `latency`: the unit's delay in samples (0: none, dry untouched).
+  void prepare(double rate, uint32_t latency = 0) {
     wet_.prepare(ramp_samples(rate), bypassed_ ? 0.0f : 1.0f);
     needs_reset_ = bypassed_;
+    delay_.assign(latency, 0.0f);
+    pos_ = 0;
   }
   // [audio]
   void set_bypass(bool bypassed) noexcept {
@@ -54,6 +59,10 @@ class BypassFade {
   // place; reset() clears it.
   template <class Process, class Reset>
   void run(float* x, uint32_t n, Process&& process, Reset&& reset) noexcept {
+    if (!delay_.empty()) {
+      run_delayed(x, n, process, reset);
+      return;
+    }
     if (settled_bypassed()) return;
     if (needs_reset_) {
       reset();
@@ -73,6 +82,33 @@ class BypassFade {
   }
 
  private:
+  template <class Process, class Reset>
+  void run_delayed(float* x, uint32_t n, Process& process, Reset& reset) noexcept {
+    float dry[kControlInterval];
+    const auto len = static_cast<uint32_t>(delay_.size());
+    for (uint32_t i = 0; i < n; ++i) {
+      dry[i] = delay_[pos_];
+      delay_[pos_] = x[i];
+      if (++pos_ == len) pos_ = 0;
+    }
+    if (settled_bypassed()) {
+      for (uint32_t i = 0; i < n; ++i) x[i] = dry[i];
+      return;
+    }
+    if (needs_reset_) {
+      reset();
+      needs_reset_ = false;
+    }
+    process(x, n);
+    if (!wet_.smoothing()) return;
+    for (uint32_t i = 0; i < n; ++i) {
+      const float w = wet_.next();
+      x[i] = dry[i] + w * (x[i] - dry[i]);
+    }
+  }
+
+  std::vector<float> delay_;
+  uint32_t pos_ = 0;
   SmoothedValue wet_;
   bool bypassed_ = false;
   bool needs_reset_ = false;
