@@ -36,7 +36,10 @@ void HumRemover::clear_analysis() noexcept {
       acc_[f][k] = {0.0, 0.0};
     }
   }
-  have_last_phase_ = false;
+  for (uint32_t f = 0; f < kFamilies; ++f) {
+    have_last_phase_[f] = false;
+    last_drift_valid_[f] = false;
+  }
   votes_ = 0;
   vote_family_ = -1;
 }
@@ -45,6 +48,7 @@ void HumRemover::reset() noexcept {
   fade_.snap();
   clear_analysis();
   offset_hz_ = 0.0;
+  pending_offset_hz_ = 0.0;
   switching_ = false;
   pending_family_ = -1;
   if (mode_ == kAuto) {
@@ -70,6 +74,7 @@ void HumRemover::set_mains(int mode) noexcept {
   const int f = mode == k50 ? 0 : 1;
   if (f != family_ || !engaged_) {
     pending_family_ = f;
+    pending_offset_hz_ = 0.0;
     switching_ = true;
   }
 }
@@ -110,8 +115,8 @@ void HumRemover::control() noexcept {
       pending_family_ = -1;
       switching_ = false;
       engaged_ = family_ >= 0;
-      offset_hz_ = 0.0;
-      have_last_phase_ = false;
+      offset_hz_ = std::fabs(pending_offset_hz_) < kMaxDriftHz ? pending_offset_hz_ : 0.0;
+      pending_offset_hz_ = 0.0;
       fundamental_hz_ = engaged_ ? kNominal[family_] : 0.0;
       for (auto& b : bp_) b.reset();
     }
@@ -148,25 +153,49 @@ void HumRemover::analyse(double xd) noexcept {
 void HumRemover::end_of_window() noexcept {
   const double n = static_cast<double>(window_);
   double line_power[kFamilies] = {};
+  double drift[kFamilies] = {};
+  bool have_drift[kFamilies] = {};
   for (uint32_t f = 0; f < kFamilies; ++f) {
+    double weight = 0.0, sum = 0.0;
     for (uint32_t k = 0; k < kAnalysedLines; ++k) {
       line_power[f] += 8.0 * std::norm(acc_[f][k]) / (n * n);  // Hann: coherent gain 1/2
       phasor_[f][k] /= std::abs(phasor_[f][k]);
+      // Drift of the fundamental from the phase advance of line k over one window.
+      const double phase = std::arg(acc_[f][k]);
+      if (have_last_phase_[f]) {
+        double d = phase - last_phase_[f][k];
+        while (d > M_PI) d -= 2.0 * M_PI;
+        while (d < -M_PI) d += 2.0 * M_PI;
+        const double w = std::norm(acc_[f][k]);
+        sum += w * d * fs_dec_ / (2.0 * M_PI * n * (k + 1));
+        weight += w;
+      }
+      last_phase_[f][k] = phase;
     }
+    if (weight > 0.0) {
+      drift[f] = sum / weight;
+      have_drift[f] = true;
+    }
+    have_last_phase_[f] = true;
   }
   const double total = energy_ / n;
-  // Detection: one family's lines carry a good share of the energy and far
-  // more than the other family's; two windows in a row.
+  // Detection: one family's lines carry a good share of the energy, far more
+  // than the other family's, and sit still (a voice's harmonics glide; mains
+  // does not): the drift is small and the same as a window ago. Two windows
+  // in a row.
   if (mode_ == kAuto && total > 1e-12) {
     int vote = -1;
     for (int f = 0; f < 2; ++f) {
-      if (line_power[f] > 0.05 * total && line_power[f] > 8.0 * line_power[1 - f]) vote = f;
+      const bool steady = have_drift[f] && last_drift_valid_[f] && std::fabs(drift[f]) < kMaxDriftHz &&
+                          std::fabs(drift[f] - last_drift_[f]) < 0.1;
+      if (steady && line_power[f] > 0.05 * total && line_power[f] > 8.0 * line_power[1 - f]) vote = f;
     }
     if (vote >= 0 && vote != family_) {
       votes_ = vote == vote_family_ ? votes_ + 1 : 1;
       vote_family_ = vote;
       if (votes_ >= 2 && !switching_) {
         pending_family_ = vote;
+        pending_offset_hz_ = drift[vote];
         switching_ = true;
         votes_ = 0;
       }
@@ -174,30 +203,16 @@ void HumRemover::end_of_window() noexcept {
       votes_ = 0;
     }
   }
-  // Tracking: phase advance of each line of the current family per window.
+  for (uint32_t f = 0; f < kFamilies; ++f) {
+    last_drift_[f] = drift[f];
+    last_drift_valid_[f] = have_drift[f];
+  }
+  // Tracking: follow the drift of the current family while its lines stand out.
   const int fam = family_ >= 0 && !switching_ ? family_ : -1;
-  if (fam >= 0) {
-    double weight = 0.0, sum = 0.0;
-    double phase[kAnalysedLines];
-    for (uint32_t k = 0; k < kAnalysedLines; ++k) {
-      phase[k] = std::arg(acc_[fam][k]);
-      if (have_last_phase_) {
-        double d = phase[k] - last_phase_[k];
-        while (d > M_PI) d -= 2.0 * M_PI;
-        while (d < -M_PI) d += 2.0 * M_PI;
-        const double drift = d * fs_dec_ / (2.0 * M_PI * n * (k + 1));
-        const double w = std::norm(acc_[fam][k]);
-        sum += w * drift;
-        weight += w;
-      }
-      last_phase_[k] = phase[k];
-    }
-    have_last_phase_ = true;
-    if (weight > 0.0 && line_power[fam] > 1e-3 * total && line_power[fam] > 1e-14) {
-      double target = sum / weight;
-      target = target > kMaxDriftHz ? kMaxDriftHz : (target < -kMaxDriftHz ? -kMaxDriftHz : target);
-      offset_hz_ += 0.5 * (target - offset_hz_);
-    }
+  if (fam >= 0 && have_drift[fam] && line_power[fam] > 1e-3 * total && line_power[fam] > 1e-14) {
+    double target = drift[fam];
+    target = target > kMaxDriftHz ? kMaxDriftHz : (target < -kMaxDriftHz ? -kMaxDriftHz : target);
+    offset_hz_ += 0.5 * (target - offset_hz_);
   }
   for (uint32_t f = 0; f < kFamilies; ++f)
     for (uint32_t k = 0; k < kAnalysedLines; ++k) acc_[f][k] = {0.0, 0.0};

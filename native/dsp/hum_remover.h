@@ -77,8 +77,11 @@ class HumRemover {
   std::complex<double> phasor_[kFamilies][kAnalysedLines];
   std::complex<double> rotation_[kFamilies][kAnalysedLines];
   std::complex<double> acc_[kFamilies][kAnalysedLines];
-  double last_phase_[kAnalysedLines] = {};
-  bool have_last_phase_ = false;
+  double last_phase_[kFamilies][kAnalysedLines] = {};
+  bool have_last_phase_[kFamilies] = {};
+  double last_drift_[kFamilies] = {};
+  bool last_drift_valid_[kFamilies] = {};
+  double pending_offset_hz_ = 0.0;
   double offset_hz_ = 0.0;  // smoothed drift of the tracked family
   int votes_ = 0;
   int vote_family_ = -1;

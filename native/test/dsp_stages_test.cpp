@@ -124,6 +124,29 @@ TEST("hum: nothing is notched while no mains is found") {
   CHECK(x == in);
 }
 
+TEST("hum: a voice whose pitch glides around 120 Hz is not taken for mains hum") {
+  for (double f0 : {100.0, 120.0}) {
+    HumRemover h;
+    h.prepare({kRate, 64, 1});
+    h.reset();
+    const auto n = static_cast<size_t>(kRate * 4);
+    std::vector<float> x(n);
+    double phase = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      const double t = i / kRate;
+      // Intonation: +-3 % over about a second (a flat, steady voice).
+      phase += 2.0 * M_PI * f0 * (1.0 + 0.03 * std::sin(2.0 * M_PI * 0.9 * t)) / kRate;
+      double v = 0.0;
+      for (int k = 1; k <= 8; ++k) v += std::sin(k * phase) / k;
+      x[i] = static_cast<float>(0.2 * v);
+    }
+    const auto in = x;
+    run_unit(h, x);
+    CHECK(h.tracked_hz() == 0.0);
+    CHECK(x == in);
+  }
+}
+
 TEST("limiter: the ceiling is never crossed on random peaks, with at most 1 ms of delay") {
   Limiter lim;
   lim.prepare({kRate, 64, 1});
