@@ -91,6 +91,23 @@ TEST("chain: master bypass is a bit-exact passthrough once settled") {
   CHECK(y[0][n / 2 - 1] != in[0][n / 2 - 1]);  // it did process before
 }
 
+TEST("chain: with every stage bypassed the output is the input, exactly, one look-ahead later") {
+  const size_t n = static_cast<size_t>(kRate);
+  auto x = program(n);
+  const auto in = x;
+  ChainRunner r(kRate, 2, 64);
+  r.bypass_all_stages();
+  r.chain.set_param(kMixMicPan, -100.0f);
+  r.chain.set_param(kMixInstPan, 100.0f);
+  r.chain.reset();
+  r.run(x, 0, n, 64);
+  const uint32_t d = r.chain.latency_samples();
+  bool same = true;
+  for (uint32_t c = 0; c < 2; ++c)
+    for (size_t i = d; i < n; ++i) same = same && x[c][i] == in[c][i - d];
+  CHECK(same);
+}
+
 TEST("chain: mono input goes through the mic strip and the mic level") {
   ChainRunner r(kRate, 1, 64);
   r.bypass_all_stages();
