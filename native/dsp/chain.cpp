@@ -101,7 +101,19 @@ void Chain::process_segment(float* const* ch, uint32_t channels, uint32_t offset
     for (uint32_t c = 0; c < channels; ++c)
       for (uint32_t i = 0; i < n; ++i) dry[c][i] = ch[c][offset + i];
   }
-  for (uint32_t c = 0; c < channels; ++c) strips_[c].process(ch[c] + offset, n);
+  for (uint32_t c = 0; c < channels; ++c) {
+    float* x = ch[c] + offset;
+    strips_[c].process(x, n);
+    // A NaN or infinity (a corrupt input sample, a float file gone wrong) would
+    // stick in every filter state: silence the segment and start the strip afresh.
+    float probe = 0.0f;
+    for (uint32_t i = 0; i < n; ++i) probe += x[i] * 0.0f;
+    if (probe != 0.0f) {
+      for (uint32_t i = 0; i < n; ++i) x[i] = 0.0f;
+      strips_[c].reset();
+      ++recoveries_;
+    }
+  }
 
   // Mix.
   if (channels >= 2) {

@@ -37,6 +37,8 @@ class Chain {
   StripMeters meters(uint32_t channel) const noexcept {
     return channel < kMaxChainChannels ? strips_[channel].meters() : StripMeters{};
   }
+  // [any] Times a strip was reset after a NaN or infinity.
+  uint64_t recoveries() const noexcept { return recoveries_; }
   // [any] For tests and the bench.
   const Strip& strip(uint32_t channel) const noexcept { return strips_[channel]; }
 
@@ -54,6 +56,7 @@ class Chain {
   SmoothedValue master_gain_;
   SmoothedValue master_wet_;  // 1: processed, 0: bypassed
   bool master_needs_reset_ = false;
+  uint64_t recoveries_ = 0;
 };
 
 }  // namespace hushbox::dsp

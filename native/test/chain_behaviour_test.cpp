@@ -248,3 +248,18 @@ TEST("bypass fade: a unit with latency is crossfaded against an equally delayed 
   for (size_t i = kDelay; i < x.size(); ++i) aligned = aligned && std::fabs(x[i] - in[i - kDelay]) < 1e-6f;
   CHECK(aligned);
 }
+
+TEST("chain: a NaN or infinity in the input is silenced and the chain recovers") {
+  const size_t n = static_cast<size_t>(kRate / 2);
+  auto x = program(n);
+  x[0][1000] = NAN;
+  x[1][2000] = INFINITY;
+  ChainRunner r(kRate, 2, 64);
+  r.run(x, 0, n, 64);
+  bool finite = true;
+  for (const auto& ch : x)
+    for (float v : ch) finite = finite && std::isfinite(v);
+  CHECK(finite);
+  CHECK(r.chain.recoveries() >= 2);
+  CHECK(std::fabs(x[0][n - 1]) + std::fabs(x[0][n - 100]) > 0.0f);  // sound again
+}
