@@ -5,6 +5,7 @@ import { defaultConfig, resolveDataDir } from './config/config.js';
 import { HushboxError } from './errors.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
+import { presetCommand } from './presets/cli.js';
 import { Supervisor } from './supervisor.js';
 
 const USAGE = `usage: hushbox <command> [options]
@@ -12,11 +13,14 @@ const USAGE = `usage: hushbox <command> [options]
 commands:
   start [--config FILE] [--data DIR]   run the box: engine, front panel, API
   params [--json]                      the engine's parameter table
+  preset list|show|apply|delete|export|import ...
+                                       presets of the running box (hushbox preset --help)
   version                              print the version
 
 environment:
   HUSHBOX_DATA_DIR    data directory (default ~/.local/share/hushbox)
   HUSHBOX_HTTP_PORT   front panel port (default 8080)
+  HUSHBOX_MQTT_URL    MQTT broker (default mqtt://localhost:1883), e.g. mqtt://user:pass@host:1883
   HUSHBOX_ENGINE      path of hushbox-engine
   HUSHBOX_LOG_LEVEL   pino level (default info)
 `;
@@ -62,6 +66,9 @@ async function main(): Promise<void> {
       return start(rest);
     case 'params':
       return params(rest);
+    case 'preset':
+      process.stdout.write(await presetCommand(rest));
+      return;
     case 'version':
     case '--version':
       process.stdout.write(`${packageVersion()}\n`);

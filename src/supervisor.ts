@@ -3,6 +3,8 @@ import { DataDirLock } from './config/data-dir.js';
 import type { Config } from './config/schema.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
+import { MqttService } from './mqtt/mqtt-service.js';
+import { PresetsService } from './presets/presets-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
@@ -20,6 +22,8 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly ctx: ServiceContext;
   readonly engine: EngineService;
+  readonly presets: PresetsService;
+  readonly mqtt: MqttService;
   readonly web: WebService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
@@ -37,8 +41,10 @@ export class Supervisor {
     };
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
-    this.web = new WebService({ ctx: this.ctx, engine: this.engine });
-    this.services = [this.engine, this.web];
+    this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
+    this.web = new WebService({ ctx: this.ctx, engine: this.engine, presets: this.presets });
+    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, webPort: () => this.web.port() });
+    this.services = [this.engine, this.presets, this.mqtt, this.web];
   }
 
   async start(): Promise<void> {

@@ -20,6 +20,7 @@ export class EngineService implements Service {
   private child: ChildProcess | undefined;
   private link: EngineLinkHandle | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  private fastTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   private table = new Map<string, ParamDef>();
   /** What the supervisor wants; restored into a restarted engine. */
@@ -61,6 +62,14 @@ export class EngineService implements Service {
     this.detach();
     this.child = undefined;
     if (this.current.state !== 'failed') this.setStatus({ state: 'stopped', pid: null });
+  }
+
+  /** Stop and start the engine; the wanted parameter values are restored into the new one. */
+  async restart(): Promise<EngineStatus> {
+    await this.stop();
+    this.current = { ...this.current, restarts: this.current.restarts + 1 };
+    await this.launch();
+    return this.status();
   }
 
   status(): EngineStatus {
@@ -109,6 +118,7 @@ export class EngineService implements Service {
       this.waiters.delete(seq);
       throw new EngineError('engine_busy', 'the engine command queue is full; try again');
     }
+    this.watchApplied();
     const result: Record<string, number> = {};
     for (const [d, v] of checked) {
       this.wanted.set(d.id, v);
@@ -190,6 +200,25 @@ export class EngineService implements Service {
   private poll(): void {
     const link = this.link;
     if (!link) return;
+    this.drainEvents(link);
+    const t = link.telemetry();
+    if (!t) return;
+    this.frame = toFrame(t, link.heartbeats());
+    this.ctx.bus.emit('telemetry', this.frame);
+  }
+
+  /** While a change waits for its "applied", look every millisecond rather than at the 50 Hz telemetry poll. */
+  private watchApplied(): void {
+    this.fastTimer ??= setInterval(() => {
+      if (this.link) this.drainEvents(this.link);
+      if (this.waiters.size === 0 || !this.link) {
+        clearInterval(this.fastTimer);
+        this.fastTimer = undefined;
+      }
+    }, 1);
+  }
+
+  private drainEvents(link: EngineLinkHandle): void {
     for (const ev of link.events()) {
       if (ev.type === 'applied') {
         for (const [seq, done] of this.waiters) {
@@ -202,10 +231,6 @@ export class EngineService implements Service {
         this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
       }
     }
-    const t = link.telemetry();
-    if (!t) return;
-    this.frame = toFrame(t, link.heartbeats());
-    this.ctx.bus.emit('telemetry', this.frame);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -227,6 +252,8 @@ export class EngineService implements Service {
   private stopPolling(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
+    if (this.fastTimer) clearInterval(this.fastTimer);
+    this.fastTimer = undefined;
   }
 
   private detach(): void {

@@ -5,8 +5,10 @@ import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
+import type { PresetsService } from '../presets/presets-service.js';
 import type { ServiceContext } from '../service.js';
 import { paramsRoutes } from './routes/params.js';
+import { presetsRoutes } from './routes/presets.js';
 import { statusRoutes } from './routes/status.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -15,6 +17,8 @@ import { telemetryRoutes } from './routes/telemetry.js';
 export interface WebDeps {
   ctx: ServiceContext;
   engine: EngineService;
+  /** Absent in tests of other routes; then /api/presets, /api/ab and /api/state are not served. */
+  presets?: PresetsService;
 }
 
 export type App = FastifyInstance;
@@ -62,6 +66,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
 
   await app.register(statusRoutes, deps);
   await app.register(paramsRoutes, deps);
+  if (deps.presets) await app.register(presetsRoutes, { ...deps, presets: deps.presets });
   await app.register(telemetryRoutes, deps);
   await app.register(staticRoutes);
   return app;
