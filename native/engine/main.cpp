@@ -36,7 +36,8 @@ const char* kUsage =
     "           a file through the real-time path, block by block; same format out\n"
     "  bench    [--rate HZ] [--frames N] [--channels N] [--seconds S] [--json]\n"
     "           real-time factor of the chain and of each stage (44.1/48/96/192 kHz without --rate)\n"
-    "  params   the parameter table (--json)\n";
+    "  params   the parameter table (--json)\n"
+    "  profiles the profiles: rate, period, periods and processing defaults (--json)\n";
 
 struct Args {
   std::vector<std::string> items;
@@ -237,6 +238,7 @@ int main(int argc, char** argv) {
   if (command == "params") return cmd_params(args);
   if (command == "process") return hushbox::cmd_process(args);
   if (command == "bench") return hushbox::cmd_bench(args);
+  if (command == "profiles") return hushbox::cmd_profiles(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -295,4 +295,40 @@ int cmd_bench(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_profiles(const std::vector<std::string>& args) {
+  bool json = false;
+  for (const auto& a : args) {
+    if (a == "--json")
+      json = true;
+    else
+      return fail("profiles: unknown option '" + a + "'");
+  }
+  std::string out = json ? "[" : "";
+  char line[512];
+  bool first = true;
+  for (const auto& p : profiles()) {
+    if (json) {
+      std::snprintf(line, sizeof line,
+                    "%s{\"name\":\"%s\",\"description\":\"%s\",\"rate\":%u,\"frames\":%u,\"periods\":%u,\"params\":{",
+                    first ? "" : ",", p.name, p.description, p.rate, p.frames, p.periods);
+      out += line;
+      bool first_param = true;
+      for (const auto& s : p.params) {
+        std::snprintf(line, sizeof line, "%s\"%s\":%.9g", first_param ? "" : ",", s.id, static_cast<double>(s.value));
+        out += line;
+        first_param = false;
+      }
+      out += "}}";
+    } else {
+      std::snprintf(line, sizeof line, "%-11s %6u Hz %5u frames x%u  %s\n", p.name, p.rate, p.frames, p.periods,
+                    p.description);
+      out += line;
+    }
+    first = false;
+  }
+  if (json) out += "]\n";
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
 }  // namespace hushbox

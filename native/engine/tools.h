@@ -10,5 +10,6 @@ namespace hushbox {
 // [control] Exit codes: 0 ok, 2 bad arguments or input, 1 failure while running.
 int cmd_process(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
+int cmd_profiles(const std::vector<std::string>& args);
 
 }  // namespace hushbox

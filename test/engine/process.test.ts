@@ -126,3 +126,18 @@ describe('hushbox-engine params --json', () => {
     for (const id of expected) expect(ids.has(id), id).toBe(true);
   });
 });
+
+describe('hushbox-engine profiles --json', () => {
+  it('lists studio, balanced, streaming and lowlatency with their I/O settings and known parameter ids', () => {
+    const r = engine(['profiles', '--json']);
+    expect(r.status).toBe(0);
+    const profiles = JSON.parse(r.stdout) as Array<{ name: string; rate: number; frames: number; periods: number; params: Record<string, number> }>;
+    expect(profiles.map((p) => p.name)).toEqual(['studio', 'balanced', 'streaming', 'lowlatency']);
+    const ids = new Set((JSON.parse(engine(['params', '--json']).stdout) as Array<{ id: string }>).map((p) => p.id));
+    for (const p of profiles) {
+      expect(p.rate).toBeGreaterThanOrEqual(44100);
+      expect(p.frames).toBeGreaterThanOrEqual(16);
+      for (const id of Object.keys(p.params)) expect(ids.has(id), id).toBe(true);
+    }
+  });
+});
