@@ -13,13 +13,14 @@ namespace hushbox {
 
 struct IoConfig {
   uint32_t rate = 48000;
-  uint32_t frames = 64;                                 // period size
-  uint32_t periods = 2;                                 // buffer = frames * periods
-  uint32_t channels = 2;                                // channels the chain sees
-  std::string device;                                   // backend-specific: ALSA name, or unused
-  std::string input;                                    // sim/file: "tone", "noise", "silence" or a WAV path
-  std::string output;                                   // sim/file: WAV path, or empty to discard
-  SampleFormat output_format = SampleFormat::kFloat32;  // sim/file: the output WAV's samples
+  uint32_t frames = 64;   // period size
+  uint32_t periods = 2;   // buffer = frames * periods
+  uint32_t channels = 2;  // channels the chain sees
+  std::string device;     // backend-specific: ALSA name, or unused
+  std::string input;      // sim/file: "tone", "noise", "silence" or a WAV path
+  std::string output;     // sim/file: WAV path, or empty to discard
+  // sim/file: the output WAV's sample format (process writes what it read).
+  SampleFormat output_format = SampleFormat::kFloat32;
 };
 
 struct IoResult {
