@@ -90,7 +90,9 @@ describe('MQTT against a real broker', () => {
 
     const r = await client.request(BASE, 'apply_preset', { preset: 'studio-voice' }, 'tx-42');
     expect(r).toMatchObject({ status: 'ok', transaction: 'tx-42', data: { preset: { id: 'studio-voice' }, applied: { 'mic.trim.gain': 2 } } });
-    expect(r.data.unknown).toContain('mic.comp.threshold');
+    // The engine has the DSP chain's parameters now: the whole preset applies (noise suppression aside).
+    expect(r.data.applied).toMatchObject({ 'mic.comp.threshold': -24, 'mic.hpf.slope': 12 });
+    expect(r.data.unknown).not.toContain('mic.comp.threshold');
     expect(param('mic.trim.gain')).toBe(2);
   });
 

@@ -23,7 +23,7 @@ describe('hushbox preset', () => {
     expect((await hushbox('list')).stdout).toMatch(/^podcast\s+Podcast\s+\(factory\)/m);
 
     const applied = JSON.parse((await hushbox('apply', 'Studio voice')).stdout);
-    expect(applied.applied).toEqual({ 'mic.trim.gain': 2 });
+    expect(applied.applied).toMatchObject({ 'mic.trim.gain': 2, 'mic.comp.threshold': -24, 'mic.limit.ceiling': -0.5 });
     expect(box.sup.engine.params().find((p) => p.id === 'mic.trim.gain')!.value).toBe(2);
 
     const file = join(box.dataDir, 'bundle.json');
