@@ -7,6 +7,7 @@ import { EngineService } from '../../src/engine/engine-service.js';
 import type { EngineStatus } from '../../src/engine/telemetry.js';
 import { defaultEngineBinary } from '../../src/paths.js';
 import { crashingEngine, simForAlsaEngine } from '../fakes/engine-scripts.js';
+import { transparentParams } from '../fakes/transparent.js';
 import { tempDir, contextWith, waitFor } from '../fakes/context.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -55,6 +56,8 @@ describe('engine supervision', () => {
     const engine = track(new EngineService(ctx, { stableMs: 300 }));
     await engine.start();
     expect(engine.status().state).toBe('running');
+    // Every stage bypassed, so the meters show the trim alone; these values must come back too.
+    await engine.setParams(transparentParams(engine.params().map((p) => p.id)), 'test');
     const restartMs: number[] = [];
     for (let i = 0; i < 20; i++) {
       const gain = -3 - (i % 10);
