@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConflictError, EngineError, NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { ParamDef } from '../engine/params.js';
+import { engineProfiles, profileOf } from '../engine/profiles.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext } from '../service.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -589,12 +590,23 @@ export class PresetsService implements Service {
       preset_modified: this.modified,
       bypass: bypass === undefined ? null : bypass >= 0.5,
       params,
-      profile: null,
+      profile: this.profileName(),
       engine_state: this.deps.engine.status().state,
       ab_active: this.ab.active,
       locked: [...this.lockedIds],
       firmware: { installed_version: this.deps.ctx.version, latest_version: this.deps.ctx.version },
     };
+  }
+
+  /** The I/O profile the engine runs with, 'custom', or null when the engine cannot say. */
+  private profileName(): string | null {
+    const io = this.deps.engine.ioConfig?.();
+    if (!io) return null;
+    try {
+      return profileOf(io, engineProfiles(io.binary));
+    } catch {
+      return null;
+    }
   }
 
   private emitState(): void {

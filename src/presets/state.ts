@@ -10,7 +10,7 @@ export const BoxStateSchema = Type.Object({
   preset_modified: Type.Boolean({ description: 'parameters changed since the preset was recalled' }),
   bypass: Type.Union([Type.Boolean(), Type.Null()], { description: 'master.bypass; null when the engine has no such parameter' }),
   params: Type.Record(Type.String(), Type.Number()),
-  profile: Type.Union([Type.String(), Type.Null()], { description: 'I/O profile; null until profiles exist' }),
+  profile: Type.Union([Type.String(), Type.Null()], { description: "I/O profile (studio, balanced, streaming, lowlatency, or 'custom'); null when unknown" }),
   engine_state: Type.String(),
   ab_active: Type.Union([AbSlotSchema, Type.Null()]),
   locked: Type.Array(Type.String()),

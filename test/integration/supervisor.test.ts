@@ -65,6 +65,12 @@ describe('the supervisor with the real engine', () => {
     expect(b.telemetry!.heartbeats.audio.ageMs).toBeLessThan(500);
   });
 
+  it('names the I/O profile it runs with in the box state', async () => {
+    const state = await getJson<{ profile: string | null; engine_state: string }>(`${sup.url}/api/state`);
+    // The defaults (48 kHz, 64 x 2) are the engine's 'balanced' profile.
+    expect(state).toMatchObject({ profile: 'balanced', engine_state: 'running' });
+  });
+
   it('streams meters over /ws/telemetry at 30 Hz or more, and they move', async () => {
     const frames = await collectFrames(sup.url, 1500);
     expect(frames.length).toBeGreaterThanOrEqual(45);

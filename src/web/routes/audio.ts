@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PROFILES, ProfileNameSchema, ProfileSettingsSchema, profileOf } from '../../engine/profiles.js';
+import { ProfileNameSchema, ProfileSettingsSchema, engineProfiles, profileOf } from '../../engine/profiles.js';
 import { EngineStatusSchema } from '../../engine/telemetry.js';
 import type { EngineService, EngineIoPatch } from '../../engine/engine-service.js';
 import type { WebDeps } from '../app.js';
@@ -13,7 +13,9 @@ export const AudioSettingsSchema = Type.Object({
   periods: Type.Integer(),
   device: Type.String({ description: 'ALSA device, e.g. hw:Gen' }),
   backend: Type.String(),
-  profiles: Type.Record(Type.String(), ProfileSettingsSchema),
+  profiles: Type.Record(Type.String(), Type.Composite([ProfileSettingsSchema, Type.Object({ description: Type.String() })]), {
+    description: 'what each profile sets, as the engine declares it',
+  }),
   engine: EngineStatusSchema,
 });
 export type AudioSettings = Static<typeof AudioSettingsSchema>;
@@ -31,14 +33,15 @@ export const AudioPatchSchema = Type.Object(
 
 export function audioSettings(engine: EngineService): AudioSettings {
   const c = engine.ioConfig();
+  const profiles = engineProfiles(c.binary);
   return {
-    profile: profileOf(c),
+    profile: profileOf(c, profiles),
     rate: c.rate,
     frames: c.frames,
     periods: c.periods,
     device: c.device,
     backend: c.backend,
-    profiles: { ...PROFILES },
+    profiles: { ...profiles },
     engine: engine.status(),
   };
 }
@@ -62,7 +65,11 @@ export const audioRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { eng
     },
     async (request) => {
       const { profile, ...rest } = request.body;
-      const patch: EngineIoPatch = { ...(profile ? PROFILES[profile] : {}), ...rest };
+      let patch: EngineIoPatch = { ...rest };
+      if (profile) {
+        const { rate, frames, periods } = engineProfiles(engine.ioConfig().binary)[profile];
+        patch = { rate, frames, periods, ...rest };
+      }
       await engine.reconfigure(patch, profile ? `profile ${profile}` : 'audio settings changed');
       return audioSettings(engine);
     },
