@@ -16,6 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD_DEBS = [
   'cmake',
   'g++',
+  'libasound2-dev',
   'make',
   'ninja-build',
   'pkg-config',

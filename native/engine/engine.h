@@ -28,6 +28,9 @@ struct EngineConfig {
   std::string stats_path;  // JSON written at exit
 };
 
+// [any] "running", "waiting_for_device", ...
+const char* state_name(link::EngineState s);
+
 // Wake-up lateness histogram, 1 us bins; allocated before the audio thread runs.
 class JitterHistogram {
  public:
@@ -76,6 +79,8 @@ class Engine {
   void publish(int64_t now) noexcept;
   void set_state(link::EngineState s) noexcept;
   void post_event(link::EventType type, uint32_t seq, int32_t code, float value) noexcept;
+  void count_xrun(const IoResult& r) noexcept;
+  void add_jitter_bin(int64_t late_ns) noexcept;
 
   EngineConfig config_;
   std::unique_ptr<Backend> backend_;
@@ -96,6 +101,8 @@ class Engine {
   std::atomic<bool> finished_{false};
   bool memory_locked_ = false;
   std::string memory_lock_error_;
+  bool dma_latency_held_ = false;
+  std::string dma_latency_error_;
   RtReport rt_report_;
   int64_t period_ns_ = 0;
   int64_t started_ns_ = 0;
@@ -105,6 +112,8 @@ class Engine {
   link::Telemetry telemetry_{};
   double load_sum_ = 0.0;
   uint32_t last_applied_seq_ = 0;
+  uint64_t periods_at_last_xrun_ = 0;
+  link::EngineState final_state_ = link::EngineState::kStarting;  // the state the audio loop ended in
   Status run_status_;
 };
 

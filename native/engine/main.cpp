@@ -24,10 +24,11 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
-    "           --backend sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --backend alsa|sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --device hw:CARD[,DEV[,SUB]] (alsa; default hw:Gen)  --capture-device NAME\n"
     "           --input tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
-    "           --cpu N  --no-mlock\n"
+    "           --cpu N  --no-mlock  --no-dma-latency\n"
     "  params   the parameter table (--json)\n";
 
 struct Args {
@@ -140,6 +141,10 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(v) && parse_uint(a, v, cfg.io.channels, error);
     else if (a == "--device")
       ok = value(cfg.io.device);
+    else if (a == "--capture-device")
+      ok = value(cfg.io.capture_device);
+    else if (a == "--no-dma-latency")
+      cfg.rt.hold_dma_latency = false;
     else if (a == "--input")
       ok = value(cfg.io.input);
     else if (a == "--output")

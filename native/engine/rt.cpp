@@ -1,9 +1,11 @@
 #include "rt.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -26,6 +28,27 @@ void prefault_stack() {
 }
 
 }  // namespace
+
+DmaLatencyHold::~DmaLatencyHold() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool DmaLatencyHold::hold(std::string& error, const char* path) {
+  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::string(path) + ": " + std::strerror(errno);
+    return false;
+  }
+  const int32_t zero = 0;
+  if (::write(fd, &zero, sizeof zero) != static_cast<ssize_t>(sizeof zero)) {
+    error = std::string(path) + ": write: " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  return true;
+}
 
 bool lock_memory(std::string& error) {
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {

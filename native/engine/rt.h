@@ -10,6 +10,7 @@ struct RtConfig {
   int priority = 70;  // SCHED_FIFO priority; 0 keeps SCHED_OTHER
   int cpu = -1;       // pin to this CPU; -1 leaves affinity alone
   bool lock_memory = true;
+  bool hold_dma_latency = true;  // keep /dev/cpu_dma_latency at 0 while running
 };
 
 struct RtReport {
@@ -19,6 +20,20 @@ struct RtReport {
   bool memory_locked = false;
   bool denormals_flushed = false;
   std::string problems;  // why something above did not happen, "; "-separated
+};
+
+// [control] Holds /dev/cpu_dma_latency at 0 us for its lifetime (the kernel
+// honours the request only while the file stays open).
+class DmaLatencyHold {
+ public:
+  DmaLatencyHold() = default;
+  DmaLatencyHold(const DmaLatencyHold&) = delete;
+  DmaLatencyHold& operator=(const DmaLatencyHold&) = delete;
+  ~DmaLatencyHold();
+  bool hold(std::string& error, const char* path = "/dev/cpu_dma_latency");
+
+ private:
+  int fd_ = -1;
 };
 
 // [control] mlockall(current and future) and pre-fault some stack. Call before threads start.
