@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "../dsp/params.h"
+#include "doctor.h"
 #include "engine.h"
+#include "latency.h"
 
 namespace {
 
@@ -29,7 +31,10 @@ const char* kUsage =
     "           --input tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
-    "  params   the parameter table (--json)\n";
+    "  params   the parameter table (--json)\n"
+    "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
+    "           --frames N --periods N [--json]\n"
+    "  doctor   sound cards and real-time prerequisites, with fixes: [--json] [--root DIR]\n";
 
 struct Args {
   std::vector<std::string> items;
@@ -207,6 +212,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return cmd_run(args);
   if (command == "params") return cmd_params(args);
+  if (command == "latency") return hushbox::run_latency_command(args);
+  if (command == "doctor") return hushbox::run_doctor_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return 0;
