@@ -315,8 +315,10 @@ class AlsaBackend : public Backend {
   }
 
   uint32_t latency_frames() const noexcept override {
-    // One period to fill the capture buffer, the whole playback buffer to drain.
-    return config_.frames + config_.frames * config_.periods;
+    // A sample written after a period was read leaves (periods - 1) periods of
+    // playback ahead of it and is read back a period after it plays: on a
+    // linked duplex stream the round trip is periods x frames (as JACK counts).
+    return config_.frames * config_.periods;
   }
   bool clocked() const noexcept override { return true; }
   const char* name() const noexcept override { return "alsa"; }
