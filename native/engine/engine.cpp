@@ -187,6 +187,9 @@ void Engine::audio_thread_main() noexcept {
   set_state(link::EngineState::kRunning);
   started_ns_ = now_ns();
 
+  // The thread names itself once set up: from here to "hb-audio-done" it may
+  // only do ALSA I/O and read the clock (test/engine/rt-guard.test.ts checks).
+  pthread_setname_np(pthread_self(), "hb-audio");
   bool waiting = false;
   while (!stop_.load(std::memory_order_relaxed)) {
     const IoResult r = backend_->read(in_.data(), frames);
@@ -248,6 +251,7 @@ void Engine::audio_thread_main() noexcept {
   }
   final_state_ = telemetry_.state;
   backend_->stop();
+  pthread_setname_np(pthread_self(), "hb-audio-done");
   ended_ns_ = now_ns();
   set_state(link::EngineState::kStopped);
   link_->telemetry.store(telemetry_);
@@ -288,7 +292,6 @@ Status Engine::run() {
 
   std::thread housekeeping([this] { housekeeping_thread_main(); });
   std::thread audio([this] { audio_thread_main(); });
-  pthread_setname_np(audio.native_handle(), "hb-audio");
   pthread_setname_np(housekeeping.native_handle(), "hb-housekeeping");
 
   const int64_t deadline = config_.duration_s > 0 ? now_ns() + static_cast<int64_t>(config_.duration_s * 1e9) : 0;
