@@ -27,6 +27,12 @@ export const TEST_DEBS = [
   'chromium',
   'mosquitto',
   'mosquitto-clients',
+  // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
+  'busybox-static',
+  'cpio',
+  'kmod',
+  'linux-image-rt-amd64',
+  'qemu-system-x86',
 ];
 
 const args = process.argv.slice(2);

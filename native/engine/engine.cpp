@@ -67,6 +67,12 @@ Status Engine::init(const EngineConfig& config) {
   spec.max_frames = io.frames;
   spec.channels = io.channels;
   if (!chain_.prepare(spec)) return Status::error("the DSP chain rejected the stream settings");
+  for (const auto& [id, value] : config.set_params) {
+    const int index = dsp::find_param(id);
+    if (index < 0) return Status::error("--set: unknown parameter '" + id + "' (see hushbox-engine params)");
+    chain_.set_param(static_cast<uint32_t>(index), value);
+  }
+  if (!config.set_params.empty()) chain_.reset();  // start at the values, not ramping towards them
 
   in_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
   out_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
@@ -262,6 +268,7 @@ void Engine::count_xrun(const IoResult& r) noexcept {
   ++telemetry_.xruns;
   ++telemetry_.missed_deadlines;
   periods_at_last_xrun_ = telemetry_.periods_processed;
+  if (telemetry_.xruns <= kXrunTimes) xrun_times_ns_[telemetry_.xruns - 1] = r.wake_ns ? r.wake_ns : now_ns();
   telemetry_.last_xrun_ns = static_cast<uint64_t>(r.wake_ns ? r.wake_ns : now_ns());
   link::Event e{link::EventType::kXrun, 0, 0, static_cast<float>(r.lost_frames), telemetry_.last_xrun_ns};
   link_->events.push(e);
@@ -350,7 +357,18 @@ std::string Engine::stats_json() const {
                 dma_latency_held_ ? "true" : "false", problems.c_str(),
                 1000.0 * telemetry_.latency_frames / (config_.io.rate ? config_.io.rate : 1), telemetry_.device_waits,
                 telemetry_.periods_processed - periods_at_last_xrun_, state_name(final_state_));
-  return buf;
+  // The first xruns' times (CLOCK_MONOTONIC seconds, as /proc/uptime), so a test can tell a forced one.
+  std::string out = buf;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '}')) out.pop_back();
+  out += ",\"xrun_times_s\":[";
+  const uint64_t n = telemetry_.xruns < kXrunTimes ? telemetry_.xruns : kXrunTimes;
+  for (uint64_t i = 0; i < n; ++i) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%s%.3f", i ? "," : "", static_cast<double>(xrun_times_ns_[i]) / 1e9);
+    out += t;
+  }
+  out += "]}\n";
+  return out;
 }
 
 }  // namespace hushbox

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../dsp/chain.h"
@@ -23,9 +24,10 @@ struct EngineConfig {
   std::string backend = "sim";
   IoConfig io;
   RtConfig rt;
-  std::string link_name;   // empty: no link
-  double duration_s = 0;   // 0: until stopped
-  std::string stats_path;  // JSON written at exit
+  std::string link_name;                                  // empty: no link
+  double duration_s = 0;                                  // 0: until stopped
+  std::string stats_path;                                 // JSON written at exit
+  std::vector<std::pair<std::string, float>> set_params;  // `run --set ID=VALUE`, applied before the first period
 };
 
 // [any] "running", "waiting_for_device", ...
@@ -113,6 +115,8 @@ class Engine {
   double load_sum_ = 0.0;
   uint32_t last_applied_seq_ = 0;
   uint64_t periods_at_last_xrun_ = 0;
+  static constexpr uint32_t kXrunTimes = 32;
+  int64_t xrun_times_ns_[kXrunTimes] = {};                        // CLOCK_MONOTONIC of the first xruns, for the stats
   link::EngineState final_state_ = link::EngineState::kStarting;  // the state the audio loop ended in
   Status run_status_;
 };

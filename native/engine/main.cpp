@@ -30,7 +30,7 @@ const char* kUsage =
     "           --device hw:CARD[,DEV[,SUB]] (alsa; default hw:Gen)  --capture-device NAME\n"
     "           --input tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
-    "           --cpu N  --no-mlock  --no-dma-latency\n"
+    "           --cpu N  --no-mlock  --no-dma-latency  --set ID=VALUE (repeatable)\n"
     "  params   the parameter table (--json)\n"
     "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
     "           --frames N --periods N [--json]\n"
@@ -150,7 +150,17 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.capture_device);
     else if (a == "--no-dma-latency")
       cfg.rt.hold_dma_latency = false;
-    else if (a == "--input")
+    else if (a == "--set") {
+      ok = value(v);
+      const auto eq = v.find('=');
+      char* end = nullptr;
+      const float f = eq == std::string::npos ? 0.0f : std::strtof(v.c_str() + eq + 1, &end);
+      if (ok && (eq == std::string::npos || eq == 0 || end == v.c_str() + eq + 1 || *end != '\0')) {
+        error = "--set expects ID=VALUE, got '" + v + "'";
+        ok = false;
+      }
+      if (ok) cfg.set_params.emplace_back(v.substr(0, eq), f);
+    } else if (a == "--input")
       ok = value(cfg.io.input);
     else if (a == "--output")
       ok = value(cfg.io.output);

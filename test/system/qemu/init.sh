@@ -32,6 +32,10 @@ report() { # name file
   if [ -s "$2" ]; then echo "@@HB $1 $(tr -d '\n' <"$2")"; else echo "@@HB $1 {\"error\":\"no output\"}"; fi
 }
 
+log() { # name file: the engine's stderr as one JSON string (quotes and backslashes become ')
+  echo "@@HB $1 {\"text\":\"$(tr '"\\\n' "''|" <"$2")\"}"
+}
+
 echo "@@HB kernel {\"version\":\"$(uname -r)\",\"realtime\":\"$(cat /sys/kernel/realtime 2>/dev/null)\"}"
 
 while read -r m; do
@@ -45,7 +49,7 @@ sleep 3
 insmod /mods/snd-aloop.ko
 wait $late
 report late /tmp/late.json
-echo "@@HB late_log {\"lines\":$(wc -l </tmp/late.err)}"
+log late_log /tmp/late.err
 
 # 2. The loopback's own round trip, no engine: the baseline.
 measure /tmp/base.json --device hw:Loopback,0,1 --capture-device hw:Loopback,1,1
@@ -63,7 +67,7 @@ sleep 3
 measure /tmp/through.json --device hw:Loopback,1,0
 report through /tmp/through.json
 # 4. Stop the engine for 100 ms: ALSA overruns; the engine must count it and carry on.
-echo "@@HB stop_target {\"pid\":$eng,\"comm\":\"$(cat /proc/$eng/comm)\"}"
+echo "@@HB stop {\"at\":$(cut -d' ' -f1 /proc/uptime),\"comm\":\"$(cat /proc/$eng/comm)\"}"
 kill -STOP $eng
 usleep 100000
 kill -CONT $eng
@@ -73,6 +77,7 @@ report after_xrun /tmp/after.json
 kill -TERM $eng
 wait $eng
 report run /tmp/run.json
+log run_log /tmp/run.err
 [ -n "$GUARD" ] && report guard /tmp/guard.json
 echo "@@HB done {}"
 poweroff -f
