@@ -297,17 +297,38 @@ Status Engine::run() {
   DmaLatencyHold dma_hold;
   if (config_.rt.hold_dma_latency) dma_latency_held_ = dma_hold.hold(dma_latency_error_);
 
-  std::thread housekeeping([this] { housekeeping_thread_main(); });
-  std::thread audio([this] { audio_thread_main(); });
-  pthread_setname_np(housekeeping.native_handle(), "hb-housekeeping");
+  // Small stacks: with mlockall(MCL_FUTURE) every stack page is faulted in and
+  // locked at creation, and glibc's default is 8 MiB per thread.
+  pthread_t housekeeping_thread, audio_thread;
+  if (!start_thread(
+          housekeeping_thread,
+          [](void* self) -> void* {
+            static_cast<Engine*>(self)->housekeeping_thread_main();
+            return nullptr;
+          },
+          this)) {
+    return Status::error("cannot start the housekeeping thread");
+  }
+  if (!start_thread(
+          audio_thread,
+          [](void* self) -> void* {
+            static_cast<Engine*>(self)->audio_thread_main();
+            return nullptr;
+          },
+          this)) {
+    finished_.store(true, std::memory_order_release);
+    pthread_join(housekeeping_thread, nullptr);
+    return Status::error("cannot start the audio thread");
+  }
+  pthread_setname_np(housekeeping_thread, "hb-housekeeping");
 
   const int64_t deadline = config_.duration_s > 0 ? now_ns() + static_cast<int64_t>(config_.duration_s * 1e9) : 0;
   while (!finished_.load(std::memory_order_acquire)) {
     if (deadline && now_ns() >= deadline) request_stop();
     sleep_until_ns(now_ns() + 5'000'000);
   }
-  audio.join();
-  housekeeping.join();
+  pthread_join(audio_thread, nullptr);
+  pthread_join(housekeeping_thread, nullptr);
   Status s = backend_->close();
   if (!config_.stats_path.empty()) {
     const std::string json = stats_json();

@@ -50,6 +50,15 @@ bool DmaLatencyHold::hold(std::string& error, const char* path) {
   return true;
 }
 
+bool start_thread(pthread_t& thread, void* (*fn)(void*), void* arg) {
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return false;
+  pthread_attr_setstacksize(&attr, 1024 * 1024);
+  const int rc = pthread_create(&thread, &attr, fn, arg);
+  pthread_attr_destroy(&attr);
+  return rc == 0;
+}
+
 bool lock_memory(std::string& error) {
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
     error = std::string("mlockall: ") + std::strerror(errno);

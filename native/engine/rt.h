@@ -1,6 +1,8 @@
 // Real-time setup of the calling thread, and the clock.
 #pragma once
 
+#include <pthread.h>
+
 #include <cstdint>
 #include <string>
 
@@ -35,6 +37,9 @@ class DmaLatencyHold {
  private:
   int fd_ = -1;
 };
+
+// [control] pthread_create with a 1 MiB stack (the audio thread pre-faults 256 KiB of it).
+bool start_thread(pthread_t& thread, void* (*fn)(void*), void* arg);
 
 // [control] mlockall(current and future) and pre-fault some stack. Call before threads start.
 bool lock_memory(std::string& error);
