@@ -213,6 +213,7 @@ void Engine::audio_thread_main() noexcept {
         ++telemetry_.device_waits;
         set_state(link::EngineState::kWaitingForDevice);
       }
+      drain_commands();  // parameters still apply, so the chain is ready when the device is back
       publish(t0);
       continue;
     }

@@ -165,7 +165,8 @@ export class EngineService implements Service {
       }
       try {
         this.link = new addon.EngineLink(this.linkName);
-        if (this.link.state() === 'running') break;
+        // An ALSA engine whose device is missing is up too: it waits for the device by itself.
+        if (['running', 'waiting_for_device'].includes(this.link.state())) break;
         this.link.close();
         this.link = undefined;
       } catch (err) {
@@ -182,7 +183,8 @@ export class EngineService implements Service {
     );
     const restore = [...this.wanted].filter(([id]) => this.table.has(id)).map(([id, v]): [number, number] => [this.table.get(id)!.index, v]);
     if (restore.length) this.link.setParams(restore, ++this.seq);
-    this.setStatus({ state: 'running', pid: child.pid ?? null, reason: null });
+    const state = this.link.state() === 'waiting_for_device' ? 'waiting_for_device' : 'running';
+    this.setStatus({ state, pid: child.pid ?? null, reason: null });
     this.log.info({ pid: child.pid, link: this.linkName }, 'engine running');
     this.pollTimer = setInterval(() => this.poll(), POLL_MS);
   }
@@ -198,6 +200,8 @@ export class EngineService implements Service {
             done();
           }
         }
+      } else if (ev.type === 'state' && (ev.state === 'running' || ev.state === 'waiting_for_device')) {
+        if (this.current.state !== ev.state) this.setStatus({ state: ev.state });
       } else if (ev.type === 'xrun') {
         this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
       }
