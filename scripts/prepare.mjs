@@ -27,6 +27,7 @@ export const TEST_DEBS = [
   'chromium',
   'mosquitto',
   'mosquitto-clients',
+  'python3',
   // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
   'busybox-static',
   'cpio',
@@ -97,7 +98,9 @@ ensureDebs(args.includes('--test') ? [...BUILD_DEBS, ...TEST_DEBS] : BUILD_DEBS)
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   log('installing npm packages');
-  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  // `npm ci` refuses this lock file under npm 11 (optional platform packages listed
+  // with an empty version); `npm install` honours the lock all the same.
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 if (args.includes('--build')) {

@@ -28,7 +28,7 @@ const char* kUsage =
     "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
     "           --backend alsa|sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
     "           --device hw:CARD[,DEV[,SUB]] (alsa; default hw:Gen)  --capture-device NAME\n"
-    "           --input tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
+    "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency  --set ID=VALUE (repeatable)\n"
     "  params   the parameter table (--json)\n"

@@ -5,13 +5,44 @@ export const EngineConfigSchema = Type.Object(
     binary: Type.String({ minLength: 1, description: 'path of hushbox-engine' }),
     backend: Type.Union([Type.Literal('sim'), Type.Literal('alsa'), Type.Literal('file')]),
     device: Type.String({ description: 'ALSA device, e.g. hw:Gen' }),
-    input: Type.String({ description: 'sim backend input: tone, tone:HZ[:DBFS], noise, silence or a WAV path' }),
+    input: Type.String({ description: 'sim backend input: demo, tone, tone:HZ[:DBFS], noise, silence or a WAV path' }),
     rate: Type.Integer({ minimum: 8000, maximum: 384000 }),
     frames: Type.Integer({ minimum: 16, maximum: 4096 }),
     periods: Type.Integer({ minimum: 2, maximum: 16 }),
     channels: Type.Integer({ minimum: 1, maximum: 8 }),
     priority: Type.Integer({ minimum: 0, maximum: 99, description: 'SCHED_FIFO priority of the audio thread; 0 for none' }),
     cpu: Type.Integer({ minimum: -1, description: 'CPU for the audio thread; -1 to leave it free' }),
+  },
+  { additionalProperties: false },
+);
+
+/** System tuning (src/system). Off unless the box's config or HUSHBOX_TUNE=1 turns it on. */
+export const SystemConfigSchema = Type.Object(
+  {
+    root: Type.String({ minLength: 1, description: "root of /sys, /proc and /etc: '/' on the box, a fake tree in tests" }),
+    tune: Type.Boolean({ description: 'apply real-time tuning (governor, IRQ priorities, sysctl, USB power); off on a developer machine' }),
+    audioCpu: Type.Integer({ minimum: -1, description: 'CPU for the audio thread; -1 to choose (isolated core, else the least busy)' }),
+    irqPriority: Type.Integer({ minimum: 1, maximum: 99, description: 'SCHED_FIFO priority of the USB and sound IRQ threads' }),
+    swappiness: Type.Integer({ minimum: 0, maximum: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+export const MqttConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'broker URL; user:pass@ in it is used for login' }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA that signed the broker certificate' })),
+    cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate file' })),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'PEM client key file' })),
+    rejectUnauthorized: Type.Boolean({ description: 'check the broker certificate (TLS)' }),
+    baseTopic: Type.String({ description: "base topic; '' means hushbox/<deviceId>" }),
+    discovery: Type.Boolean({ description: 'announce Home Assistant discovery configs' }),
+    discoveryPrefix: Type.String({ minLength: 1 }),
+    panelUrl: Type.String({ description: "front panel URL for Home Assistant's configuration_url; '' means derived" }),
+    localBroker: Type.Boolean({ description: 'start a private mosquitto for this session when nothing listens on a localhost url' }),
   },
   { additionalProperties: false },
 );
@@ -28,9 +59,13 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     engine: EngineConfigSchema,
+    system: Type.Optional(SystemConfigSchema),
+    mqtt: MqttConfigSchema,
   },
   { additionalProperties: false },
 );
 
 export type Config = Static<typeof ConfigSchema>;
 export type EngineConfig = Static<typeof EngineConfigSchema>;
+export type SystemConfig = Static<typeof SystemConfigSchema>;
+export type MqttConfig = Static<typeof MqttConfigSchema>;
