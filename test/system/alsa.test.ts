@@ -129,6 +129,17 @@ describe('the engine on real ALSA (snd-aloop) under Debian\'s PREEMPT_RT kernel 
     expect(Math.abs(after.frames - get<Latency>('through').frames)).toBeLessThanOrEqual(run.frames);
   });
 
+  it('waits when the device vanishes under it (driver unbound, as a USB unplug) and resumes when it is back', () => {
+    expect(get<{ cards: string }>('unplugged').cards).toMatch(/no soundcards/);
+    const unplug = get<Stats>('unplug');
+    expect(unplug).toMatchObject({ device_waits: 1, state: 'running' });
+    expect(get<{ text: string }>('unplug_log').text).toMatch(/lost hw:Loopback,0,0; waiting for it to come back.*is here; starting/);
+    // The engine that lost its device passes the signal again, bit-exact, with the same latency.
+    const replugged = get<Latency>('replugged');
+    expect(replugged).toMatchObject({ found: true, bit_exact: true });
+    expect(Math.abs(replugged.frames - get<Latency>('through').frames)).toBeLessThanOrEqual(unplug.frames);
+  });
+
   it('makes no allocation, lock or system call on the audio thread other than ALSA I/O and the clock', () => {
     const threads = get<{ threads: GuardThread[] }>('guard').threads;
     const audio = threads.find((t) => t.audio);

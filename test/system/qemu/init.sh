@@ -79,5 +79,23 @@ wait $eng
 report run /tmp/run.json
 log run_log /tmp/run.err
 [ -n "$GUARD" ] && report guard /tmp/guard.json
+
+# 5. The device vanishes under the running engine (the driver unbound, as a USB
+#    unplug disconnects the card) and comes back: the engine waits, then resumes.
+$E run --backend alsa --device hw:Loopback,0,0 $IO $BYPASS --stats /tmp/unplug.json 2>/tmp/unplug.err &
+eng=$!
+sleep 2
+dev="$(basename "$(readlink -f /sys/class/sound/card0/device)")"
+echo "$dev" >/sys/bus/platform/drivers/snd_aloop/unbind
+sleep 2
+echo "@@HB unplugged {\"cards\":\"$(tr '\n' '|' </proc/asound/cards)\"}"
+echo "$dev" >/sys/bus/platform/drivers/snd_aloop/bind
+sleep 3
+measure /tmp/replugged.json --device hw:Loopback,1,0
+report replugged /tmp/replugged.json
+kill -TERM $eng
+wait $eng
+report unplug /tmp/unplug.json
+log unplug_log /tmp/unplug.err
 echo "@@HB done {}"
 poweroff -f
