@@ -4,7 +4,7 @@
 // Plain Node with no dependencies, so it runs before `npm install`.
 //
 //   node scripts/prepare.mjs [--build] [--test]     prepare (and build)
-//   node scripts/prepare.mjs --print-debs [test]    the Debian packages, one line
+//   node scripts/prepare.mjs --print-debs [test] [bench]   the Debian packages, one line
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +28,17 @@ export const TEST_DEBS = [
   'mosquitto',
   'mosquitto-clients',
   'python3',
+  // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
+  'busybox-static',
+  'cpio',
+  'kmod',
+  'linux-image-rt-amd64',
+  'qemu-system-x86',
+];
+/** What bench/ needs on top (not installed by --test): load generators and the reference timer test. */
+export const BENCH_DEBS = [
+  'rt-tests',
+  'stress-ng',
 ];
 
 const args = process.argv.slice(2);
@@ -78,7 +89,8 @@ function newest(dir, exts) {
 }
 
 if (args.includes('--print-debs')) {
-  process.stdout.write(`${[...BUILD_DEBS, ...(args.includes('test') ? TEST_DEBS : [])].join(' ')}\n`);
+  const extra = [...(args.includes('test') ? TEST_DEBS : []), ...(args.includes('bench') ? BENCH_DEBS : [])];
+  process.stdout.write(`${[...BUILD_DEBS, ...extra].join(' ')}\n`);
   process.exit(0);
 }
 

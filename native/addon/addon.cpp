@@ -150,6 +150,11 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
     o.Set("dspLoadMax", t.dsp_load_max);
     o.Set("jitterUs", t.jitter_us);
     o.Set("jitterMaxUs", t.jitter_max_us);
+    o.Set("lastXrunNs", static_cast<double>(t.last_xrun_ns));
+    o.Set("deviceWaits", t.device_waits);
+    Napi::Array hist = Napi::Array::New(env, link::kJitterBins);
+    for (uint32_t i = 0; i < link::kJitterBins; ++i) hist.Set(i, t.jitter_hist[i]);
+    o.Set("jitterHistogram", hist);
     const uint32_t ch = t.channels < link::kMaxChannels ? t.channels : link::kMaxChannels;
     auto arr = [&](const float* v) {
       Napi::Array a = Napi::Array::New(env, ch);

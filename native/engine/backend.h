@@ -13,18 +13,21 @@ namespace hushbox {
 
 struct IoConfig {
   uint32_t rate = 48000;
-  uint32_t frames = 64;   // period size
-  uint32_t periods = 2;   // buffer = frames * periods
-  uint32_t channels = 2;  // channels the chain sees
-  std::string device;     // backend-specific: ALSA name, or unused
-  std::string input;      // sim/file: "tone", "noise", "silence" or a WAV path
-  std::string output;     // sim/file: WAV path, or empty to discard
+  uint32_t frames = 64;        // period size
+  uint32_t periods = 2;        // buffer = frames * periods
+  uint32_t channels = 2;       // channels the chain sees
+  std::string device;          // backend-specific: ALSA name, or unused
+  std::string capture_device;  // ALSA: capture from here instead of `device`
+  std::string input;           // sim/file: "tone", "noise", "silence" or a WAV path
+  std::string output;          // sim/file: WAV path, or empty to discard
   // sim/file: the output WAV's sample format (process writes what it read).
   SampleFormat output_format = SampleFormat::kFloat32;
 };
 
 struct IoResult {
-  enum class Kind { kOk, kXrun, kEnd, kError };
+  // kWaiting: no device (missing or lost); the backend waited a period and
+  // looks for it off the audio thread.
+  enum class Kind { kOk, kXrun, kEnd, kError, kWaiting };
   Kind kind = Kind::kOk;
   int64_t deadline_ns = 0;  // when the period was due (0 if the device does not say)
   int64_t wake_ns = 0;      // when the thread woke with it
@@ -56,7 +59,7 @@ class Backend {
   virtual const char* name() const noexcept = 0;
 };
 
-// [control] "sim" or "file"; nullptr for an unknown name.
+// [control] "sim", "file" or "alsa"; nullptr for an unknown name.
 std::unique_ptr<Backend> make_backend(const std::string& name);
 
 }  // namespace hushbox

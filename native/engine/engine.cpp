@@ -11,6 +11,18 @@
 
 namespace hushbox {
 
+const char* state_name(link::EngineState s) {
+  switch (s) {
+    case link::EngineState::kStarting: return "starting";
+    case link::EngineState::kRunning: return "running";
+    case link::EngineState::kWaitingForDevice: return "waiting_for_device";
+    case link::EngineState::kStopping: return "stopping";
+    case link::EngineState::kStopped: return "stopped";
+    case link::EngineState::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
 double JitterHistogram::percentile(double q) const {
   if (count_ == 0) return 0.0;
   const auto target = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
@@ -46,7 +58,7 @@ Status Engine::init(const EngineConfig& config) {
     return Status::error("--channels " + std::to_string(io.channels) + " is out of range (1..8)");
 
   backend_ = make_backend(config.backend);
-  if (!backend_) return Status::error("unknown backend '" + config.backend + "' (expected sim or file)");
+  if (!backend_) return Status::error("unknown backend '" + config.backend + "' (expected alsa, sim or file)");
   Status s = backend_->open(io);
   if (!s) return s;
 
@@ -177,6 +189,10 @@ void Engine::audio_thread_main() noexcept {
   set_state(link::EngineState::kRunning);
   started_ns_ = now_ns();
 
+  // The thread names itself once set up: from here to "hb-audio-done" it may
+  // only do ALSA I/O and read the clock (test/engine/rt-guard.test.ts checks).
+  pthread_setname_np(pthread_self(), "hb-audio");
+  bool waiting = false;
   while (!stop_.load(std::memory_order_relaxed)) {
     const IoResult r = backend_->read(in_.data(), frames);
     const int64_t t0 = now_ns();
@@ -185,14 +201,27 @@ void Engine::audio_thread_main() noexcept {
       post_event(link::EventType::kDeviceError, 0, r.code, 0.0f);
       break;
     }
-    if (r.kind == IoResult::Kind::kXrun) {
-      ++telemetry_.xruns;
-      ++telemetry_.missed_deadlines;
-      post_event(link::EventType::kXrun, 0, 0, static_cast<float>(r.lost_frames));
+    if (r.kind == IoResult::Kind::kWaiting) {
+      // No device: say so once, keep the heartbeat going, and let the backend look for it.
+      if (r.code != 0) post_event(link::EventType::kDeviceError, 0, r.code, 0.0f);
+      if (!waiting) {
+        waiting = true;
+        ++telemetry_.device_waits;
+        set_state(link::EngineState::kWaitingForDevice);
+      }
+      drain_commands();  // parameters still apply, so the chain is ready when the device is back
+      publish(t0);
+      continue;
     }
+    if (waiting) {
+      waiting = false;
+      set_state(link::EngineState::kRunning);
+    }
+    if (r.kind == IoResult::Kind::kXrun) count_xrun(r);
     if (backend_->clocked()) {
       const int64_t late = r.wake_ns - r.deadline_ns;
       jitter_.add(late);
+      add_jitter_bin(late);
       telemetry_.jitter_us = static_cast<float>(late) / 1000.0f;
       if (telemetry_.jitter_us > telemetry_.jitter_max_us) telemetry_.jitter_max_us = telemetry_.jitter_us;
     }
@@ -211,7 +240,8 @@ void Engine::audio_thread_main() noexcept {
       for (uint32_t f = 0; f < frames; ++f) out_[f * channels + c] = src[f];
     }
 
-    backend_->write(out_.data(), frames);
+    const IoResult w = backend_->write(out_.data(), frames);
+    if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
 
     const int64_t t1 = now_ns();
     ++telemetry_.periods_processed;
@@ -222,11 +252,30 @@ void Engine::audio_thread_main() noexcept {
     if (load > telemetry_.dsp_load_max) telemetry_.dsp_load_max = load;
     publish(t1);
   }
+  final_state_ = telemetry_.state;
   backend_->stop();
+  pthread_setname_np(pthread_self(), "hb-audio-done");
   ended_ns_ = now_ns();
   set_state(link::EngineState::kStopped);
   link_->telemetry.store(telemetry_);
   finished_.store(true, std::memory_order_release);
+}
+
+void Engine::count_xrun(const IoResult& r) noexcept {
+  ++telemetry_.xruns;
+  ++telemetry_.missed_deadlines;
+  periods_at_last_xrun_ = telemetry_.periods_processed;
+  if (telemetry_.xruns <= kXrunTimes) xrun_times_ns_[telemetry_.xruns - 1] = r.wake_ns ? r.wake_ns : now_ns();
+  telemetry_.last_xrun_ns = static_cast<uint64_t>(r.wake_ns ? r.wake_ns : now_ns());
+  link::Event e{link::EventType::kXrun, 0, 0, static_cast<float>(r.lost_frames), telemetry_.last_xrun_ns};
+  link_->events.push(e);
+}
+
+void Engine::add_jitter_bin(int64_t late_ns) noexcept {
+  const int64_t us = late_ns < 1000 ? 0 : late_ns / 1000;
+  uint32_t bin = 0;
+  while (bin + 1 < link::kJitterBins && (int64_t{1} << bin) <= us) ++bin;
+  ++telemetry_.jitter_hist[bin];
 }
 
 void Engine::housekeeping_thread_main() {
@@ -241,19 +290,42 @@ void Engine::housekeeping_thread_main() {
 
 Status Engine::run() {
   memory_locked_ = config_.rt.lock_memory && lock_memory(memory_lock_error_);
+  // Held open (at 0 us) for the whole run: the CPU may not enter deep idle states.
+  DmaLatencyHold dma_hold;
+  if (config_.rt.hold_dma_latency) dma_latency_held_ = dma_hold.hold(dma_latency_error_);
 
-  std::thread housekeeping([this] { housekeeping_thread_main(); });
-  std::thread audio([this] { audio_thread_main(); });
-  pthread_setname_np(audio.native_handle(), "hb-audio");
-  pthread_setname_np(housekeeping.native_handle(), "hb-housekeeping");
+  // Small stacks: with mlockall(MCL_FUTURE) every stack page is faulted in and
+  // locked at creation, and glibc's default is 8 MiB per thread.
+  pthread_t housekeeping_thread, audio_thread;
+  if (!start_thread(
+          housekeeping_thread,
+          [](void* self) -> void* {
+            static_cast<Engine*>(self)->housekeeping_thread_main();
+            return nullptr;
+          },
+          this)) {
+    return Status::error("cannot start the housekeeping thread");
+  }
+  if (!start_thread(
+          audio_thread,
+          [](void* self) -> void* {
+            static_cast<Engine*>(self)->audio_thread_main();
+            return nullptr;
+          },
+          this)) {
+    finished_.store(true, std::memory_order_release);
+    pthread_join(housekeeping_thread, nullptr);
+    return Status::error("cannot start the audio thread");
+  }
+  pthread_setname_np(housekeeping_thread, "hb-housekeeping");
 
   const int64_t deadline = config_.duration_s > 0 ? now_ns() + static_cast<int64_t>(config_.duration_s * 1e9) : 0;
   while (!finished_.load(std::memory_order_acquire)) {
     if (deadline && now_ns() >= deadline) request_stop();
     sleep_until_ns(now_ns() + 5'000'000);
   }
-  audio.join();
-  housekeeping.join();
+  pthread_join(audio_thread, nullptr);
+  pthread_join(housekeeping_thread, nullptr);
   Status s = backend_->close();
   if (!config_.stats_path.empty()) {
     const std::string json = stats_json();
@@ -273,7 +345,13 @@ std::string Engine::stats_json() const {
   char buf[2048];
   const double seconds = ended_ns_ > started_ns_ ? static_cast<double>(ended_ns_ - started_ns_) / 1e9 : 0.0;
   std::string problems;
-  for (char c : rt_report_.problems + (memory_lock_error_.empty() ? "" : "; " + memory_lock_error_)) {
+  std::string all = rt_report_.problems;
+  for (const std::string* e : {&memory_lock_error_, &dma_latency_error_}) {
+    if (e->empty()) continue;
+    if (!all.empty()) all += "; ";
+    all += *e;
+  }
+  for (char c : all) {
     if (c == '"' || c == '\\') problems += '\\';
     problems += c;
   }
@@ -285,15 +363,30 @@ std::string Engine::stats_json() const {
                 "},"
                 "\"latency_frames\":%u,"
                 "\"realtime\":{\"fifo\":%s,\"priority\":%d,\"cpu\":%d,\"memory_locked\":%s,\"denormals_flushed\":%s,"
-                "\"problems\":\"%s\"}}\n",
+                "\"dma_latency_held\":%s,\"problems\":\"%s\"},"
+                "\"latency_ms\":%.3f,\"device_waits\":%u,\"periods_after_last_xrun\":%" PRIu64 ",\"state\":\"%s\"}\n",
                 backend_ ? backend_->name() : "?", config_.io.rate, config_.io.frames, config_.io.periods,
                 config_.io.channels, seconds, telemetry_.periods_processed, telemetry_.missed_deadlines,
                 telemetry_.xruns, static_cast<double>(telemetry_.dsp_load_mean),
                 static_cast<double>(telemetry_.dsp_load_max), jitter_.percentile(0.5), jitter_.percentile(0.99),
                 jitter_.percentile(0.999), jitter_.max_us(), jitter_.count(), telemetry_.latency_frames,
                 rt_report_.fifo ? "true" : "false", rt_report_.priority, rt_report_.cpu,
-                memory_locked_ ? "true" : "false", rt_report_.denormals_flushed ? "true" : "false", problems.c_str());
-  return buf;
+                memory_locked_ ? "true" : "false", rt_report_.denormals_flushed ? "true" : "false",
+                dma_latency_held_ ? "true" : "false", problems.c_str(),
+                1000.0 * telemetry_.latency_frames / (config_.io.rate ? config_.io.rate : 1), telemetry_.device_waits,
+                telemetry_.periods_processed - periods_at_last_xrun_, state_name(final_state_));
+  // The first xruns' times (CLOCK_MONOTONIC seconds, as /proc/uptime), so a test can tell a forced one.
+  std::string out = buf;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '}')) out.pop_back();
+  out += ",\"xrun_times_s\":[";
+  const uint64_t n = telemetry_.xruns < kXrunTimes ? telemetry_.xruns : kXrunTimes;
+  for (uint64_t i = 0; i < n; ++i) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%s%.3f", i ? "," : "", static_cast<double>(xrun_times_ns_[i]) / 1e9);
+    out += t;
+  }
+  out += "]}\n";
+  return out;
 }
 
 }  // namespace hushbox

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../dsp/chain.h"
@@ -29,6 +30,9 @@ struct EngineConfig {
   std::string stats_path;  // JSON written at exit
   ParamValues params;      // applied in order before the first block (profile, preset, --set)
 };
+
+// [any] "running", "waiting_for_device", ...
+const char* state_name(link::EngineState s);
 
 // Wake-up lateness histogram, 1 us bins; allocated before the audio thread runs.
 class JitterHistogram {
@@ -78,6 +82,8 @@ class Engine {
   void publish(int64_t now) noexcept;
   void set_state(link::EngineState s) noexcept;
   void post_event(link::EventType type, uint32_t seq, int32_t code, float value) noexcept;
+  void count_xrun(const IoResult& r) noexcept;
+  void add_jitter_bin(int64_t late_ns) noexcept;
 
   EngineConfig config_;
   std::unique_ptr<Backend> backend_;
@@ -98,6 +104,8 @@ class Engine {
   std::atomic<bool> finished_{false};
   bool memory_locked_ = false;
   std::string memory_lock_error_;
+  bool dma_latency_held_ = false;
+  std::string dma_latency_error_;
   RtReport rt_report_;
   int64_t period_ns_ = 0;
   int64_t started_ns_ = 0;
@@ -107,6 +115,10 @@ class Engine {
   link::Telemetry telemetry_{};
   double load_sum_ = 0.0;
   uint32_t last_applied_seq_ = 0;
+  uint64_t periods_at_last_xrun_ = 0;
+  static constexpr uint32_t kXrunTimes = 32;
+  int64_t xrun_times_ns_[kXrunTimes] = {};                        // CLOCK_MONOTONIC of the first xruns, for the stats
+  link::EngineState final_state_ = link::EngineState::kStarting;  // the state the audio loop ended in
   Status run_status_;
 };
 

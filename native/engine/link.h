@@ -13,10 +13,12 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
+// Wake-up lateness histogram bins: 0: < 1 us; i in 1..14: [2^(i-1), 2^i) us; 15: >= 16384 us.
+inline constexpr uint32_t kJitterBins = 16;
 
 enum class EngineState : uint32_t {
   kStarting = 0,
@@ -87,6 +89,9 @@ struct Telemetry {
   float dsp_load_max;
   float jitter_us;  // last wake-up lateness
   float jitter_max_us;
+  uint64_t last_xrun_ns;  // CLOCK_MONOTONIC of the last xrun; 0: none yet
+  uint32_t device_waits;  // times the device was missing or lost
+  uint32_t jitter_hist[kJitterBins];
   float peak_in[kMaxChannels];  // linear, 0..1+, held over about 1/30 s
   float rms_in[kMaxChannels];   // linear, 300 ms window
   float peak_out[kMaxChannels];

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "../dsp/params.h"
+#include "doctor.h"
 #include "engine.h"
+#include "latency.h"
 #include "profiles.h"
 #include "tools.h"
 
@@ -26,10 +28,11 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
-    "           --backend sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --backend alsa|sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --device hw:CARD[,DEV[,SUB]] (alsa; default hw:Gen)  --capture-device NAME\n"
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
-    "           --cpu N  --no-mlock\n"
+    "           --cpu N  --no-mlock  --no-dma-latency\n"
     "           --profile studio|balanced|streaming|lowlatency (rate, period, periods and\n"
     "           processing defaults; --rate/--frames/--periods win)  --preset FILE  --set ID=VALUE\n"
     "  process  IN.wav OUT.wav [--preset FILE] [--profile NAME] [--frames N] [--set ID=VALUE ...]\n"
@@ -37,7 +40,10 @@ const char* kUsage =
     "  bench    [--rate HZ] [--frames N] [--channels N] [--seconds S] [--json]\n"
     "           real-time factor of the chain and of each stage (44.1/48/96/192 kHz without --rate)\n"
     "  params   the parameter table (--json)\n"
-    "  profiles the profiles: rate, period, periods and processing defaults (--json)\n";
+    "  profiles the profiles: rate, period, periods and processing defaults (--json)\n"
+    "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
+    "           --frames N --periods N [--json]\n"
+    "  doctor   sound cards and real-time prerequisites, with fixes: [--json] [--root DIR]\n";
 
 struct Args {
   std::vector<std::string> items;
@@ -158,6 +164,10 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(v) && parse_uint(a, v, cfg.io.channels, error);
     else if (a == "--device")
       ok = value(cfg.io.device);
+    else if (a == "--capture-device")
+      ok = value(cfg.io.capture_device);
+    else if (a == "--no-dma-latency")
+      cfg.rt.hold_dma_latency = false;
     else if (a == "--input")
       ok = value(cfg.io.input);
     else if (a == "--output")
@@ -239,6 +249,8 @@ int main(int argc, char** argv) {
   if (command == "process") return hushbox::cmd_process(args);
   if (command == "bench") return hushbox::cmd_bench(args);
   if (command == "profiles") return hushbox::cmd_profiles(args);
+  if (command == "latency") return hushbox::run_latency_command(args);
+  if (command == "doctor") return hushbox::run_doctor_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -1,9 +1,11 @@
 #include "rt.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -26,6 +28,36 @@ void prefault_stack() {
 }
 
 }  // namespace
+
+DmaLatencyHold::~DmaLatencyHold() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool DmaLatencyHold::hold(std::string& error, const char* path) {
+  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::string(path) + ": " + std::strerror(errno);
+    return false;
+  }
+  const int32_t zero = 0;
+  if (::write(fd, &zero, sizeof zero) != static_cast<ssize_t>(sizeof zero)) {
+    error = std::string(path) + ": write: " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  return true;
+}
+
+bool start_thread(pthread_t& thread, void* (*fn)(void*), void* arg) {
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return false;
+  pthread_attr_setstacksize(&attr, 1024 * 1024);
+  const int rc = pthread_create(&thread, &attr, fn, arg);
+  pthread_attr_destroy(&attr);
+  return rc == 0;
+}
 
 bool lock_memory(std::string& error) {
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {

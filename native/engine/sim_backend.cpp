@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "alsa_backend.h"
 #include "backend.h"
 #include "rt.h"
 #include "sample_ring.h"
@@ -125,6 +126,7 @@ class SourceSinkBackend : public Backend {
 std::unique_ptr<Backend> make_backend(const std::string& name) {
   if (name == "sim") return std::make_unique<SourceSinkBackend>(true);
   if (name == "file") return std::make_unique<SourceSinkBackend>(false);
+  if (name == "alsa") return make_alsa_backend();
   return nullptr;
 }
 

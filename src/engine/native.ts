@@ -19,6 +19,12 @@ export interface RawTelemetry {
   dspLoadMax: number;
   jitterUs: number;
   jitterMaxUs: number;
+  /** CLOCK_MONOTONIC ns of the last xrun; 0 before the first. */
+  lastXrunNs: number;
+  /** Times the device was missing or lost. */
+  deviceWaits: number;
+  /** Wake-up lateness counts: bin 0 < 1 us, bin i in 1..14 [2^(i-1), 2^i) us, bin 15 >= 16384 us. */
+  jitterHistogram: number[];
   peakIn: number[];
   rmsIn: number[];
   peakOut: number[];

@@ -39,6 +39,13 @@ export const TelemetryFrameSchema = Type.Object({
   dspLoadMax: Type.Number(),
   jitterUs: Type.Number(),
   jitterMaxUs: Type.Number(),
+  jitterP99Us: Type.Number({ description: 'wake-up lateness p99 (upper edge of its histogram bin)' }),
+  jitterP999Us: Type.Number({ description: 'wake-up lateness p99.9 (upper edge of its histogram bin)' }),
+  jitterHistogram: Type.Array(Type.Integer(), {
+    description: 'wake-up lateness counts: bin 0 < 1 us, bin i in 1..14 [2^(i-1), 2^i) us, the last >= 16384 us',
+  }),
+  lastXrunNs: Type.Number({ description: 'CLOCK_MONOTONIC ns of the last xrun; 0 before the first' }),
+  deviceWaits: Type.Integer({ description: 'times the audio device was missing or lost' }),
   appliedSeq: Type.Integer(),
   meters: Type.Object({ in: Type.Array(MeterSchema), out: Type.Array(MeterSchema) }),
   heartbeats: Type.Object({ audio: HeartbeatSchema, housekeeping: HeartbeatSchema }),
@@ -59,6 +66,19 @@ export type EngineStatus = Static<typeof EngineStatusSchema>;
 export function toDb(linear: number): number {
   if (!(linear > 1e-6)) return -120;
   return Math.max(-120, Math.round(20 * Math.log10(linear) * 10) / 10);
+}
+
+/** Upper edge (us) of the histogram bin below which fraction q of the wake-ups fell. */
+export function histogramPercentile(bins: number[], q: number): number {
+  const total = bins.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const target = Math.ceil(q * total);
+  let seen = 0;
+  for (let i = 0; i < bins.length; i++) {
+    seen += bins[i] ?? 0;
+    if (seen >= target) return i === 0 ? 1 : 2 ** i;
+  }
+  return 2 ** (bins.length - 1);
 }
 
 function beat(h: RawHeartbeat, nowNs: number): { count: number; ageMs: number | null } {
@@ -88,6 +108,11 @@ export function toFrame(
     dspLoadMax: t.dspLoadMax,
     jitterUs: t.jitterUs,
     jitterMaxUs: t.jitterMaxUs,
+    jitterP99Us: histogramPercentile(t.jitterHistogram, 0.99),
+    jitterP999Us: histogramPercentile(t.jitterHistogram, 0.999),
+    jitterHistogram: t.jitterHistogram,
+    lastXrunNs: t.lastXrunNs,
+    deviceWaits: t.deviceWaits,
     appliedSeq: t.appliedSeq,
     meters: { in: meters(t.peakIn, t.rmsIn), out: meters(t.peakOut, t.rmsOut) },
     heartbeats: { audio: beat(hb.audio, hb.nowNs), housekeeping: beat(hb.housekeeping, hb.nowNs) },

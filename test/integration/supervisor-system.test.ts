@@ -52,9 +52,10 @@ describe('supervisor with system, health and systemd', () => {
 
   it('restarts the engine on a profile change through /api/audio', async () => {
     const pid = supervisor.engine.status().pid;
-    const r = await fetch(`${base}/api/audio`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'balanced' }) });
+    const r = await fetch(`${base}/api/audio`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'streaming' }) });
     expect(r.status).toBe(200);
-    expect(await r.json()).toMatchObject({ profile: 'balanced', frames: 128, engine: { state: 'running', restarts: 1 } });
+    // The engine declares 'streaming' as 48 kHz, 256 x 3.
+    expect(await r.json()).toMatchObject({ profile: 'streaming', frames: 256, periods: 3, engine: { state: 'running', restarts: 1 } });
     expect(supervisor.engine.status().pid).not.toBe(pid);
   });
 });

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadAddon, type EngineLinkHandle } from '../../src/engine/native.js';
+import { defaultEngineBinary, nativeBuildDir } from '../../src/paths.js';
+
+// The LD_PRELOAD interposer from native/test/rt_guard, built with the engine.
+const guardLibrary = join(nativeBuildDir, 'Release', 'libhushbox_rt_guard.so');
+
+interface GuardThread {
+  name: string;
+  audio: boolean;
+  counts: Record<string, number>;
+  by_category: { alloc: number; lock: number; syscall: number; clock: number; alsa: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the audio thread under the rt_guard interposer (sim backend, parameters changing)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-'));
+  const linkName = `hushbox-rtguard-${process.pid}`;
+  const addon = loadAddon();
+  let threads: GuardThread[] = [];
+  let applied = 0;
+
+  afterAll(() => {
+    addon.unlinkSegment(linkName);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the engine for three seconds under the guard while parameters change', async () => {
+    expect(existsSync(guardLibrary), `${guardLibrary} is missing: run npm run build`).toBe(true);
+    const out = join(dir, 'guard.json');
+    const child = spawn(
+      defaultEngineBinary(),
+      ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json')],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      let link: EngineLinkHandle | undefined;
+      for (let i = 0; i < 500 && !link; i++) {
+        try {
+          const l = new addon.EngineLink(linkName);
+          if (l.state() === 'running') link = l;
+          else l.close();
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+        }
+        if (!link) await sleep(10);
+      }
+      expect(link, `the engine did not come up: ${stderr}`).toBeDefined();
+      const params = link!.params().filter((p) => p.scale === 'db' || p.scale === 'linear');
+      expect(params.length).toBeGreaterThan(0);
+      const started = Date.now();
+      let seq = 0;
+      while (Date.now() - started < 3000) {
+        const p = params[seq % params.length]!;
+        const value = p.min + ((seq * 0.37) % 1) * (p.max - p.min);
+        link!.setParams([[p.index, value]], ++seq);
+        link!.resetMeters(++seq);
+        await sleep(5);
+        for (const e of link!.events()) if (e.type === 'applied') applied = Math.max(applied, e.seq);
+      }
+      link!.close();
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    expect(applied).toBeGreaterThan(100);
+    threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
+  });
+
+  it('counts no allocation, no lock and no system call on the audio thread, only the clock', () => {
+    const audio = threads.filter((t) => t.audio);
+    expect(audio.map((t) => t.name)).toEqual(['hb-audio']);
+    const a = audio[0]!;
+    expect(a.by_category, JSON.stringify(a.counts)).toMatchObject({ alloc: 0, lock: 0, syscall: 0 });
+    // The guard sees the thread: its period sleeps go through clock_nanosleep.
+    expect(a.counts.clock_nanosleep).toBeGreaterThan(1000);
+  });
+
+  it('does count on the other threads, so the guard provably works', () => {
+    const main = threads.find((t) => t.name === 'main')!;
+    expect(main.by_category.alloc).toBeGreaterThan(0);
+    expect(main.by_category.syscall).toBeGreaterThan(0);
+    expect(main.counts.pthread_create).toBe(2);
+  });
+});

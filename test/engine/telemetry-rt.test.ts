@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { loadAddon, type EngineLinkHandle } from '../../src/engine/native.js';
+import { histogramPercentile, toFrame } from '../../src/engine/telemetry.js';
+import { defaultEngineBinary } from '../../src/paths.js';
+
+describe('wake-up jitter histogram percentiles', () => {
+  it('returns the upper edge of the bin that holds the percentile', () => {
+    const bins = new Array<number>(16).fill(0);
+    bins[0] = 900; // < 1 us
+    bins[5] = 99; // 16..32 us
+    bins[11] = 1; // 1024..2048 us
+    expect(histogramPercentile(bins, 0.5)).toBe(1);
+    expect(histogramPercentile(bins, 0.99)).toBe(32);
+    expect(histogramPercentile(bins, 0.999)).toBe(32);
+    expect(histogramPercentile(bins, 1)).toBe(2048);
+    expect(histogramPercentile(new Array<number>(16).fill(0), 0.99)).toBe(0);
+  });
+});
+
+describe('real-time telemetry on the link', () => {
+  it('carries the jitter histogram, xrun and device counters of a running engine', async () => {
+    const addon = loadAddon();
+    const name = `hushbox-telrt-${process.pid}`;
+    const child = spawn(defaultEngineBinary(), ['run', '--backend', 'sim', '--priority', '0', '--link', name], { stdio: 'ignore' });
+    try {
+      let link: EngineLinkHandle | undefined;
+      for (let i = 0; i < 300 && !link; i++) {
+        try {
+          const l = new addon.EngineLink(name);
+          if (l.state() === 'running') link = l;
+          else l.close();
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+        }
+        if (!link) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(link).toBeDefined();
+      await new Promise((r) => setTimeout(r, 400));
+      const t = link!.telemetry()!;
+      expect(t.jitterHistogram).toHaveLength(16);
+      const counted = t.jitterHistogram.reduce((a, b) => a + b, 0);
+      // Every processed period's wake-up is in the histogram (the snapshot may lag a period).
+      expect(Math.abs(counted - t.periodsProcessed)).toBeLessThanOrEqual(1);
+      expect(t.periodsProcessed).toBeGreaterThan(100);
+      expect(t.deviceWaits).toBe(0);
+      expect(t.lastXrunNs === 0 || t.xruns > 0).toBe(true);
+      const frame = toFrame(t, link!.heartbeats());
+      expect(frame.jitterP999Us).toBeGreaterThanOrEqual(frame.jitterP99Us);
+      // Two 64-frame periods of device buffering, plus the chain's look-ahead (at most 1 ms).
+      expect(frame.latencyFrames - 128).toBeGreaterThanOrEqual(0);
+      expect(frame.latencyFrames - 128).toBeLessThanOrEqual(48);
+      link!.close();
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      addon.unlinkSegment(name);
+    }
+  });
+});
