@@ -1,0 +1,105 @@
+// Noise suppression with at most 3 ms of algorithmic latency, for one channel.
+//
+// Spectral analysis/synthesis with asymmetric windows (after Mauler & Martin,
+// "A low delay, variable resolution, perfect reconstruction spectral
+// analysis-synthesis system", and the windows of Wang et al. 2022): a long
+// analysis window (~21 ms, 47 Hz bins) rises slowly and falls within the last
+// hop, and a short synthesis window spans only the last 2 hops, so the delay
+// is the synthesis window's length while the frequency resolution is the
+// analysis window's. Noise power is tracked continuously per bin (speech
+// presence probability MMSE tracker, Gerkmann & Hendriks 2012, backed by a
+// minimum-statistics floor), the clean speech SNR is estimated
+// decision-directed and the Wiener gain is smoothed over frequency and limited
+// by a floor. Every size and time constant scales with the sample rate.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "audio_block.h"
+#include "real_fft.h"
+#include "smoothed_value.h"
+
+namespace hushbox::dsp {
+
+class NoiseSuppressor {
+ public:
+  static constexpr float kMinFloorDb = -40.0f;
+  static constexpr float kMaxFloorDb = 0.0f;
+
+  // [control] Sizes every buffer for spec.rate (8 kHz .. 384 kHz) and up to
+  // spec.max_frames per call; the only method that allocates. False if the
+  // spec is out of range.
+  bool prepare(const ProcessSpec& spec);
+  // [audio] Forget the signal and the noise estimate; parameters jump to their targets.
+  void reset() noexcept;
+  // [audio] Strength 0..1 (0: the signal passes unchanged, only delayed); ramped.
+  void set_strength(float strength) noexcept;
+  // [audio] Maximum attenuation in dB, -40..0; ramped.
+  void set_floor_db(float db) noexcept;
+  // [audio] Process `frames` (1..spec.max_frames) samples in place. The output
+  // depends only on the sample sequence, not on how it is cut into blocks.
+  void process(float* samples, uint32_t frames) noexcept;
+
+  // [any] Algorithmic delay in samples (constant; the output lags the input by this).
+  uint32_t latency_samples() const noexcept { return latency_; }
+  // [audio] Gain reduction in dB (>= 0), power weighted over the last ~0.1 s.
+  float gain_reduction_db() const noexcept { return gain_reduction_db_; }
+  // [any] Analysis size and hop in samples (for tests and benches).
+  uint32_t fft_size() const noexcept { return fft_.size(); }
+  uint32_t hop() const noexcept { return hop_; }
+
+ private:
+  void process_frame() noexcept;
+  void update_noise(const float* power) noexcept;
+
+  RealFft fft_;
+  double rate_ = 48000.0;
+  uint32_t size_ = 0;     // analysis frame (FFT) length
+  uint32_t bins_ = 0;     // size_ / 2 + 1
+  uint32_t hop_ = 0;      // samples between frames
+  uint32_t synth_ = 0;    // synthesis window length
+  uint32_t latency_ = 0;  // synth_ - 1
+
+  std::vector<float> analysis_;   // size_
+  std::vector<float> synthesis_;  // synth_, applied to the last synth_ samples of a frame
+  std::vector<float> input_;      // the last size_ input samples
+  std::vector<float> overlap_;    // synth_, overlap-add accumulator
+  std::vector<float> output_;     // hop_, finished samples handed out one by one
+  std::vector<float> frame_, re_, im_;
+  uint32_t input_pos_ = 0;
+  uint32_t output_pos_ = 0;
+
+  // Per-bin state.
+  std::vector<float> power_;       // |X|^2 of this frame
+  std::vector<float> noise_;       // noise power estimate
+  std::vector<float> presence_;    // smoothed speech presence probability
+  std::vector<float> clean_prev_;  // last frame's clean power estimate (decision-directed)
+  std::vector<float> smooth_;      // recursively smoothed power (minimum statistics)
+  std::vector<float> min_now_;     // running minimum of the sub-window under way
+  std::vector<float> min_sub_;     // minima of the last kSubWindows sub-windows
+  std::vector<float> gain_;
+
+  // Time constants per frame, derived from the rate in prepare().
+  float noise_alpha_ = 0.0f;
+  float presence_alpha_ = 0.0f;
+  float dd_alpha_ = 0.0f;
+  float smooth_alpha_ = 0.0f;
+  float release_alpha_ = 0.0f;
+  uint32_t sub_window_frames_ = 1;
+  uint32_t sub_window_count_ = 0;
+  uint32_t sub_window_index_ = 0;
+  uint32_t warmup_frames_ = 0;
+  uint32_t frames_seen_ = 0;
+  uint32_t low_bin_ = 0;
+
+  float strength_target_ = 1.0f;
+  float floor_db_target_ = -30.0f;
+  SmoothedValue strength_;
+  SmoothedValue floor_db_;
+  float meter_alpha_ = 0.0f;
+  float meter_in_ = 0.0f, meter_out_ = 0.0f;
+  float gain_reduction_db_ = 0.0f;
+};
+
+}  // namespace hushbox::dsp

@@ -1,0 +1,132 @@
+#include "real_fft.h"
+
+#include <cmath>
+#include <numbers>
+#include <utility>
+
+namespace hushbox::dsp {
+
+bool RealFft::prepare(uint32_t size) {
+  if (size < 4 || (size & (size - 1)) != 0) return false;
+  size_ = size;
+  half_ = size / 2;
+  const uint32_t n = half_;
+  uint32_t bits = 0;
+  while ((1u << bits) < n) ++bits;
+  bitrev_.assign(n, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t r = 0;
+    for (uint32_t b = 0; b < bits; ++b) r |= ((i >> b) & 1u) << (bits - 1 - b);
+    bitrev_[i] = r;
+  }
+  stage_re_.clear();
+  stage_im_.clear();
+  for (uint32_t len = 2; len <= n; len <<= 1) {
+    for (uint32_t j = 0; j < len / 2; ++j) {
+      const double a = -2.0 * std::numbers::pi * j / len;
+      stage_re_.push_back(static_cast<float>(std::cos(a)));
+      stage_im_.push_back(static_cast<float>(std::sin(a)));
+    }
+  }
+  post_re_.assign(n + 1, 0.0f);
+  post_im_.assign(n + 1, 0.0f);
+  for (uint32_t k = 0; k <= n; ++k) {
+    const double a = -2.0 * std::numbers::pi * k / size;
+    post_re_[k] = static_cast<float>(std::cos(a));
+    post_im_[k] = static_cast<float>(std::sin(a));
+  }
+  zr_.assign(n, 0.0f);
+  zi_.assign(n, 0.0f);
+  return true;
+}
+
+void RealFft::complex_fft(float* re, float* im) const noexcept {
+  const uint32_t n = half_;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t j = bitrev_[i];
+    if (i < j) {
+      std::swap(re[i], re[j]);
+      std::swap(im[i], im[j]);
+    }
+  }
+  // The first stage has only the twiddle 1.
+  for (uint32_t a = 0; a < n; a += 2) {
+    const float tr = re[a + 1], ti = im[a + 1];
+    re[a + 1] = re[a] - tr;
+    im[a + 1] = im[a] - ti;
+    re[a] += tr;
+    im[a] += ti;
+  }
+  uint32_t offset = 1;
+  for (uint32_t len = 4; len <= n; len <<= 1) {
+    const uint32_t h = len / 2;
+    const float* __restrict wr = stage_re_.data() + offset;
+    const float* __restrict wi = stage_im_.data() + offset;
+    for (uint32_t base = 0; base < n; base += len) {
+      float* __restrict ar = re + base;
+      float* __restrict ai = im + base;
+      float* __restrict br = re + base + h;
+      float* __restrict bi = im + base + h;
+      for (uint32_t j = 0; j < h; ++j) {
+        const float tr = br[j] * wr[j] - bi[j] * wi[j];
+        const float ti = br[j] * wi[j] + bi[j] * wr[j];
+        br[j] = ar[j] - tr;
+        bi[j] = ai[j] - ti;
+        ar[j] += tr;
+        ai[j] += ti;
+      }
+    }
+    offset += h;
+  }
+}
+
+void RealFft::forward(const float* x, float* re, float* im) noexcept {
+  const uint32_t n = half_;
+  float* zr = zr_.data();
+  float* zi = zi_.data();
+  for (uint32_t m = 0; m < n; ++m) {
+    zr[m] = x[2 * m];
+    zi[m] = x[2 * m + 1];
+  }
+  complex_fft(zr, zi);
+  re[0] = zr[0] + zi[0];
+  im[0] = 0.0f;
+  re[n] = zr[0] - zi[0];
+  im[n] = 0.0f;
+  for (uint32_t k = 1; k < n; ++k) {
+    // Z[k] and conj(Z[n-k]) give the spectra of the even (E) and odd (O) samples.
+    const float ar = zr[k], ai = zi[k];
+    const float cr = zr[n - k], ci = -zi[n - k];
+    const float er = 0.5f * (ar + cr), ei = 0.5f * (ai + ci);
+    const float or_ = 0.5f * (ai - ci), oi = -0.5f * (ar - cr);
+    const float wr = post_re_[k], wi = post_im_[k];
+    re[k] = er + or_ * wr - oi * wi;
+    im[k] = ei + or_ * wi + oi * wr;
+  }
+}
+
+void RealFft::inverse(float* re, float* im, float* x) noexcept {
+  const uint32_t n = half_;
+  float* zr = zr_.data();
+  float* zi = zi_.data();
+  const float scale = 1.0f / static_cast<float>(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    const float ar = re[k], ai = im[k];
+    const float cr = re[n - k], ci = -im[n - k];
+    const float er = 0.5f * (ar + cr), ei = 0.5f * (ai + ci);
+    // O = (X[k] - conj(X[n-k])) / 2 * e^{+2 pi i k / N}
+    const float dr = 0.5f * (ar - cr), di = 0.5f * (ai - ci);
+    const float wr = post_re_[k], wi = -post_im_[k];
+    const float or_ = dr * wr - di * wi, oi = dr * wi + di * wr;
+    // Z = E + i O, conjugated so that the forward transform inverts it.
+    zr[k] = (er - oi) * scale;
+    zi[k] = -(ei + or_) * scale;
+  }
+  complex_fft(zr, zi);
+  for (uint32_t m = 0; m < n; ++m) {
+    x[2 * m] = zr[m];
+    x[2 * m + 1] = -zi[m];
+  }
+}
+
+}  // namespace hushbox::dsp
