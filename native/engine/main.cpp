@@ -25,7 +25,7 @@ const char* kUsage =
     "commands:\n"
     "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
     "           --backend sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
-    "           --input tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
+    "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock\n"
     "  params   the parameter table (--json)\n";

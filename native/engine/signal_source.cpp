@@ -25,6 +25,11 @@ Status SignalSource::open(const std::string& spec, uint32_t rate, uint32_t chann
     amplitude_ = static_cast<float>(std::pow(10.0, dbfs / 20.0));
     return Status::success();
   }
+  if (spec == "demo") {
+    kind_ = Kind::kDemo;
+    t_ = 0;
+    return Status::success();
+  }
   if (spec == "noise") {
     kind_ = Kind::kNoise;
     amplitude_ = 0.25f;
@@ -45,16 +50,36 @@ Status SignalSource::open(const std::string& spec, uint32_t rate, uint32_t chann
   return Status::success();
 }
 
+float SignalSource::noise() noexcept {
+  noise_state_ = noise_state_ * 1664525u + 1013904223u;
+  return static_cast<float>(noise_state_ >> 8) / 8388608.0f - 1.0f;
+}
+
 uint32_t SignalSource::fill(float* out, uint32_t frames) noexcept {
   switch (kind_) {
+    case Kind::kDemo:
+      for (uint32_t f = 0; f < frames; ++f, ++t_) {
+        const double t = static_cast<double>(t_) / rate_;
+        // Voice-like: a 130 Hz buzz with falling harmonics, gliding pitch,
+        // in 0.2 s syllables with pauses, over a little room noise.
+        const double syllable = std::fmod(t, 0.4) / 0.4;
+        const double env = (std::fmod(t, 4.0) < 3.0 && syllable < 0.6) ? std::sin(M_PI * syllable / 0.6) : 0.0;
+        phase_[0] += 2.0 * M_PI * (130.0 + 20.0 * std::sin(2.0 * M_PI * 0.7 * t)) / rate_;
+        if (phase_[0] > 2.0 * M_PI) phase_[0] -= 2.0 * M_PI;
+        double voice = 0.0;
+        for (int h = 1; h <= 12; ++h) voice += std::sin(h * phase_[0]) / h;
+        const float mic = static_cast<float>(0.3 * env * voice) + 0.003f * noise();
+        // A plucked 220 Hz note, decaying, once a second.
+        const double since = std::fmod(t, 1.0);
+        const float inst = static_cast<float>(0.35 * std::exp(-4.0 * since) * std::sin(2.0 * M_PI * 220.0 * since));
+        for (uint32_t c = 0; c < channels_; ++c) out[f * channels_ + c] = c == 0 ? mic : inst;
+      }
+      return frames;
     case Kind::kSilence:
       for (uint32_t i = 0; i < frames * channels_; ++i) out[i] = 0.0f;
       return frames;
     case Kind::kNoise:
-      for (uint32_t i = 0; i < frames * channels_; ++i) {
-        noise_state_ = noise_state_ * 1664525u + 1013904223u;
-        out[i] = amplitude_ * (static_cast<float>(noise_state_ >> 8) / 8388608.0f - 1.0f);
-      }
+      for (uint32_t i = 0; i < frames * channels_; ++i) out[i] = amplitude_ * noise();
       return frames;
     case Kind::kTone:
       for (uint32_t f = 0; f < frames; ++f) {

@@ -11,8 +11,9 @@ namespace hushbox {
 
 class SignalSource {
  public:
-  // [control] spec: "tone" (440 Hz on channel 1, 1 kHz on the others, -12 dBFS),
-  // "tone:HZ[:DBFS]", "noise", "silence", or a WAV path.
+  // [control] spec: "demo" (a voice-like buzz in syllables on channel 1, a
+  // plucked note each second on the others), "tone" (440 Hz on channel 1,
+  // 1 kHz on the others, -12 dBFS), "tone:HZ[:DBFS]", "noise", "silence", or a WAV path.
   Status open(const std::string& spec, uint32_t rate, uint32_t channels, bool loop);
   // [audio] Fill `frames` interleaved frames; returns how many came from the
   // source (fewer only at the end of a file that does not loop; the rest is zero).
@@ -21,7 +22,9 @@ class SignalSource {
   uint64_t length() const noexcept { return wav_.frames(); }
 
  private:
-  enum class Kind { kTone, kNoise, kSilence, kWav } kind_ = Kind::kTone;
+  enum class Kind { kDemo, kTone, kNoise, kSilence, kWav } kind_ = Kind::kTone;
+  uint64_t t_ = 0;  // samples since start (demo)
+  float noise() noexcept;
   uint32_t rate_ = 48000;
   uint32_t channels_ = 2;
   bool loop_ = true;

@@ -92,21 +92,35 @@ struct FileCloser {
   }
 };
 
+// PCM: a 16-byte fmt chunk. Float: an 18-byte fmt chunk (cbSize 0) and a fact
+// chunk, as readers such as sox expect for non-PCM data.
+size_t header_size(SampleFormat format) { return format == SampleFormat::kFloat32 ? 58 : 44; }
+
 void make_header(uint8_t* h, uint32_t rate, uint32_t channels, SampleFormat format, uint64_t data_bytes) {
   const uint32_t bps = bytes_per_sample(format);
-  const uint32_t data32 = data_bytes > 0xFFFFFFFFull - 36 ? 0xFFFFFFFFu - 36 : static_cast<uint32_t>(data_bytes);
+  const bool is_float = format == SampleFormat::kFloat32;
+  const uint32_t hs = static_cast<uint32_t>(header_size(format));
+  const uint32_t data32 = data_bytes > 0xFFFFFFFFull - hs ? 0xFFFFFFFFu - hs : static_cast<uint32_t>(data_bytes);
   std::memcpy(h, "RIFF", 4);
-  put32(h + 4, 36 + data32);
+  put32(h + 4, hs - 8 + data32);
   std::memcpy(h + 8, "WAVEfmt ", 8);
-  put32(h + 16, 16);
-  put16(h + 20, format == SampleFormat::kFloat32 ? kFormatFloat : kFormatPcm);
+  put32(h + 16, is_float ? 18 : 16);
+  put16(h + 20, is_float ? kFormatFloat : kFormatPcm);
   put16(h + 22, static_cast<uint16_t>(channels));
   put32(h + 24, rate);
   put32(h + 28, rate * channels * bps);
   put16(h + 32, static_cast<uint16_t>(channels * bps));
   put16(h + 34, static_cast<uint16_t>(bps * 8));
-  std::memcpy(h + 36, "data", 4);
-  put32(h + 40, data32);
+  uint8_t* p = h + 36;
+  if (is_float) {
+    put16(p, 0);  // cbSize
+    std::memcpy(p + 2, "fact", 4);
+    put32(p + 6, 4);
+    put32(p + 10, channels ? data32 / (channels * bps) : 0);
+    p += 14;
+  }
+  std::memcpy(p, "data", 4);
+  put32(p + 4, data32);
 }
 
 }  // namespace
@@ -216,9 +230,10 @@ Status WavWriter::open(const std::string& path, uint32_t rate, uint32_t channels
   channels_ = channels;
   format_ = format;
   data_bytes_ = 0;
-  uint8_t header[44];
+  uint8_t header[64];
   make_header(header, rate, channels, format, 0);
-  if (std::fwrite(header, 1, 44, file_) != 44) return Status::error(temp_path_ + ": write failed");
+  const size_t hs = header_size(format);
+  if (std::fwrite(header, 1, hs, file_) != hs) return Status::error(temp_path_ + ": write failed");
   rate_for_close_ = rate;
   return Status::success();
 }
@@ -238,9 +253,10 @@ Status WavWriter::write(const float* samples, uint64_t frames) {
 
 Status WavWriter::close() {
   if (!file_) return Status::success();
-  uint8_t header[44];
+  uint8_t header[64];
   make_header(header, rate_for_close_, channels_, format_, data_bytes_);
-  bool ok = std::fseek(file_, 0, SEEK_SET) == 0 && std::fwrite(header, 1, 44, file_) == 44 && std::fflush(file_) == 0;
+  const size_t hs = header_size(format_);
+  bool ok = std::fseek(file_, 0, SEEK_SET) == 0 && std::fwrite(header, 1, hs, file_) == hs && std::fflush(file_) == 0;
   ok = (std::fclose(file_) == 0) && ok;
   file_ = nullptr;
   if (!ok) {

@@ -19,7 +19,7 @@ export function defaultConfig(env: Env = process.env): Config {
       binary: env.HUSHBOX_ENGINE ?? defaultEngineBinary(),
       backend: 'sim',
       device: 'hw:Gen',
-      input: 'tone',
+      input: 'demo',
       rate: 48000,
       frames: 64,
       periods: 2,

@@ -5,7 +5,7 @@ export const EngineConfigSchema = Type.Object(
     binary: Type.String({ minLength: 1, description: 'path of hushbox-engine' }),
     backend: Type.Union([Type.Literal('sim'), Type.Literal('alsa'), Type.Literal('file')]),
     device: Type.String({ description: 'ALSA device, e.g. hw:Gen' }),
-    input: Type.String({ description: 'sim backend input: tone, tone:HZ[:DBFS], noise, silence or a WAV path' }),
+    input: Type.String({ description: 'sim backend input: demo, tone, tone:HZ[:DBFS], noise, silence or a WAV path' }),
     rate: Type.Integer({ minimum: 8000, maximum: 384000 }),
     frames: Type.Integer({ minimum: 16, maximum: 4096 }),
     periods: Type.Integer({ minimum: 2, maximum: 16 }),

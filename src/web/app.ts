@@ -22,15 +22,21 @@ export type App = FastifyInstance;
 /** The HTTP app as a plugin tree, built without listening; tests use inject(). */
 export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.ctx.log.child({ service: 'web' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request logs (info) stay quiet; warnings and errors from handlers still show.
+    loggerInstance: deps.ctx.log.child({ service: 'web' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'hushbox', description: 'The front panel and automation API of a hushbox', version: deps.ctx.version },
+      info: {
+        title: 'hushbox',
+        description:
+          'The front panel and automation API of a hushbox. Live meters and status: WebSocket /ws/telemetry ' +
+          '(JSON messages {type: "telemetry"|"status"|"params", data}, about 50 per second).',
+        version: deps.ctx.version,
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -32,7 +32,10 @@ function renderTelemetry(t) {
   for (const m of state.meterEls) {
     const v = t.meters[m.dir][m.c];
     if (!v) continue;
-    m.rms.style.width = `${pct(v.rmsDb)}%`;
+    const w = pct(v.rmsDb);
+    m.rms.style.width = `${w}%`;
+    // Keep the green-yellow-red gradient fixed to the dB scale, not to the bar's width.
+    m.rms.style.backgroundSize = `${w > 0 ? 10000 / w : 100}% 100%`;
     m.peak.style.left = `calc(${pct(v.peakDb)}% - 2px)`;
     m.value.textContent = v.peakDb <= -120 ? '-∞' : `${v.peakDb.toFixed(1)} dB`;
     m.value.dataset.peakDb = String(v.peakDb);

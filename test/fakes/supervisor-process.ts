@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/paths.js';
+import { freePort, waitFor } from './net.js';
+
+export interface RunningSupervisor {
+  proc: ChildProcess;
+  url: string;
+  port: number;
+  dataDir: string;
+  output: () => string;
+  /** SIGTERM and wait; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** Remove the data directory (after stop). */
+  cleanup(): void;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Wait for the engine to run (default true). */
+  waitRunning?: boolean;
+}
+
+/** Start the real supervisor (`hushbox start`, compiled) with the real engine. */
+export async function startSupervisor(opts: StartOptions = {}): Promise<RunningSupervisor> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hushbox-test-'));
+  const port = await freePort();
+  const proc = spawn(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'start', ...(opts.args ?? [])], {
+    env: { ...process.env, HUSHBOX_DATA_DIR: dataDir, HUSHBOX_HTTP_PORT: String(port), HUSHBOX_LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const sup: RunningSupervisor = {
+    proc,
+    url,
+    port,
+    dataDir,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      const exited = once(proc, 'exit');
+      proc.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor(
+      'the supervisor to answer /api/status',
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`supervisor exited with ${proc.exitCode}: ${out}`);
+        const res = await fetch(`${url}/api/status`);
+        if (!res.ok) return false;
+        const body = (await res.json()) as { engine: { state: string }; telemetry: unknown };
+        return opts.waitRunning === false || (body.engine.state === 'running' && body.telemetry !== null);
+      },
+      15_000,
+    );
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+  return sup;
+}
+
+export async function getJson<T = unknown>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export async function sendJson(method: string, url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}

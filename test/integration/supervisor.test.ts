@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { packageRoot } from '../../src/paths.js';
+import type { TelemetryFrame } from '../../src/engine/telemetry.js';
+import type { Status } from '../../src/web/schemas.js';
+import { waitFor } from '../fakes/net.js';
+import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function shmSegments(): string[] {
+  return readdirSync('/dev/shm').filter((n) => n.startsWith('hushbox-'));
+}
+
+/** Collect telemetry frames from /ws/telemetry for `ms`. */
+async function collectFrames(url: string, ms: number): Promise<TelemetryFrame[]> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/telemetry`);
+  const frames: TelemetryFrame[] = [];
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString()) as { type: string; data: TelemetryFrame };
+    if (msg.type === 'telemetry') frames.push(msg.data);
+  });
+  await once(ws, 'open');
+  await new Promise((r) => setTimeout(r, ms));
+  ws.close();
+  return frames;
+}
+
+describe('the supervisor with the real engine', () => {
+  let sup: RunningSupervisor;
+
+  beforeAll(async () => {
+    sup = await startSupervisor();
+  });
+
+  afterAll(async () => {
+    await sup?.stop();
+    sup?.cleanup();
+  });
+
+  it('reports the engine running with its stream settings and live heartbeats', async () => {
+    const a = await getJson<Status>(`${sup.url}/api/status`);
+    expect(a.engine.state).toBe('running');
+    expect(a.engine.pid).toBeGreaterThan(0);
+    expect(alive(a.engine.pid!)).toBe(true);
+    expect(a.telemetry).toMatchObject({ state: 'running', rate: 48000, frames: 64, periods: 2, channels: 2 });
+    await new Promise((r) => setTimeout(r, 200));
+    const b = await getJson<Status>(`${sup.url}/api/status`);
+    // 200 ms at 48 kHz / 64 frames is 150 periods; allow for a loaded machine.
+    expect(b.telemetry!.periodsProcessed - a.telemetry!.periodsProcessed).toBeGreaterThan(50);
+    expect(b.telemetry!.heartbeats.audio.count).toBeGreaterThan(a.telemetry!.heartbeats.audio.count);
+    expect(b.telemetry!.heartbeats.housekeeping.count).toBeGreaterThan(a.telemetry!.heartbeats.housekeeping.count);
+    expect(b.telemetry!.heartbeats.audio.ageMs).toBeLessThan(500);
+  });
+
+  it('streams meters over /ws/telemetry at 30 Hz or more, and they move', async () => {
+    const frames = await collectFrames(sup.url, 1500);
+    expect(frames.length).toBeGreaterThanOrEqual(45);
+    const peaks = frames.map((f) => f.meters.in[0]!.peakDb);
+    expect(Math.max(...peaks)).toBeGreaterThan(-30);
+    // The demo voice speaks in syllables: its meter rises and falls.
+    expect(Math.max(...peaks) - Math.min(...peaks)).toBeGreaterThan(6);
+  });
+
+  it('applies an input gain set over HTTP in the engine, and the meters show it', async () => {
+    const res = await sendJson('PUT', `${sup.url}/api/params/mic.trim.gain`, { value: -12 });
+    expect(res).toEqual({ status: 200, body: { applied: { 'mic.trim.gain': -12 } } });
+    const params = await getJson<Array<{ id: string; value: number }>>(`${sup.url}/api/params`);
+    // The value read back comes from the engine's applied values on the link.
+    expect(params.find((p) => p.id === 'mic.trim.gain')!.value).toBe(-12);
+    // Past the 20 ms ramp, peaks in and out over the same window: out is 12 dB
+    // under in on the mic, unchanged on the instrument.
+    await new Promise((r) => setTimeout(r, 200));
+    const frames = await collectFrames(sup.url, 300);
+    expect(frames.length).toBeGreaterThan(5);
+    for (const f of frames) {
+      expect(f.meters.out[0]!.peakDb - f.meters.in[0]!.peakDb).toBeCloseTo(-12, 0);
+      expect(f.meters.out[1]!.peakDb - f.meters.in[1]!.peakDb).toBeCloseTo(0, 0);
+    }
+    await sendJson('PUT', `${sup.url}/api/params/mic.trim.gain`, { value: 0 });
+  });
+
+  it('answers bad parameter changes with an error naming the problem, and changes nothing', async () => {
+    const before = await getJson<Status>(`${sup.url}/api/status`);
+    const outOfRange = await sendJson('PUT', `${sup.url}/api/params/mic.trim.gain`, { value: 99 });
+    expect(outOfRange.status).toBe(400);
+    expect((outOfRange.body as { message: string }).message).toMatch(/mic\.trim\.gain: 99 is outside -24\.\.24/);
+    const unknown = await sendJson('PUT', `${sup.url}/api/params/no.such.param`, { value: 1 });
+    expect(unknown.status).toBe(404);
+    expect((unknown.body as { message: string }).message).toContain('no.such.param');
+    const notNumber = await sendJson('PUT', `${sup.url}/api/params/mic.trim.gain`, { value: 'loud' });
+    expect(notNumber.status).toBe(400);
+    // A batch with one bad entry applies none of it.
+    const batch = await sendJson('PATCH', `${sup.url}/api/params`, { values: { 'inst.trim.gain': 3, 'mic.trim.gain': -99 } });
+    expect(batch.status).toBe(400);
+    const after = await getJson<Status>(`${sup.url}/api/status`);
+    expect(after.params).toEqual(before.params);
+  });
+
+  it('refuses a second supervisor on the same data directory with a clear message', async () => {
+    const second = spawn(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'start'], {
+      env: { ...process.env, HUSHBOX_DATA_DIR: sup.dataDir, HUSHBOX_HTTP_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    second.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const [code] = (await once(second, 'exit')) as [number];
+    expect(code).not.toBe(0);
+    expect(err).toContain(`another hushbox supervisor (pid ${sup.proc.pid}) is already using the data directory ${sup.dataDir}`);
+    // The first one is unharmed.
+    const status = await getJson<Status>(`${sup.url}/api/status`);
+    expect(status.engine.state).toBe('running');
+  });
+});
+
+describe('stopping the supervisor', () => {
+  it('on SIGTERM stops the engine and leaves no process, shared-memory segment or lock behind', async () => {
+    const sup = await startSupervisor();
+    try {
+      const status = await getJson<Status>(`${sup.url}/api/status`);
+      const enginePid = status.engine.pid!;
+      const segment = `hushbox-${status.deviceId}-${sup.proc.pid}`;
+      expect(shmSegments()).toContain(segment);
+      const code = await sup.stop();
+      expect(code).toBe(0);
+      expect(alive(enginePid)).toBe(false);
+      expect(shmSegments()).not.toContain(segment);
+      expect(existsSync(join(sup.dataDir, 'hushbox.pid'))).toBe(false);
+    } finally {
+      await sup.stop();
+      sup.cleanup();
+    }
+  });
+
+  it('when the supervisor is killed outright, the engine follows it and removes its segment', async () => {
+    const sup = await startSupervisor();
+    try {
+      const status = await getJson<Status>(`${sup.url}/api/status`);
+      const enginePid = status.engine.pid!;
+      const segment = `hushbox-${status.deviceId}-${sup.proc.pid}`;
+      sup.proc.kill('SIGKILL');
+      await once(sup.proc, 'exit');
+      await waitFor('the engine to exit', () => !alive(enginePid), 5000);
+      expect(shmSegments()).not.toContain(segment);
+      // A stale lock from a dead supervisor does not block the next start.
+      const next = await startSupervisor({ dataDir: sup.dataDir });
+      expect((await getJson<Status>(`${next.url}/api/status`)).engine.state).toBe('running');
+      await next.stop();
+    } finally {
+      sup.cleanup();
+    }
+  });
+});

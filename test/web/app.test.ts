@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/web/app.js';
+import { EngineError } from '../../src/errors.js';
+import { FakeEngine } from '../fakes/fake-engine.js';
+import { testContext } from '../fakes/context.js';
+
+describe('the HTTP app', () => {
+  let app: FastifyInstance;
+  let engine: FakeEngine;
+
+  beforeEach(async () => {
+    engine = new FakeEngine();
+    app = await buildApp({ ctx: testContext(), engine: engine.asService() });
+  });
+  afterEach(() => app.close());
+
+  it('serves the status with engine state and every parameter', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/status' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      version: '0.0.0-test',
+      engine: { state: 'running', pid: 1234 },
+      telemetry: null,
+      params: { 'mic.trim.gain': 0, 'inst.trim.gain': 0 },
+    });
+  });
+
+  it('sets a parameter and reads it back', async () => {
+    const put = await app.inject({ method: 'PUT', url: '/api/params/mic.trim.gain', payload: { value: 3.5 } });
+    expect(put.json()).toEqual({ applied: { 'mic.trim.gain': 3.5 } });
+    const get = await app.inject({ method: 'GET', url: '/api/params/mic.trim.gain' });
+    expect(get.json()).toMatchObject({ id: 'mic.trim.gain', value: 3.5, unit: 'dB' });
+  });
+
+  it('answers a body of the wrong shape with 400 naming the field', async () => {
+    const res = await app.inject({ method: 'PUT', url: '/api/params/mic.trim.gain', payload: { value: 1, extra: true } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'invalid_input' });
+    expect(res.json().message).toMatch(/body/);
+    const broken = await app.inject({ method: 'PUT', url: '/api/params/mic.trim.gain', headers: { 'content-type': 'application/json' }, payload: '{"value": ' });
+    expect(broken.statusCode).toBe(400);
+    expect(engine.values.size).toBe(0);
+  });
+
+  it('answers 503 with the reason when the engine cannot take the change', async () => {
+    engine.failNext = new EngineError('engine_not_running', 'the engine is failed; parameters cannot be applied now');
+    const res = await app.inject({ method: 'PUT', url: '/api/params/mic.trim.gain', payload: { value: 1 } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ error: 'engine_not_running', message: 'the engine is failed; parameters cannot be applied now' });
+  });
+
+  it('never leaks internals in a 500', async () => {
+    engine.failNext = new Error('secret stack detail /root/x.cpp:42');
+    const res = await app.inject({ method: 'PUT', url: '/api/params/mic.trim.gain', payload: { value: 1 } });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ error: 'internal', message: 'internal error' });
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/nothing-here?x=1' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: 'not_found', message: 'no route GET /api/nothing-here' });
+  });
+
+  it('documents every API route in OpenAPI at /docs', async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = Object.keys(res.json().paths as object);
+    expect(paths).toEqual(expect.arrayContaining(['/api/status', '/api/params', '/api/params/{id}']));
+    // WebSocket routes are not OpenAPI operations; the description names the stream.
+    expect(res.json().info.description).toContain('/ws/telemetry');
+    const ui = await app.inject({ method: 'GET', url: '/docs' });
+    expect(ui.statusCode).toBeLessThan(400);
+  });
+
+  it('serves the front panel page and its assets', async () => {
+    const page = await app.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('/assets/app.js');
+    const js = await app.inject({ method: 'GET', url: '/assets/app.js' });
+    expect(js.headers['content-type']).toContain('javascript');
+    const missing = await app.inject({ method: 'GET', url: '/assets/..%2Fpackage.json' });
+    expect(missing.statusCode).toBe(404);
+  });
+});
