@@ -4,7 +4,7 @@
 // Plain Node with no dependencies, so it runs before `npm install`.
 //
 //   node scripts/prepare.mjs [--build] [--test]     prepare (and build)
-//   node scripts/prepare.mjs --print-debs [test]    the Debian packages, one line
+//   node scripts/prepare.mjs --print-debs [test] [bench]   the Debian packages, one line
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +26,14 @@ export const TEST_DEBS = [
   'chromium',
   'mosquitto',
   'mosquitto-clients',
+];
+
+/** What the noise-suppression bench (bench/ns/run.sh) needs; CI does not run it. */
+export const BENCH_DEBS = [
+  'espeak-ng',
+  'libspeexdsp-dev',
+  'libwebrtc-audio-processing-dev',
+  'sox',
 ];
 
 const args = process.argv.slice(2);
@@ -76,7 +84,8 @@ function newest(dir, exts) {
 }
 
 if (args.includes('--print-debs')) {
-  process.stdout.write(`${[...BUILD_DEBS, ...(args.includes('test') ? TEST_DEBS : [])].join(' ')}\n`);
+  const extra = [...(args.includes('test') ? TEST_DEBS : []), ...(args.includes('bench') ? BENCH_DEBS : [])];
+  process.stdout.write(`${[...BUILD_DEBS, ...extra].join(' ')}\n`);
   process.exit(0);
 }
 

@@ -54,7 +54,7 @@ noise pink synth $DUR pinknoise gain -12
 noise brown synth $DUR brownnoise gain -12 highpass 20
 noise hiss synth $DUR whitenoise gain -12 highpass 1500
 # Mains hum with odd and even harmonics and a little buzz.
-[ -f "$out/noise/hum.wav" ] || awk -v dur=$DUR 'BEGIN {
+[ -f "$out/noise/hum.wav" ] || { awk -v dur=$DUR 'BEGIN {
   r = 48000; pi = 3.141592653589793; srand(11);
   printf "; Sample Rate 48000\n; Channels 1\n";
   for (i = 0; i < dur * r; i++) {
@@ -62,7 +62,7 @@ noise hiss synth $DUR whitenoise gain -12 highpass 1500
     v = sin(2*pi*50*t) + 0.5*sin(2*pi*100*t+0.3) + 0.4*sin(2*pi*150*t+1) + 0.2*sin(2*pi*250*t+2) + 0.1*sin(2*pi*350*t) + 0.02*(rand()-0.5);
     printf "%.6f %.6f\n", t, 0.2*v;
   }
-}' > "$tmp/hum.dat" && sox -R "$tmp/hum.dat" $F "$out/noise/hum.wav"
+}' > "$tmp/hum.dat" && sox -R "$tmp/hum.dat" $F "$out/noise/hum.wav"; }
 # Fan: broadband rumble plus a blade tone that wobbles slightly.
 sox $F -n "$tmp/fan-rumble.wav" synth $DUR brownnoise gain -12 highpass 30 lowpass 3000
 sox $F -n "$tmp/fan-air.wav" synth $DUR pinknoise gain -12 bandpass 800 2q gain -12
@@ -79,7 +79,7 @@ sox $F -n "$tmp/slow-a.wav" synth $DUR pinknoise gain -12 tremolo 0.15 70
 sox $F -n "$tmp/slow-b.wav" synth $DUR whitenoise gain -12 highpass 2000 tremolo 0.23 90 gain -6
 [ -f "$out/noise/slowvar.wav" ] || sox -m "$tmp/slow-a.wav" "$tmp/slow-b.wav" $F "$out/noise/slowvar.wav"
 # Keyboard: clicks (decaying resonant noise bursts) at irregular typing intervals.
-[ -f "$out/noise/keyboard.wav" ] || awk -v dur=$DUR 'BEGIN {
+[ -f "$out/noise/keyboard.wav" ] || { awk -v dur=$DUR 'BEGIN {
   r = 48000; srand(7); n = dur * r; next_at = 0.1 * r; env = 0; y1 = 0; y2 = 0;
   printf "; Sample Rate 48000\n; Channels 1\n";
   for (i = 0; i < n; i++) {
@@ -88,7 +88,7 @@ sox $F -n "$tmp/slow-b.wav" synth $DUR whitenoise gain -12 highpass 2000 tremolo
     y = x + 2 * 0.97 * f * y1 - 0.97 * 0.97 * y2; y2 = y1; y1 = y;
     printf "%.6f %.6f\n", i / r, 0.05 * y;
   }
-}' > "$tmp/kb.dat" && sox -R "$tmp/kb.dat" $F "$out/noise/keyboard.wav"
+}' > "$tmp/kb.dat" && sox -R "$tmp/kb.dat" $F "$out/noise/keyboard.wav"; }
 # Babble: four other voices with other sentences, summed.
 if [ ! -f "$out/noise/babble.wav" ]; then
   i=0

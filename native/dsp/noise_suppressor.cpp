@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <numbers>
 
@@ -10,14 +11,19 @@ namespace hushbox::dsp {
 namespace {
 
 constexpr double kReferenceRate = 48000.0;
-constexpr uint32_t kReferenceHop = 64;     // 1.33 ms at 48 kHz
+constexpr uint32_t kReferenceHop = 96;     // 2 ms at 48 kHz
+constexpr uint32_t kReferenceSynth = 144;  // 3 ms: the synthesis window, so the latency is 143 samples
 constexpr double kAnalysisSeconds = 0.02;  // rounded up to a power of two: 1024 at 48 kHz
 constexpr uint32_t kSubWindows = 4;        // minimum statistics: 4 x 0.4 s
 constexpr double kSubWindowSeconds = 0.4;
-constexpr float kPresenceSnr = 31.62f;      // 15 dB: the SNR assumed when speech is present
+constexpr float kPresenceSnr = 10.0f;       // 10 dB: the SNR assumed when speech is present
 constexpr float kMinPriorSnr = 0.0031623f;  // -25 dB
 constexpr float kPowerFloor = 1e-20f;
-constexpr float kMinStatBias = 1.5f;
+constexpr float kMinStatBias = 1.0f;
+// Frame-level speech presence: mean presence probability over 300 Hz..4 kHz
+// mapped from [kPauseBelow, kSpeechAbove] to a 0..1 weight of the gain above the floor.
+constexpr float kPauseBelow = 0.3f;
+constexpr float kSpeechAbove = 0.45f;
 
 // Per-frame coefficient of a one-pole smoother with time constant tau.
 float pole(double tau_s, double frame_rate) { return static_cast<float>(std::exp(-1.0 / (tau_s * frame_rate))); }
@@ -27,13 +33,13 @@ float pole(double tau_s, double frame_rate) { return static_cast<float>(std::exp
 bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   if (!(spec.rate >= 8000.0 && spec.rate <= 384000.0) || spec.max_frames == 0) return false;
   rate_ = spec.rate;
-  uint32_t size = 4;
+  uint32_t size = 8;
   while (size < kAnalysisSeconds * rate_) size <<= 1;
   if (!fft_.prepare(size)) return false;
   size_ = size;
   bins_ = size / 2 + 1;
   hop_ = std::max<uint32_t>(4, static_cast<uint32_t>(std::lround(kReferenceHop * rate_ / kReferenceRate)));
-  synth_ = 2 * hop_;
+  synth_ = std::max<uint32_t>(hop_ + 2, static_cast<uint32_t>(std::lround(kReferenceSynth * rate_ / kReferenceRate)));
   latency_ = synth_ - 1;
   const uint32_t taper = synth_ - hop_;
 
@@ -72,15 +78,21 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   min_now_.assign(bins_, 0.0f);
   min_sub_.assign(bins_ * kSubWindows, 0.0f);
   gain_.assign(bins_, 1.0f);
+  gain_smooth_.assign(bins_, 1.0f);
 
   const double frame_rate = rate_ / hop_;
-  noise_alpha_ = pole(0.072, frame_rate);
-  presence_alpha_ = pole(0.15, frame_rate);
-  dd_alpha_ = 0.98f;
-  smooth_alpha_ = pole(0.03, frame_rate);
-  release_alpha_ = 0.0f;
-  meter_alpha_ = pole(0.1, frame_rate);
-  sub_window_frames_ = std::max<uint32_t>(1, static_cast<uint32_t>(kSubWindowSeconds * frame_rate));
+  noise_every_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(frame_rate / 250.0)));
+  const double update_rate = frame_rate / noise_every_;
+  presence_alpha_ = pole(0.15, update_rate);
+  dd_alpha_ = 0.95f;
+  release_alpha_ = pole(0.08, frame_rate);
+  noise_alpha_ = pole(0.072, update_rate);
+  smooth_alpha_ = pole(0.03, update_rate);
+  speech_release_ = pole(0.15, frame_rate);
+  band_lo_ = static_cast<uint32_t>(300.0 * size_ / rate_);
+  band_hi_ = static_cast<uint32_t>(4000.0 * size_ / rate_);
+  meter_alpha_ = pole(0.1, update_rate);
+  sub_window_frames_ = std::max<uint32_t>(1, static_cast<uint32_t>(kSubWindowSeconds * update_rate));
   warmup_frames_ = size_ / hop_ + static_cast<uint32_t>(0.1 * frame_rate);
 
   const auto ramp = static_cast<uint32_t>(std::max(1.0, 0.05 * frame_rate));
@@ -101,6 +113,9 @@ void NoiseSuppressor::reset() noexcept {
   std::fill(min_now_.begin(), min_now_.end(), 0.0f);
   std::fill(min_sub_.begin(), min_sub_.end(), 0.0f);
   std::fill(gain_.begin(), gain_.end(), 1.0f);
+  std::fill(gain_smooth_.begin(), gain_smooth_.end(), 1.0f);
+  frame_presence_ = 1.0f;
+  speech_weight_ = 1.0f;
   input_pos_ = size_ - hop_;
   output_pos_ = 1;  // the hop_ - 1 samples before the first frame come out as silence
   frames_seen_ = 0;
@@ -172,9 +187,11 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
   const float c2 = kPresenceSnr / (1.0f + kPresenceSnr);
   const float a_n = noise_alpha_, a_p = presence_alpha_, a_s = smooth_alpha_;
   float* presence = presence_.data();
+  float band_sum = 0.0f;
   for (uint32_t k = 0; k < bins_; ++k) {
     const float post = power[k] / noise[k];
     float p = 1.0f / (1.0f + c1 * std::exp(std::max(-post * c2, -80.0f)));
+    if (k >= band_lo_ && k < band_hi_) band_sum += p;
     presence[k] = a_p * presence[k] + (1.0f - a_p) * p;
     if (presence[k] > 0.99f) p = std::min(p, 0.99f);
     const float expected = (1.0f - p) * power[k] + p * noise[k];
@@ -182,6 +199,8 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
     smooth[k] = a_s * smooth[k] + (1.0f - a_s) * power[k];
     min_now[k] = std::min(min_now[k], smooth[k]);
   }
+
+  frame_presence_ = band_sum / static_cast<float>(std::max<uint32_t>(1, band_hi_ - band_lo_));
 
   // Minimum statistics as a floor: a tracker stuck below a risen noise is
   // lifted to the minimum of the smoothed power over the last ~1.6 s.
@@ -204,43 +223,66 @@ void NoiseSuppressor::process_frame() noexcept {
   for (uint32_t i = 0; i < size_; ++i) frame_[i] = input_[i] * analysis_[i];
   fft_.forward(frame_.data(), re_.data(), im_.data());
   float* power = power_.data();
+#pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) power[k] = re_[k] * re_[k] + im_[k] * im_[k];
 
-  update_noise(power);
+  if (frames_seen_ < warmup_frames_ || frames_seen_ % noise_every_ == 0) update_noise(power);
   ++frames_seen_;
+  // In pauses (little speech presence across the speech band) the gain goes
+  // to the floor; the weight rises at once and falls over ~150 ms.
+  const float t = std::clamp((frame_presence_ - kPauseBelow) / (kSpeechAbove - kPauseBelow), 0.0f, 1.0f);
+  speech_weight_ = std::max(t, speech_release_ * speech_weight_);
+  const float weight = speech_weight_;
 
   // Decision-directed a priori SNR (Ephraim & Malah) and the Wiener gain.
   const float* noise = noise_.data();
   float* clean_prev = clean_prev_.data();
   float* gain = gain_.data();
+  float* smoothed = gain_smooth_.data();
   const float a_dd = dd_alpha_;
+#pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {
-    const float post = power[k] / noise[k];
-    const float prior =
-        std::max(a_dd * clean_prev[k] / noise[k] + (1.0f - a_dd) * std::max(post - 1.0f, 0.0f), kMinPriorSnr);
+    const float inv_noise = 1.0f / noise[k];
+    const float excess = power[k] * inv_noise - 1.0f;
+    const float ml = excess > 0.0f ? excess : 0.0f;
+    const float dd = a_dd * clean_prev[k] * inv_noise + (1.0f - a_dd) * ml;
+    const float prior = dd > kMinPriorSnr ? dd : kMinPriorSnr;
     const float g = prior / (1.0f + prior);
     clean_prev[k] = g * g * power[k];
     gain[k] = g;
   }
-
-  // Smooth across frequency (shorter gain impulse response, less musical
-  // noise), then floor and strength.
-  float total_in = 0.0f, total_out = 0.0f;
+  // Smoothing over frequency (a shorter gain impulse response, less musical
+  // noise) and a fast-attack, slow-release smoothing over time.
   float prev = gain[0];
   for (uint32_t k = 0; k < bins_; ++k) {
     const float next = k + 1 < bins_ ? gain[k + 1] : gain[k];
-    float g = 0.25f * prev + 0.5f * gain[k] + 0.25f * next;
+    const float g = 0.25f * prev + 0.5f * gain[k] + 0.25f * next;
     prev = gain[k];
+    gain[k] = g;
+  }
+  const float rel = release_alpha_;
+#pragma GCC ivdep
+  for (uint32_t k = 0; k < bins_; ++k) {
+    float g = gain[k];
+    g = std::max(g, rel * smoothed[k] + (1.0f - rel) * g);
+    smoothed[k] = g;
     g = std::max(g, floor_gain);
+    g = floor_gain + (g - floor_gain) * weight;
     g = 1.0f - strength * (1.0f - g);
+    gain[k] = g;
     re_[k] *= g;
     im_[k] *= g;
-    total_in += power[k];
-    total_out += g * g * power[k];
   }
-  meter_in_ = meter_alpha_ * meter_in_ + total_in;
-  meter_out_ = meter_alpha_ * meter_out_ + total_out;
-  gain_reduction_db_ = meter_in_ > 1e-30f ? -10.0f * std::log10(std::max(meter_out_ / meter_in_, 1e-10f)) : 0.0f;
+  if (frames_seen_ % noise_every_ == 0) {
+    float total_in = 0.0f, total_out = 0.0f;
+    for (uint32_t k = 0; k < bins_; ++k) {
+      total_in += power[k];
+      total_out += gain[k] * gain[k] * power[k];
+    }
+    meter_in_ = meter_alpha_ * meter_in_ + total_in;
+    meter_out_ = meter_alpha_ * meter_out_ + total_out;
+    gain_reduction_db_ = meter_in_ > 1e-30f ? -10.0f * std::log10(std::max(meter_out_ / meter_in_, 1e-10f)) : 0.0f;
+  }
 
   fft_.inverse(re_.data(), im_.data(), frame_.data());
   const float* tail = frame_.data() + (size_ - synth_);

@@ -7,7 +7,7 @@
 namespace hushbox::dsp {
 
 bool RealFft::prepare(uint32_t size) {
-  if (size < 4 || (size & (size - 1)) != 0) return false;
+  if (size < 8 || (size & (size - 1)) != 0) return false;
   size_ = size;
   half_ = size / 2;
   const uint32_t n = half_;
@@ -49,16 +49,23 @@ void RealFft::complex_fft(float* re, float* im) const noexcept {
       std::swap(im[i], im[j]);
     }
   }
-  // The first stage has only the twiddle 1.
-  for (uint32_t a = 0; a < n; a += 2) {
-    const float tr = re[a + 1], ti = im[a + 1];
-    re[a + 1] = re[a] - tr;
-    im[a + 1] = im[a] - ti;
-    re[a] += tr;
-    im[a] += ti;
+  // The first two stages have only the twiddles 1 and -i: one radix-4 pass.
+  for (uint32_t a = 0; a < n; a += 4) {
+    const float y0r = re[a] + re[a + 1], y0i = im[a] + im[a + 1];
+    const float y1r = re[a] - re[a + 1], y1i = im[a] - im[a + 1];
+    const float y2r = re[a + 2] + re[a + 3], y2i = im[a + 2] + im[a + 3];
+    const float y3r = re[a + 2] - re[a + 3], y3i = im[a + 2] - im[a + 3];
+    re[a] = y0r + y2r;
+    im[a] = y0i + y2i;
+    re[a + 2] = y0r - y2r;
+    im[a + 2] = y0i - y2i;
+    re[a + 1] = y1r + y3i;
+    im[a + 1] = y1i - y3r;
+    re[a + 3] = y1r - y3i;
+    im[a + 3] = y1i + y3r;
   }
-  uint32_t offset = 1;
-  for (uint32_t len = 4; len <= n; len <<= 1) {
+  uint32_t offset = 3;  // twiddles of the stages of length 2 and 4
+  for (uint32_t len = 8; len <= n; len <<= 1) {
     const uint32_t h = len / 2;
     const float* __restrict wr = stage_re_.data() + offset;
     const float* __restrict wi = stage_im_.data() + offset;
@@ -67,6 +74,7 @@ void RealFft::complex_fft(float* re, float* im) const noexcept {
       float* __restrict ai = im + base;
       float* __restrict br = re + base + h;
       float* __restrict bi = im + base + h;
+#pragma GCC ivdep
       for (uint32_t j = 0; j < h; ++j) {
         const float tr = br[j] * wr[j] - bi[j] * wi[j];
         const float ti = br[j] * wi[j] + bi[j] * wr[j];

@@ -1,4 +1,4 @@
-// A radix-2 FFT of real signals (size a power of two, >= 4) built on a complex
+// A radix-2 FFT of real signals (size a power of two, >= 8) built on a complex
 // FFT of half the size, with every twiddle and the bit-reversal table computed
 // in prepare(). Spectra are split: re[0..N/2] and im[0..N/2].
 #pragma once
@@ -10,7 +10,7 @@ namespace hushbox::dsp {
 
 class RealFft {
  public:
-  // [control] Size must be a power of two >= 4; false otherwise. Allocates.
+  // [control] Size must be a power of two >= 8; false otherwise. Allocates.
   bool prepare(uint32_t size);
   uint32_t size() const noexcept { return size_; }
   uint32_t bins() const noexcept { return size_ / 2 + 1; }
