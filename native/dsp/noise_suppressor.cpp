@@ -79,9 +79,10 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   min_sub_.assign(bins_ * kSubWindows, 0.0f);
   gain_.assign(bins_, 1.0f);
   gain_smooth_.assign(bins_, 1.0f);
+  raw_gain_.assign(bins_, 1.0f);
 
   const double frame_rate = rate_ / hop_;
-  noise_every_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(frame_rate / 250.0)));
+  noise_every_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(frame_rate / 125.0)));
   const double update_rate = frame_rate / noise_every_;
   presence_alpha_ = pole(0.15, update_rate);
   dd_alpha_ = 0.95f;
@@ -240,26 +241,26 @@ void NoiseSuppressor::process_frame() noexcept {
   float* gain = gain_.data();
   float* smoothed = gain_smooth_.data();
   const float a_dd = dd_alpha_;
+  float* raw = raw_gain_.data();
+  // Branch-free (max(x, 0) = (x + |x|) / 2) so that the loop vectorizes.
 #pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {
     const float inv_noise = 1.0f / noise[k];
     const float excess = power[k] * inv_noise - 1.0f;
-    const float ml = excess > 0.0f ? excess : 0.0f;
-    const float dd = a_dd * clean_prev[k] * inv_noise + (1.0f - a_dd) * ml;
-    const float prior = dd > kMinPriorSnr ? dd : kMinPriorSnr;
+    const float ml = 0.5f * (excess + std::fabs(excess));
+    const float dd = a_dd * clean_prev[k] * inv_noise + (1.0f - a_dd) * ml - kMinPriorSnr;
+    const float prior = 0.5f * (dd + std::fabs(dd)) + kMinPriorSnr;
     const float g = prior / (1.0f + prior);
     clean_prev[k] = g * g * power[k];
-    gain[k] = g;
+    raw[k] = g;
   }
   // Smoothing over frequency (a shorter gain impulse response, less musical
   // noise) and a fast-attack, slow-release smoothing over time.
-  float prev = gain[0];
-  for (uint32_t k = 0; k < bins_; ++k) {
-    const float next = k + 1 < bins_ ? gain[k + 1] : gain[k];
-    const float g = 0.25f * prev + 0.5f * gain[k] + 0.25f * next;
-    prev = gain[k];
-    gain[k] = g;
-  }
+  const uint32_t last = bins_ - 1;
+  gain[0] = 0.75f * raw[0] + 0.25f * raw[1];
+#pragma GCC ivdep
+  for (uint32_t k = 1; k < last; ++k) gain[k] = 0.25f * raw[k - 1] + 0.5f * raw[k] + 0.25f * raw[k + 1];
+  gain[last] = 0.25f * raw[last - 1] + 0.75f * raw[last];
   const float rel = release_alpha_;
 #pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {

@@ -79,12 +79,13 @@ class NoiseSuppressor {
   std::vector<float> min_now_;     // running minimum of the sub-window under way
   std::vector<float> min_sub_;     // minima of the last kSubWindows sub-windows
   std::vector<float> gain_;
+  std::vector<float> raw_gain_;     // Wiener gain before smoothing
   std::vector<float> gain_smooth_;  // gain after the time smoothing
   float frame_presence_ = 1.0f;     // mean speech presence over the speech band
   float speech_weight_ = 1.0f;      // 0 in pauses, 1 in speech
   float speech_release_ = 0.0f;
   uint32_t band_lo_ = 0, band_hi_ = 1;
-  uint32_t noise_every_ = 1;  // the noise tracker runs every noise_every_ frames (~250 Hz)
+  uint32_t noise_every_ = 1;  // the noise tracker runs every noise_every_ frames (~125 Hz)
 
   // Time constants per frame, derived from the rate in prepare().
   float noise_alpha_ = 0.0f;

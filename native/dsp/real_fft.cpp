@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <numbers>
-#include <utility>
 
 namespace hushbox::dsp {
 
@@ -41,14 +40,8 @@ bool RealFft::prepare(uint32_t size) {
 }
 
 void RealFft::complex_fft(float* re, float* im) const noexcept {
+  // The input is already in bit-reversed order (forward/inverse scatter it so).
   const uint32_t n = half_;
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t j = bitrev_[i];
-    if (i < j) {
-      std::swap(re[i], re[j]);
-      std::swap(im[i], im[j]);
-    }
-  }
   // The first two stages have only the twiddles 1 and -i: one radix-4 pass.
   for (uint32_t a = 0; a < n; a += 4) {
     const float y0r = re[a] + re[a + 1], y0i = im[a] + im[a + 1];
@@ -92,15 +85,17 @@ void RealFft::forward(const float* x, float* re, float* im) noexcept {
   const uint32_t n = half_;
   float* zr = zr_.data();
   float* zi = zi_.data();
+  const uint32_t* rev = bitrev_.data();
   for (uint32_t m = 0; m < n; ++m) {
-    zr[m] = x[2 * m];
-    zi[m] = x[2 * m + 1];
+    zr[rev[m]] = x[2 * m];
+    zi[rev[m]] = x[2 * m + 1];
   }
   complex_fft(zr, zi);
   re[0] = zr[0] + zi[0];
   im[0] = 0.0f;
   re[n] = zr[0] - zi[0];
   im[n] = 0.0f;
+#pragma GCC ivdep
   for (uint32_t k = 1; k < n; ++k) {
     // Z[k] and conj(Z[n-k]) give the spectra of the even (E) and odd (O) samples.
     const float ar = zr[k], ai = zi[k];
@@ -118,6 +113,7 @@ void RealFft::inverse(float* re, float* im, float* x) noexcept {
   float* zr = zr_.data();
   float* zi = zi_.data();
   const float scale = 1.0f / static_cast<float>(n);
+  const uint32_t* rev = bitrev_.data();
   for (uint32_t k = 0; k < n; ++k) {
     const float ar = re[k], ai = im[k];
     const float cr = re[n - k], ci = -im[n - k];
@@ -127,8 +123,8 @@ void RealFft::inverse(float* re, float* im, float* x) noexcept {
     const float wr = post_re_[k], wi = -post_im_[k];
     const float or_ = dr * wr - di * wi, oi = dr * wi + di * wr;
     // Z = E + i O, conjugated so that the forward transform inverts it.
-    zr[k] = (er - oi) * scale;
-    zi[k] = -(ei + or_) * scale;
+    zr[rev[k]] = (er - oi) * scale;
+    zi[rev[k]] = -(ei + or_) * scale;
   }
   complex_fft(zr, zi);
   for (uint32_t m = 0; m < n; ++m) {
