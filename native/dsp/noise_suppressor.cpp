@@ -1,6 +1,7 @@
 #include "noise_suppressor.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,17 @@ constexpr float kMinStatBias = 1.0f;
 constexpr float kPauseBelow = 0.3f;
 constexpr float kSpeechAbove = 0.45f;
 
+// 2^y for y in [-126, 0], to ~1e-5 relative: exponent bits plus a polynomial
+// for the fraction; plain arithmetic, so loops using it vectorize.
+inline float exp2_approx(float y) noexcept {
+  const float magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float n = (y + magic) - magic;
+  const float r = y - n;  // [-0.5, 0.5]
+  const float poly = 1.0f + r * (0.6931472f + r * (0.2402265f + r * (0.05550411f + r * 0.009618129f)));
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  return poly * std::bit_cast<float>(bits);
+}
+
 // Per-frame coefficient of a one-pole smoother with time constant tau.
 float pole(double tau_s, double frame_rate) { return static_cast<float>(std::exp(-1.0 / (tau_s * frame_rate))); }
 
@@ -48,8 +60,10 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   analysis_.assign(size_, 0.0f);
   synthesis_.assign(synth_, 0.0f);
   const uint32_t rise = size_ - taper;
-  for (uint32_t n = 0; n < rise; ++n)
-    analysis_[n] = static_cast<float>(std::sin(0.5 * std::numbers::pi * (n + 0.5) / rise));
+  for (uint32_t n = 0; n < rise; ++n) {
+    const double s = std::sin(0.5 * std::numbers::pi * (n + 0.5) / rise);
+    analysis_[n] = static_cast<float>(s * s);  // Hann rise: lower sidelobes than its square root
+  }
   for (uint32_t i = 0; i < taper; ++i)
     analysis_[rise + i] = static_cast<float>(std::cos(0.5 * std::numbers::pi * (i + 0.5) / taper));
   for (uint32_t i = 0; i < synth_; ++i) {
@@ -87,7 +101,7 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   presence_alpha_ = pole(0.15, update_rate);
   dd_alpha_ = 0.95f;
   release_alpha_ = pole(0.08, frame_rate);
-  noise_alpha_ = pole(0.072, update_rate);
+  noise_alpha_ = pole(0.2, update_rate);
   smooth_alpha_ = pole(0.03, update_rate);
   speech_release_ = pole(0.15, frame_rate);
   band_lo_ = static_cast<uint32_t>(300.0 * size_ / rate_);
@@ -188,18 +202,26 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
   const float c2 = kPresenceSnr / (1.0f + kPresenceSnr);
   const float a_n = noise_alpha_, a_p = presence_alpha_, a_s = smooth_alpha_;
   float* presence = presence_.data();
-  float band_sum = 0.0f;
+  float* posterior = raw_gain_.data();  // scratch until process_frame() computes the gains
+  // Branch-free (max(a, b) = (a + b + |a - b|) / 2) so that the loop vectorizes.
+#pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {
-    const float post = power[k] / noise[k];
-    float p = 1.0f / (1.0f + c1 * std::exp(std::max(-post * c2, -80.0f)));
-    if (k >= band_lo_ && k < band_hi_) band_sum += p;
+    const float x = -power[k] / noise[k] * c2 + 80.0f;
+    float p = 1.0f / (1.0f + c1 * exp2_approx((0.5f * (x + std::fabs(x)) - 80.0f) * 1.442695f));
+    posterior[k] = p;
     presence[k] = a_p * presence[k] + (1.0f - a_p) * p;
-    if (presence[k] > 0.99f) p = std::min(p, 0.99f);
+    // A bin that looked like speech for long is let to update a little (a
+    // risen noise must not be taken for speech forever).
+    const float cap = presence[k] > 0.99f ? 0.99f : 1.0f;
+    p = 0.5f * (p + cap - std::fabs(p - cap));
     const float expected = (1.0f - p) * power[k] + p * noise[k];
     noise[k] = a_n * noise[k] + (1.0f - a_n) * expected;
-    smooth[k] = a_s * smooth[k] + (1.0f - a_s) * power[k];
-    min_now[k] = std::min(min_now[k], smooth[k]);
+    const float sm = a_s * smooth[k] + (1.0f - a_s) * power[k];
+    smooth[k] = sm;
+    min_now[k] = 0.5f * (min_now[k] + sm - std::fabs(min_now[k] - sm));
   }
+  float band_sum = 0.0f;
+  for (uint32_t k = band_lo_; k < band_hi_; ++k) band_sum += posterior[k];
 
   frame_presence_ = band_sum / static_cast<float>(std::max<uint32_t>(1, band_hi_ - band_lo_));
 
@@ -250,7 +272,11 @@ void NoiseSuppressor::process_frame() noexcept {
     const float ml = 0.5f * (excess + std::fabs(excess));
     const float dd = a_dd * clean_prev[k] * inv_noise + (1.0f - a_dd) * ml - kMinPriorSnr;
     const float prior = 0.5f * (dd + std::fabs(dd)) + kMinPriorSnr;
-    const float g = prior / (1.0f + prior);
+    // Second step (Plapous' two-step noise reduction): the a priori SNR
+    // re-estimated from this frame's own gain, which removes the DD's lag.
+    const float g1 = prior / (1.0f + prior);
+    const float prior2 = g1 * g1 * power[k] * inv_noise + kMinPriorSnr;
+    const float g = prior2 / (1.0f + prior2);
     clean_prev[k] = g * g * power[k];
     raw[k] = g;
   }

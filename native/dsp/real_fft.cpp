@@ -58,26 +58,69 @@ void RealFft::complex_fft(float* re, float* im) const noexcept {
     im[a + 3] = y1i + y3r;
   }
   uint32_t offset = 3;  // twiddles of the stages of length 2 and 4
-  for (uint32_t len = 8; len <= n; len <<= 1) {
+  uint32_t len = 8;
+  // Two radix-2 stages at a time (lengths len and 2 len): half the passes
+  // over the data.
+  for (; 2 * len <= n; len <<= 2) {
+    const uint32_t h = len / 2;
+    const float* __restrict wr = stage_re_.data() + offset;  // W_len^j, j < h
+    const float* __restrict wi = stage_im_.data() + offset;
+    const float* __restrict vr = wr + h;  // W_2len^j, j < len
+    const float* __restrict vi = wi + h;
+    for (uint32_t base = 0; base < n; base += 2 * len) {
+      float* __restrict r0 = re + base;
+      float* __restrict i0 = im + base;
+      float* __restrict r1 = r0 + h;
+      float* __restrict i1 = i0 + h;
+      float* __restrict r2 = r0 + len;
+      float* __restrict i2 = i0 + len;
+      float* __restrict r3 = r2 + h;
+      float* __restrict i3 = i2 + h;
+#pragma GCC ivdep
+      for (uint32_t j = 0; j < h; ++j) {
+        // Stage of length len: (0, 1) and (2, 3).
+        const float t1r = r1[j] * wr[j] - i1[j] * wi[j];
+        const float t1i = r1[j] * wi[j] + i1[j] * wr[j];
+        const float t3r = r3[j] * wr[j] - i3[j] * wi[j];
+        const float t3i = r3[j] * wi[j] + i3[j] * wr[j];
+        const float b0r = r0[j] + t1r, b0i = i0[j] + t1i;
+        const float b1r = r0[j] - t1r, b1i = i0[j] - t1i;
+        const float b2r = r2[j] + t3r, b2i = i2[j] + t3i;
+        const float b3r = r2[j] - t3r, b3i = i2[j] - t3i;
+        // Stage of length 2 len: (0, 2) with W^j and (1, 3) with W^(j + h).
+        const float u2r = b2r * vr[j] - b2i * vi[j];
+        const float u2i = b2r * vi[j] + b2i * vr[j];
+        const float u3r = b3r * vr[j + h] - b3i * vi[j + h];
+        const float u3i = b3r * vi[j + h] + b3i * vr[j + h];
+        r0[j] = b0r + u2r;
+        i0[j] = b0i + u2i;
+        r2[j] = b0r - u2r;
+        i2[j] = b0i - u2i;
+        r1[j] = b1r + u3r;
+        i1[j] = b1i + u3i;
+        r3[j] = b1r - u3r;
+        i3[j] = b1i - u3i;
+      }
+    }
+    offset += h + len;
+  }
+  if (len <= n) {  // one radix-2 stage left
     const uint32_t h = len / 2;
     const float* __restrict wr = stage_re_.data() + offset;
     const float* __restrict wi = stage_im_.data() + offset;
-    for (uint32_t base = 0; base < n; base += len) {
-      float* __restrict ar = re + base;
-      float* __restrict ai = im + base;
-      float* __restrict br = re + base + h;
-      float* __restrict bi = im + base + h;
+    float* __restrict ar = re;
+    float* __restrict ai = im;
+    float* __restrict br = re + h;
+    float* __restrict bi = im + h;
 #pragma GCC ivdep
-      for (uint32_t j = 0; j < h; ++j) {
-        const float tr = br[j] * wr[j] - bi[j] * wi[j];
-        const float ti = br[j] * wi[j] + bi[j] * wr[j];
-        br[j] = ar[j] - tr;
-        bi[j] = ai[j] - ti;
-        ar[j] += tr;
-        ai[j] += ti;
-      }
+    for (uint32_t j = 0; j < h; ++j) {
+      const float tr = br[j] * wr[j] - bi[j] * wi[j];
+      const float ti = br[j] * wi[j] + bi[j] * wr[j];
+      br[j] = ar[j] - tr;
+      bi[j] = ai[j] - ti;
+      ar[j] += tr;
+      ai[j] += ti;
     }
-    offset += h;
   }
 }
 
