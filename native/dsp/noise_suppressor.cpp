@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <numbers>
 
@@ -86,6 +85,8 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   im_.assign(bins_, 0.0f);
   power_.assign(bins_, 0.0f);
   noise_.assign(bins_, 0.0f);
+  noise_slow_.assign(bins_, 0.0f);
+  noise_est_.assign(bins_, 0.0f);
   presence_.assign(bins_, 0.0f);
   clean_prev_.assign(bins_, 0.0f);
   smooth_.assign(bins_, 0.0f);
@@ -101,7 +102,8 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   presence_alpha_ = pole(0.15, update_rate);
   dd_alpha_ = 0.95f;
   release_alpha_ = pole(0.08, frame_rate);
-  noise_alpha_ = pole(0.2, update_rate);
+  noise_alpha_ = pole(0.1, update_rate);
+  slow_alpha_ = pole(5.0, update_rate);
   smooth_alpha_ = pole(0.03, update_rate);
   speech_release_ = pole(0.15, frame_rate);
   band_lo_ = static_cast<uint32_t>(300.0 * size_ / rate_);
@@ -194,6 +196,8 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
       min_now[k] = noise[k];
     }
     for (uint32_t s = 0; s < kSubWindows; ++s) std::memcpy(&min_sub_[s * bins_], noise, bins_ * sizeof(float));
+    std::memcpy(noise_slow_.data(), noise, bins_ * sizeof(float));
+    std::memcpy(noise_est_.data(), noise, bins_ * sizeof(float));
     return;
   }
 
@@ -238,6 +242,21 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
     for (uint32_t s = 0; s < kSubWindows; ++s) m = std::min(m, min_sub_[s * bins_ + k]);
     noise[k] = std::max(std::max(noise[k], kMinStatBias * m), kPowerFloor);
   }
+
+  // The noise the gains use: the tracker's estimate averaged over ~5 s (far
+  // less variance on steady noise), kept within 3 dB of the tracker so that
+  // changing noise is still followed.
+  float* slow = noise_slow_.data();
+  float* est = noise_est_.data();
+  const float a_slow = slow_alpha_;
+#pragma GCC ivdep
+  for (uint32_t k = 0; k < bins_; ++k) {
+    const float sl = a_slow * slow[k] + (1.0f - a_slow) * noise[k];
+    slow[k] = sl;
+    const float lo = 0.5f * noise[k], hi = 2.0f * noise[k];
+    const float above = 0.5f * (sl + lo + std::fabs(sl - lo));
+    est[k] = 0.5f * (above + hi - std::fabs(above - hi));
+  }
 }
 
 void NoiseSuppressor::process_frame() noexcept {
@@ -258,24 +277,32 @@ void NoiseSuppressor::process_frame() noexcept {
   const float weight = speech_weight_;
 
   // Decision-directed a priori SNR (Ephraim & Malah) and the Wiener gain.
-  const float* noise = noise_.data();
+  const float* noise = noise_est_.data();
   float* clean_prev = clean_prev_.data();
   float* gain = gain_.data();
   float* smoothed = gain_smooth_.data();
   const float a_dd = dd_alpha_;
   float* raw = raw_gain_.data();
-  // Branch-free (max(x, 0) = (x + |x|) / 2) so that the loop vectorizes.
+  // The power smoothed over 3 bins (less variance in the SNR estimates; the
+  // analysis window's main lobe spans them anyway). frame_ is free until the
+  // inverse transform.
+  float* ps = frame_.data();
+  ps[0] = power[0];
+  ps[bins_ - 1] = power[bins_ - 1];
+#pragma GCC ivdep
+  for (uint32_t k = 1; k + 1 < bins_; ++k) ps[k] = 0.25f * power[k - 1] + 0.5f * power[k] + 0.25f * power[k + 1];
+    // Branch-free (max(x, 0) = (x + |x|) / 2) so that the loop vectorizes.
 #pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {
     const float inv_noise = 1.0f / noise[k];
-    const float excess = power[k] * inv_noise - 1.0f;
+    const float excess = ps[k] * inv_noise - 1.0f;
     const float ml = 0.5f * (excess + std::fabs(excess));
     const float dd = a_dd * clean_prev[k] * inv_noise + (1.0f - a_dd) * ml - kMinPriorSnr;
     const float prior = 0.5f * (dd + std::fabs(dd)) + kMinPriorSnr;
     // Second step (Plapous' two-step noise reduction): the a priori SNR
     // re-estimated from this frame's own gain, which removes the DD's lag.
     const float g1 = prior / (1.0f + prior);
-    const float prior2 = g1 * g1 * power[k] * inv_noise + kMinPriorSnr;
+    const float prior2 = g1 * g1 * ps[k] * inv_noise + kMinPriorSnr;
     const float g = prior2 / (1.0f + prior2);
     clean_prev[k] = g * g * power[k];
     raw[k] = g;

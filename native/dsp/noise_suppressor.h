@@ -73,6 +73,8 @@ class NoiseSuppressor {
   // Per-bin state.
   std::vector<float> power_;       // |X|^2 of this frame
   std::vector<float> noise_;       // noise power estimate
+  std::vector<float> noise_slow_;  // noise_ averaged over ~5 s
+  std::vector<float> noise_est_;   // noise_slow_ kept within 3 dB of noise_: what the gains use
   std::vector<float> presence_;    // smoothed speech presence probability
   std::vector<float> clean_prev_;  // last frame's clean power estimate (decision-directed)
   std::vector<float> smooth_;      // recursively smoothed power (minimum statistics)
@@ -89,6 +91,7 @@ class NoiseSuppressor {
 
   // Time constants per frame, derived from the rate in prepare().
   float noise_alpha_ = 0.0f;
+  float slow_alpha_ = 0.0f;
   float presence_alpha_ = 0.0f;
   float dd_alpha_ = 0.0f;
   float smooth_alpha_ = 0.0f;
