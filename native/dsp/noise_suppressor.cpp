@@ -16,14 +16,14 @@ constexpr uint32_t kReferenceSynth = 144;  // 3 ms: the synthesis window, so the
 constexpr double kAnalysisSeconds = 0.02;  // rounded up to a power of two: 1024 at 48 kHz
 constexpr uint32_t kSubWindows = 4;        // minimum statistics: 4 x 0.4 s
 constexpr double kSubWindowSeconds = 0.4;
-constexpr float kPresenceSnr = 10.0f;       // 10 dB: the SNR assumed when speech is present
+constexpr float kPresenceSnr = 6.31f;       // 8 dB: the SNR assumed when speech is present
 constexpr float kMinPriorSnr = 0.0031623f;  // -25 dB
 constexpr float kPowerFloor = 1e-20f;
 constexpr float kMinStatBias = 1.0f;
 // Frame-level speech presence: mean presence probability over 300 Hz..4 kHz
 // mapped from [kPauseBelow, kSpeechAbove] to a 0..1 weight of the gain above the floor.
-constexpr float kPauseBelow = 0.3f;
-constexpr float kSpeechAbove = 0.45f;
+constexpr float kPauseBelow = 0.35f;
+constexpr float kSpeechAbove = 0.5f;
 
 // 2^y for y in [-126, 0], to ~1e-5 relative: exponent bits plus a polynomial
 // for the fraction; plain arithmetic, so loops using it vectorize.
@@ -101,7 +101,7 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   const double update_rate = frame_rate / noise_every_;
   presence_alpha_ = pole(0.15, update_rate);
   dd_alpha_ = 0.95f;
-  release_alpha_ = pole(0.08, frame_rate);
+  release_alpha_ = pole(0.05, frame_rate);
   noise_alpha_ = pole(0.1, update_rate);
   slow_alpha_ = pole(5.0, update_rate);
   smooth_alpha_ = pole(0.03, update_rate);
