@@ -3,14 +3,18 @@
 // Spectral analysis/synthesis with asymmetric windows (after Mauler & Martin,
 // "A low delay, variable resolution, perfect reconstruction spectral
 // analysis-synthesis system", and the windows of Wang et al. 2022): a long
-// analysis window (~21 ms, 47 Hz bins) rises slowly and falls within the last
-// hop, and a short synthesis window spans only the last 2 hops, so the delay
-// is the synthesis window's length while the frequency resolution is the
-// analysis window's. Noise power is tracked continuously per bin (speech
-// presence probability MMSE tracker, Gerkmann & Hendriks 2012, backed by a
-// minimum-statistics floor), the clean speech SNR is estimated
-// decision-directed and the Wiener gain is smoothed over frequency and limited
-// by a floor. Every size and time constant scales with the sample rate.
+// analysis window (~21 ms, 47 Hz bins at 48 kHz) rises slowly and falls within
+// the last 1 ms, and a 3 ms synthesis window covers only the end of the frame;
+// frames every 2 ms. The delay is the synthesis window's length (143 samples
+// at 48 kHz) while the frequency resolution is the analysis window's; the two
+// windows' product overlap-adds to exactly 1. Noise power is tracked per bin
+// (speech presence probability MMSE tracker, Gerkmann & Hendriks 2012, with a
+// minimum-statistics floor; the gains use its 5 s average held within 3 dB of
+// it). The a priori SNR is decision-directed with a second step (Plapous et
+// al.), the Wiener gain is smoothed over frequency and time (instant attack,
+// 50 ms release), limited by the floor, and pulled to the floor in pauses
+// (little speech presence over 300 Hz..4 kHz). Every size and time constant
+// scales with the sample rate.
 #pragma once
 
 #include <cstdint>
