@@ -19,7 +19,7 @@ constexpr double kSubWindowSeconds = 0.4;
 constexpr float kPresenceSnr = 6.31f;       // 8 dB: the SNR assumed when speech is present
 constexpr float kMinPriorSnr = 0.0031623f;  // -25 dB
 constexpr float kPowerFloor = 1e-20f;
-constexpr float kMinStatBias = 1.0f;
+constexpr float kMinStatBias = 1.5f;
 // Frame-level speech presence: mean presence probability over 300 Hz..4 kHz
 // mapped from [kPauseBelow, kSpeechAbove] to a 0..1 weight of the gain above the floor.
 constexpr float kPauseBelow = 0.35f;
@@ -253,7 +253,7 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
   for (uint32_t k = 0; k < bins_; ++k) {
     const float sl = a_slow * slow[k] + (1.0f - a_slow) * noise[k];
     slow[k] = sl;
-    const float lo = 0.5f * noise[k], hi = 2.0f * noise[k];
+    const float lo = 0.71f * noise[k], hi = 2.0f * noise[k];
     const float above = 0.5f * (sl + lo + std::fabs(sl - lo));
     est[k] = 0.5f * (above + hi - std::fabs(above - hi));
   }
