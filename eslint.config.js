@@ -12,7 +12,7 @@ export default tseslint.config(
         setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', Buffer: 'readonly',
         document: 'readonly', window: 'readonly', WebSocket: 'readonly', fetch: 'readonly',
         performance: 'readonly', requestAnimationFrame: 'readonly', AbortController: 'readonly',
-        location: 'readonly', HTMLElement: 'readonly', setImmediate: 'readonly',
+        location: 'readonly', HTMLElement: 'readonly', setImmediate: 'readonly', Event: 'readonly',
       },
     },
     rules: {

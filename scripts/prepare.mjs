@@ -16,6 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD_DEBS = [
   'cmake',
   'g++',
+  'libasound2-dev',
   'make',
   'ninja-build',
   'pkg-config',
@@ -26,6 +27,7 @@ export const TEST_DEBS = [
   'chromium',
   'mosquitto',
   'mosquitto-clients',
+  'python3',
 ];
 
 /** What the noise-suppression bench (bench/ns/run.sh) needs; CI does not run it. */
@@ -93,7 +95,9 @@ ensureDebs(args.includes('--test') ? [...BUILD_DEBS, ...TEST_DEBS] : BUILD_DEBS)
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   log('installing npm packages');
-  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  // `npm ci` refuses this lock file under npm 11 (optional platform packages listed
+  // with an empty version); `npm install` honours the lock all the same.
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 if (args.includes('--build')) {

@@ -48,3 +48,19 @@ export class EngineError extends HushboxError {
     super(code, message);
   }
 }
+
+/** The request clashes with what exists (a name already taken, a read-only preset). */
+export class ConflictError extends HushboxError {
+  override readonly statusCode = 409;
+  constructor(message: string, details?: unknown) {
+    super('conflict', message, details);
+  }
+}
+
+/** The running engine cannot do this (e.g. it has no such parameter). */
+export class UnsupportedError extends HushboxError {
+  override readonly statusCode = 409;
+  constructor(message: string) {
+    super('unsupported', message);
+  }
+}

@@ -3,22 +3,35 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { defaultConfig, resolveDataDir } from './config/config.js';
 import { HushboxError } from './errors.js';
+import { doctorCommand } from './health/doctor-command.js';
+import { formatDoctor } from './health/doctor.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
+import { presetCommand } from './presets/cli.js';
 import { Supervisor } from './supervisor.js';
+import { scarlettCommand } from './system/scarlett-command.js';
 
 const USAGE = `usage: hushbox <command> [options]
 
 commands:
   start [--config FILE] [--data DIR]   run the box: engine, front panel, API
+  doctor [--json] [--config FILE] [--data DIR]
+                                       check the box: kernel, interface, tuning, health, engine
+  scarlett [show|set JSON|msd off] [--json]
+                                       the Scarlett's hardware controls (gain, Air, 48V, monitor, MSD)
   params [--json]                      the engine's parameter table
+  preset list|show|apply|delete|export|import ...
+                                       presets of the running box (hushbox preset --help)
   version                              print the version
 
 environment:
   HUSHBOX_DATA_DIR    data directory (default ~/.local/share/hushbox)
   HUSHBOX_HTTP_PORT   front panel port (default 8080)
+  HUSHBOX_MQTT_URL    MQTT broker (default mqtt://localhost:1883), e.g. mqtt://user:pass@host:1883
   HUSHBOX_ENGINE      path of hushbox-engine
   HUSHBOX_LOG_LEVEL   pino level (default info)
+  HUSHBOX_TUNE        1: apply real-time system tuning (the box's image sets it)
+  HUSHBOX_ROOT        root of /sys, /proc for system checks (default /)
 `;
 
 function fail(message: string, code = 2): never {
@@ -55,6 +68,18 @@ function params(argv: string[]): void {
   process.stdout.write(out);
 }
 
+async function doctor(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, config: { type: 'string' }, data: { type: 'string' } }, strict: true });
+  const report = await doctorCommand({ configFile: values.config, dataDir: resolveDataDir(values.data) });
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
+  process.exitCode = report.overall === 'fail' ? 1 : 0;
+}
+
+function scarlett(argv: string[]): void {
+  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, config: { type: 'string' }, data: { type: 'string' } }, strict: true, allowPositionals: true });
+  process.stdout.write(scarlettCommand(positionals, { configFile: values.config, dataDir: resolveDataDir(values.data), json: values.json ?? false }));
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
@@ -62,6 +87,13 @@ async function main(): Promise<void> {
       return start(rest);
     case 'params':
       return params(rest);
+    case 'doctor':
+      return doctor(rest);
+    case 'scarlett':
+      return scarlett(rest);
+    case 'preset':
+      process.stdout.write(await presetCommand(rest));
+      return;
     case 'version':
     case '--version':
       process.stdout.write(`${packageVersion()}\n`);

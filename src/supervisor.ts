@@ -3,9 +3,14 @@ import { DataDirLock } from './config/data-dir.js';
 import type { Config } from './config/schema.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
+import { HealthService } from './health/health-service.js';
+import { MqttService } from './mqtt/mqtt-service.js';
+import { PresetsService } from './presets/presets-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
+import { SystemService } from './system/system-service.js';
+import { SystemdService } from './system/systemd.js';
 import { WebService } from './web/web-service.js';
 
 export interface SupervisorOptions {
@@ -20,7 +25,11 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly ctx: ServiceContext;
   readonly engine: EngineService;
+  readonly presets: PresetsService;
+  readonly mqtt: MqttService;
   readonly web: WebService;
+  readonly system: SystemService;
+  readonly health: HealthService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -37,8 +46,13 @@ export class Supervisor {
     };
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
-    this.web = new WebService({ ctx: this.ctx, engine: this.engine });
-    this.services = [this.engine, this.web];
+    this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
+    this.health = new HealthService(this.ctx, this.engine);
+    this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
+    this.web = new WebService({ ctx: this.ctx, engine: this.engine, presets: this.presets, health: this.health, system: this.system });
+    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, webPort: () => this.web.port() });
+    // system first (it picks the audio core), systemd last (READY=1 once all is up).
+    this.services = [this.system, this.engine, this.presets, this.health, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

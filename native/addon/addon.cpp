@@ -8,6 +8,7 @@
 #include "../engine/link.h"
 #include "../engine/rt.h"
 #include "../engine/shm.h"
+#include "system.h"
 
 namespace {
 
@@ -249,6 +250,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment));
   exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
   exports.Set("linkVersion", Napi::Number::New(env, link::kVersion));
+  hushbox::addon::register_system(env, exports);
   return exports;
 }
 

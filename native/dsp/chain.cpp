@@ -1,6 +1,13 @@
 #include "chain.h"
 
+#include <cmath>
+
 namespace hushbox::dsp {
+namespace {
+// Balance pan: the centre leaves both sides at unity; panning turns the far side down.
+inline float pan_left(float pan_pct) noexcept { return pan_pct <= 0.0f ? 1.0f : 1.0f - pan_pct / 100.0f; }
+inline float pan_right(float pan_pct) noexcept { return pan_pct >= 0.0f ? 1.0f : 1.0f + pan_pct / 100.0f; }
+}  // namespace
 
 Chain::Chain() {
   const auto table = param_table();
@@ -12,14 +19,29 @@ bool Chain::prepare(const ProcessSpec& spec) {
     return false;
   }
   spec_ = spec;
-  for (auto& g : trim_) g.prepare(spec);
+  for (auto& s : strips_) s.prepare(spec);
+  const uint32_t ramp = ramp_samples(spec.rate);
+  mix_ll_.prepare(ramp, 1.0f);
+  mix_li_.prepare(ramp, 1.0f);
+  mix_rl_.prepare(ramp, 1.0f);
+  mix_ri_.prepare(ramp, 1.0f);
+  master_gain_.prepare(ramp, 1.0f);
+  master_wet_.prepare(ramp, 1.0f);
   for (uint32_t i = 0; i < kParamCount; ++i) apply(i);
   reset();
   return true;
 }
 
 void Chain::reset() noexcept {
-  for (auto& g : trim_) g.reset();
+  for (auto& s : strips_) s.reset();
+  mix_ll_.snap();
+  mix_li_.snap();
+  mix_rl_.snap();
+  mix_ri_.snap();
+  master_gain_.snap();
+  master_wet_.snap();
+  master_needs_reset_ = master_wet_.target() == 0.0f;
+  phase_ = 0;
 }
 
 void Chain::set_param(uint32_t index, float value) noexcept {
@@ -30,20 +52,136 @@ void Chain::set_param(uint32_t index, float value) noexcept {
 
 float Chain::param(uint32_t index) const noexcept { return index < kParamCount ? values_[index] : 0.0f; }
 
+void Chain::update_mix() noexcept {
+  const float mic = db_to_gain(values_[kMixMicGain]), inst = db_to_gain(values_[kMixInstGain]);
+  mix_ll_.set_target(mic * pan_left(values_[kMixMicPan]));
+  mix_rl_.set_target(mic * pan_right(values_[kMixMicPan]));
+  mix_li_.set_target(inst * pan_left(values_[kMixInstPan]));
+  mix_ri_.set_target(inst * pan_right(values_[kMixInstPan]));
+}
+
 void Chain::apply(uint32_t index) noexcept {
+  const float v = values_[index];
+  if (index < kStrips * kStripParamCount) {
+    const auto p = static_cast<StripParam>(index % kStripParamCount);
+    if (index < kStripParamCount) {
+      strips_[0].set_param(p, v);
+    } else {
+      // The second strip, and any further channel, follow the instrument settings.
+      for (uint32_t c = 1; c < kMaxChainChannels; ++c) strips_[c].set_param(p, v);
+    }
+    return;
+  }
   switch (index) {
-    case kMicTrimGain: trim_[0].set_gain_db(values_[index]); break;
-    case kInstTrimGain:
-      // The second strip, and any further channel, follow the instrument trim.
-      for (uint32_t c = 1; c < kMaxChainChannels; ++c) trim_[c].set_gain_db(values_[index]);
+    case kMixMicGain:
+    case kMixMicPan:
+    case kMixInstGain:
+    case kMixInstPan: update_mix(); break;
+    case kMasterGain: master_gain_.set_target(db_to_gain(v)); break;
+    case kMasterBypass: {
+      const bool settled_bypassed = master_wet_.target() == 0.0f && !master_wet_.smoothing();
+      if (v < 0.5f && settled_bypassed) master_needs_reset_ = true;
+      master_wet_.set_target(v >= 0.5f ? 0.0f : 1.0f);
       break;
+    }
     default: break;
+  }
+}
+
+void Chain::process_segment(float* const* ch, uint32_t channels, uint32_t offset, uint32_t n) noexcept {
+  const bool settled_bypassed = master_wet_.target() == 0.0f && !master_wet_.smoothing();
+  if (settled_bypassed) return;  // bit-exact passthrough
+  if (master_needs_reset_) {
+    for (uint32_t c = 0; c < channels; ++c) strips_[c].reset();
+    master_needs_reset_ = false;
+  }
+  const bool fading = master_wet_.smoothing();
+  float dry[kMaxChainChannels][kControlInterval];
+  if (fading) {
+    for (uint32_t c = 0; c < channels; ++c)
+      for (uint32_t i = 0; i < n; ++i) dry[c][i] = ch[c][offset + i];
+  }
+  for (uint32_t c = 0; c < channels; ++c) {
+    float* x = ch[c] + offset;
+    strips_[c].process(x, n);
+    // A NaN or infinity (a corrupt input sample, a float file gone wrong) would
+    // stick in every filter state: silence the segment and start the strip afresh.
+    float probe = 0.0f;
+    for (uint32_t i = 0; i < n; ++i) probe += x[i] * 0.0f;
+    if (probe != 0.0f) {
+      for (uint32_t i = 0; i < n; ++i) x[i] = 0.0f;
+      strips_[c].reset();
+      ++recoveries_;
+    }
+  }
+
+  // Mix.
+  if (channels >= 2) {
+    float* l = ch[0] + offset;
+    float* r = ch[1] + offset;
+    const bool moving = mix_ll_.smoothing() || mix_li_.smoothing() || mix_rl_.smoothing() || mix_ri_.smoothing();
+    if (!moving) {
+      const float ll = mix_ll_.current(), li = mix_li_.current(), rl = mix_rl_.current(), ri = mix_ri_.current();
+      for (uint32_t i = 0; i < n; ++i) {
+        const float mic = l[i], inst = r[i];
+        l[i] = ll * mic + li * inst;
+        r[i] = rl * mic + ri * inst;
+      }
+    } else {
+      for (uint32_t i = 0; i < n; ++i) {
+        const float mic = l[i], inst = r[i];
+        l[i] = mix_ll_.next() * mic + mix_li_.next() * inst;
+        r[i] = mix_rl_.next() * mic + mix_ri_.next() * inst;
+      }
+    }
+  } else {
+    float* m = ch[0] + offset;
+    for (uint32_t i = 0; i < n; ++i) {
+      // Mono out: the mic's level, whatever its pan.
+      const float ll = mix_ll_.next(), rl = mix_rl_.next();
+      m[i] *= ll > rl ? ll : rl;
+      mix_li_.next();
+      mix_ri_.next();
+    }
+  }
+  // Master gain (one ramp shared by every channel).
+  if (!master_gain_.smoothing()) {
+    const float g = master_gain_.current();
+    if (g != 1.0f) {
+      for (uint32_t c = 0; c < channels; ++c)
+        for (uint32_t i = 0; i < n; ++i) ch[c][offset + i] *= g;
+    }
+  } else {
+    for (uint32_t i = 0; i < n; ++i) {
+      const float g = master_gain_.next();
+      for (uint32_t c = 0; c < channels; ++c) ch[c][offset + i] *= g;
+    }
+  }
+  if (fading) {
+    for (uint32_t i = 0; i < n; ++i) {
+      const float w = master_wet_.next();
+      for (uint32_t c = 0; c < channels; ++c) {
+        float& y = ch[c][offset + i];
+        y = dry[c][i] + w * (y - dry[c][i]);
+      }
+    }
   }
 }
 
 void Chain::process(AudioBlock& block) noexcept {
   const uint32_t channels = block.num_channels < spec_.channels ? block.num_channels : spec_.channels;
-  for (uint32_t c = 0; c < channels; ++c) trim_[c].process(block.channels[c], block.frames);
+  if (channels == 0) return;
+  uint32_t done = 0;
+  while (done < block.frames) {
+    if (phase_ == 0) {
+      for (uint32_t c = 0; c < channels; ++c) strips_[c].control();
+    }
+    uint32_t n = kControlInterval - phase_;
+    if (n > block.frames - done) n = block.frames - done;
+    process_segment(block.channels, channels, done, n);
+    phase_ = (phase_ + n) % kControlInterval;
+    done += n;
+  }
 }
 
 }  // namespace hushbox::dsp

@@ -1,14 +1,17 @@
-// The processing chain, one strip per input channel. The engine calls it for
-// every backend; `process` is the real-time path and never allocates, locks
-// or blocks.
+// The processing chain: one strip per input channel (channel 1: mic, 2 and
+// beyond: instrument), a 2-in/2-out mix, master gain and master bypass. The
+// engine calls it for every backend; `process` is the real-time path and never
+// allocates, locks or blocks.
 #pragma once
 
 #include <array>
 #include <cstdint>
 
 #include "audio_block.h"
-#include "gain.h"
 #include "params.h"
+#include "smoothed_value.h"
+#include "stage.h"
+#include "strip.h"
 
 namespace hushbox::dsp {
 
@@ -28,13 +31,32 @@ class Chain {
   float param(uint32_t index) const noexcept;
   // [audio] Process in place; block.frames <= spec.max_frames.
   void process(AudioBlock& block) noexcept;
+  // [any] Algorithmic latency in samples (while not bypassed).
+  uint32_t latency_samples() const noexcept { return strips_[0].latency_samples(); }
+  // [audio] Meters of the strip processing channel `channel`.
+  StripMeters meters(uint32_t channel) const noexcept {
+    return channel < kMaxChainChannels ? strips_[channel].meters() : StripMeters{};
+  }
+  // [any] Times a strip was reset after a NaN or infinity.
+  uint64_t recoveries() const noexcept { return recoveries_; }
+  // [any] For tests and the bench.
+  const Strip& strip(uint32_t channel) const noexcept { return strips_[channel]; }
 
  private:
   void apply(uint32_t index) noexcept;
+  void update_mix() noexcept;
+  void process_segment(float* const* ch, uint32_t channels, uint32_t offset, uint32_t n) noexcept;
 
   ProcessSpec spec_{};
   std::array<float, kParamCount> values_{};
-  std::array<Gain, kMaxChainChannels> trim_{};
+  std::array<Strip, kMaxChainChannels> strips_{};
+  uint32_t phase_ = 0;  // position within the control interval
+  // Mix: out_l = ll * mic + li * inst, out_r = rl * mic + ri * inst (mono: out = ll * mic).
+  SmoothedValue mix_ll_, mix_li_, mix_rl_, mix_ri_;
+  SmoothedValue master_gain_;
+  SmoothedValue master_wet_;  // 1: processed, 0: bypassed
+  bool master_needs_reset_ = false;
+  uint64_t recoveries_ = 0;
 };
 
 }  // namespace hushbox::dsp

@@ -18,12 +18,67 @@ struct ParamDef {
   float min;
   float max;
   float def;
+  float step = 0.0f;  // > 0: values are min + k * step (bools and enums: 1 when 0)
 };
+
+// The parameters of one strip, in table order. Strips: 0 = mic, 1 = inst.
+enum StripParam : uint32_t {
+  kTrimGain = 0,
+  kTrimPolarity,
+  kHpfBypass,
+  kHpfFreq,
+  kHpfSlope,
+  kHumBypass,
+  kHumMains,
+  kHumHarmonics,
+  // (noise suppression goes here: bypass, strength, floor)
+  kGateBypass,
+  kGateThreshold,
+  kGateRange,
+  kGateAttack,
+  kGateHold,
+  kGateRelease,
+  kGateHysteresis,
+  kCompBypass,
+  kCompThreshold,
+  kCompRatio,
+  kCompKnee,
+  kCompAttack,
+  kCompRelease,
+  kCompMakeup,
+  kEqBypass,
+  kEqLowFreq,
+  kEqLowGain,
+  kEqPeak1Freq,
+  kEqPeak1Gain,
+  kEqPeak1Q,
+  kEqPeak2Freq,
+  kEqPeak2Gain,
+  kEqPeak2Q,
+  kEqHighFreq,
+  kEqHighGain,
+  kLimitBypass,
+  kLimitCeiling,
+  kLimitRelease,
+  kOutGain,
+  kStripParamCount,
+};
+
+inline constexpr uint32_t kStrips = 2;
+
+// [any] Index of a strip parameter in the whole table.
+constexpr uint32_t strip_param(uint32_t strip, StripParam p) noexcept { return strip * kStripParamCount + p; }
 
 // Indices into the table; the table in params.cpp lists them in this order.
 enum ParamIndex : uint32_t {
   kMicTrimGain = 0,
-  kInstTrimGain,
+  kInstTrimGain = kStripParamCount,
+  kMixMicGain = kStrips * kStripParamCount,
+  kMixMicPan,
+  kMixInstGain,
+  kMixInstPan,
+  kMasterGain,
+  kMasterBypass,
   kParamCount,
 };
 
@@ -33,7 +88,7 @@ std::span<const ParamDef> param_table() noexcept;
 // [any] Index of `id`, or -1.
 int find_param(std::string_view id) noexcept;
 
-// [any] `value` clamped to the parameter's range (bools and enums rounded).
+// [any] `value` clamped to the parameter's range (bools, enums and stepped values rounded).
 float clamp_param(uint32_t index, float value) noexcept;
 
 }  // namespace hushbox::dsp

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "status.h"
+#include "wav.h"
 
 namespace hushbox {
 
@@ -18,6 +19,8 @@ struct IoConfig {
   std::string device;     // backend-specific: ALSA name, or unused
   std::string input;      // sim/file: "tone", "noise", "silence" or a WAV path
   std::string output;     // sim/file: WAV path, or empty to discard
+  // sim/file: the output WAV's sample format (process writes what it read).
+  SampleFormat output_format = SampleFormat::kFloat32;
 };
 
 struct IoResult {

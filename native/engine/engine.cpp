@@ -55,6 +55,8 @@ Status Engine::init(const EngineConfig& config) {
   spec.max_frames = io.frames;
   spec.channels = io.channels;
   if (!chain_.prepare(spec)) return Status::error("the DSP chain rejected the stream settings");
+  for (const auto& [index, value] : config.params) chain_.set_param(index, value);
+  chain_.reset();  // start on the values, not ramping towards them
 
   in_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
   out_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
@@ -101,7 +103,7 @@ Status Engine::init(const EngineConfig& config) {
   telemetry_.frames = io.frames;
   telemetry_.periods = io.periods;
   telemetry_.channels = io.channels;
-  telemetry_.latency_frames = backend_->latency_frames();
+  telemetry_.latency_frames = backend_->latency_frames() + chain_.latency_samples();
   link_->telemetry.init(telemetry_);
   set_state(link::EngineState::kStarting);
   return Status::success();

@@ -13,6 +13,7 @@
 #include "../dsp/meter.h"
 #include "backend.h"
 #include "link.h"
+#include "profiles.h"
 #include "rt.h"
 #include "shm.h"
 #include "status.h"
@@ -26,6 +27,7 @@ struct EngineConfig {
   std::string link_name;   // empty: no link
   double duration_s = 0;   // 0: until stopped
   std::string stats_path;  // JSON written at exit
+  ParamValues params;      // applied in order before the first block (profile, preset, --set)
 };
 
 // Wake-up lateness histogram, 1 us bins; allocated before the audio thread runs.

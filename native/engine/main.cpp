@@ -10,6 +10,8 @@
 
 #include "../dsp/params.h"
 #include "engine.h"
+#include "profiles.h"
+#include "tools.h"
 
 namespace {
 
@@ -28,7 +30,14 @@ const char* kUsage =
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock\n"
-    "  params   the parameter table (--json)\n";
+    "           --profile studio|balanced|streaming|lowlatency (rate, period, periods and\n"
+    "           processing defaults; --rate/--frames/--periods win)  --preset FILE  --set ID=VALUE\n"
+    "  process  IN.wav OUT.wav [--preset FILE] [--profile NAME] [--frames N] [--set ID=VALUE ...]\n"
+    "           a file through the real-time path, block by block; same format out\n"
+    "  bench    [--rate HZ] [--frames N] [--channels N] [--seconds S] [--json]\n"
+    "           real-time factor of the chain and of each stage (44.1/48/96/192 kHz without --rate)\n"
+    "  params   the parameter table (--json)\n"
+    "  profiles the profiles: rate, period, periods and processing defaults (--json)\n";
 
 struct Args {
   std::vector<std::string> items;
@@ -115,7 +124,9 @@ int cmd_params(const std::vector<std::string>& args) {
 int cmd_run(const std::vector<std::string>& args) {
   hushbox::EngineConfig cfg;
   cfg.io.input = "tone";
-  std::string error;
+  std::string error, profile_name, preset;
+  std::vector<std::string> sets;
+  bool rate_set = false, frames_set = false, periods_set = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string& out) {
@@ -131,12 +142,19 @@ int cmd_run(const std::vector<std::string>& args) {
     if (a == "--backend")
       ok = value(cfg.backend);
     else if (a == "--rate")
-      ok = value(v) && parse_uint(a, v, cfg.io.rate, error);
+      ok = rate_set = value(v) && parse_uint(a, v, cfg.io.rate, error);
     else if (a == "--frames")
-      ok = value(v) && parse_uint(a, v, cfg.io.frames, error);
+      ok = frames_set = value(v) && parse_uint(a, v, cfg.io.frames, error);
     else if (a == "--periods")
-      ok = value(v) && parse_uint(a, v, cfg.io.periods, error);
-    else if (a == "--channels")
+      ok = periods_set = value(v) && parse_uint(a, v, cfg.io.periods, error);
+    else if (a == "--profile")
+      ok = value(profile_name);
+    else if (a == "--preset")
+      ok = value(preset);
+    else if (a == "--set") {
+      ok = value(v);
+      if (ok) sets.push_back(v);
+    } else if (a == "--channels")
       ok = value(v) && parse_uint(a, v, cfg.io.channels, error);
     else if (a == "--device")
       ok = value(cfg.io.device);
@@ -170,6 +188,22 @@ int cmd_run(const std::vector<std::string>& args) {
     }
     if (!ok) return fail(error);
   }
+  if (!profile_name.empty()) {
+    const hushbox::Profile* p = hushbox::find_profile(profile_name);
+    if (!p) return fail("unknown profile '" + profile_name + "' (expected " + hushbox::profile_names() + ")");
+    if (!rate_set) cfg.io.rate = p->rate;
+    if (!frames_set) cfg.io.frames = p->frames;
+    if (!periods_set) cfg.io.periods = p->periods;
+    hushbox::add_profile_params(*p, cfg.params);
+  }
+  if (!preset.empty()) {
+    hushbox::Status ps = hushbox::load_preset(preset, cfg.params);
+    if (!ps) return fail(ps.message);
+  }
+  for (const auto& item : sets) {
+    hushbox::Status ps = hushbox::parse_setting(item, cfg.params);
+    if (!ps) return fail(ps.message);
+  }
 
   // The engine must not outlive the supervisor that started it.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -202,6 +236,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return cmd_run(args);
   if (command == "params") return cmd_params(args);
+  if (command == "process") return hushbox::cmd_process(args);
+  if (command == "bench") return hushbox::cmd_bench(args);
+  if (command == "profiles") return hushbox::cmd_profiles(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -24,7 +24,7 @@ class SourceSinkBackend : public Backend {
     Status s = source_.open(config.input, config.rate, config.channels, clocked_);
     if (!s) return s;
     if (!config.output.empty()) {
-      s = writer_.open(config.output, config.rate, config.channels, SampleFormat::kFloat32);
+      s = writer_.open(config.output, config.rate, config.channels, config.output_format);
       if (!s) return s;
       // Four seconds of room between the audio thread and the writer.
       ring_.allocate(config.rate * config.channels * 4);

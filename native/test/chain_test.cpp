@@ -1,25 +1,16 @@
 #include "dsp/chain.h"
 
 #include <cmath>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "check.h"
 #include "dsp/params.h"
+#include "dsp_util.h"
 
 using namespace hushbox::dsp;
-
-namespace {
-struct Buffers {
-  std::vector<std::vector<float>> data;
-  std::vector<float*> ptrs;
-  Buffers(uint32_t channels, uint32_t frames) : data(channels, std::vector<float>(frames)) {
-    for (auto& d : data) ptrs.push_back(d.data());
-  }
-  AudioBlock block() {
-    return {ptrs.data(), static_cast<uint32_t>(ptrs.size()), static_cast<uint32_t>(data[0].size())};
-  }
-};
-}  // namespace
+using namespace hushbox::test;
 
 TEST("params: every id is unique, named, and its default lies in its range") {
   const auto table = param_table();
@@ -28,40 +19,29 @@ TEST("params: every id is unique, named, and its default lies in its range") {
     CHECK(find_param(table[i].id) == static_cast<int>(i));
     CHECK(table[i].min <= table[i].def && table[i].def <= table[i].max);
     CHECK(std::string(table[i].name).size() > 0);
+    CHECK(std::string(table[i].id).size() < 48 && std::string(table[i].name).size() < 48);
+    CHECK(clamp_param(i, table[i].def) == table[i].def);
   }
   CHECK(find_param("no.such.param") == -1);
   CHECK(clamp_param(kMicTrimGain, 100.0f) == 24.0f);
   CHECK(clamp_param(kMicTrimGain, NAN) == 0.0f);
-}
-
-TEST("chain: defaults pass audio through unchanged") {
-  Chain chain;
-  CHECK(chain.prepare({48000.0, 64, 2}));
-  Buffers b(2, 64);
-  for (uint32_t i = 0; i < 64; ++i) b.data[0][i] = b.data[1][i] = std::sin(0.1f * i) * 0.5f;
-  const auto ref = b.data;
-  auto blk = b.block();
-  chain.process(blk);
-  CHECK(b.data == ref);
+  CHECK(clamp_param(strip_param(0, kHpfSlope), 30.0f) == 36.0f);  // stepped: 12, 24, 36, 48
+  CHECK(clamp_param(strip_param(1, kHumMains), 1.4f) == 1.0f);
+  CHECK(std::string(table[strip_param(1, kCompThreshold)].id) == "inst.comp.threshold");
+  CHECK(std::string(table[kMasterBypass].id) == "master.bypass");
 }
 
 TEST("chain: input trim reaches its gain after the ramp and never steps") {
-  Chain chain;
-  CHECK(chain.prepare({48000.0, 64, 2}));
-  chain.set_param(kMicTrimGain, 6.0f);
-  Buffers b(2, 64);
-  float prev = 1.0f, max_step = 0.0f, last = 0.0f;
-  for (int block = 0; block < 40; ++block) {  // 53 ms, past the 20 ms ramp
-    for (auto& ch : b.data) std::fill(ch.begin(), ch.end(), 1.0f);
-    auto blk = b.block();
-    chain.process(blk);
-    for (float v : b.data[0]) {
-      max_step = std::max(max_step, std::fabs(v - prev));
-      prev = v;
-      last = v;
-    }
-    CHECK(b.data[1][63] == 1.0f);  // the instrument strip is untouched
-  }
-  CHECK_NEAR(last, std::pow(10.0, 6.0 / 20.0), 1e-4);
-  CHECK(max_step < 0.0011f);  // +6 dB over a 20 ms ramp: 0.995 / 960 per sample
+  ChainRunner r(48000.0, 2, 64);
+  r.bypass_all_stages();
+  r.chain.set_param(kMixMicPan, -100.0f);  // mic only on the left, instrument only on the right
+  r.chain.set_param(kMixInstPan, 100.0f);
+  r.chain.reset();
+  r.chain.set_param(kMicTrimGain, 6.0f);
+  std::vector<std::vector<float>> x(2, std::vector<float>(40 * 64, 0.25f));
+  r.run(x, 0, x[0].size(), 64);
+  // The limiter (bypassed) still delays by its look-ahead; past that the ramp starts.
+  CHECK_NEAR(x[0].back(), 0.25 * std::pow(10.0, 6.0 / 20.0), 1e-4);
+  CHECK(x[1].back() == 0.25f);                                          // the instrument strip is untouched
+  CHECK(max_step(x[0], 100, x[0].size()) < 0.25 * 0.995 / 960 * 1.01);  // +6 dB over a 20 ms ramp
 }

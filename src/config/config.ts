@@ -27,6 +27,24 @@ export function defaultConfig(env: Env = process.env): Config {
       priority: 70,
       cpu: -1,
     },
+    system: {
+      root: env.HUSHBOX_ROOT ?? '/',
+      // Never retune a developer's machine by surprise: the box's image turns this on.
+      tune: env.HUSHBOX_TUNE === '1',
+      audioCpu: -1,
+      irqPriority: 90,
+      swappiness: 10,
+    },
+    mqtt: {
+      enabled: true,
+      url: 'mqtt://localhost:1883',
+      rejectUnauthorized: true,
+      baseTopic: '',
+      discovery: true,
+      discoveryPrefix: 'homeassistant',
+      panelUrl: '',
+      localBroker: false,
+    },
   };
 }
 
@@ -90,6 +108,27 @@ export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }):
       throw new ConfigError(`HUSHBOX_HTTP_PORT: expected a port number 0..65535, got '${env.HUSHBOX_HTTP_PORT}'`);
     }
     merged = merge(merged, { http: { port } });
+  }
+  // The service unit's environment wins over the file, as for the port.
+  if (env.HUSHBOX_TUNE !== undefined) {
+    if (env.HUSHBOX_TUNE !== '0' && env.HUSHBOX_TUNE !== '1') throw new ConfigError(`HUSHBOX_TUNE: expected 0 or 1, got '${env.HUSHBOX_TUNE}'`);
+    merged = merge(merged, { system: { tune: env.HUSHBOX_TUNE === '1' } });
+  }
+  if (env.HUSHBOX_ROOT !== undefined) merged = merge(merged, { system: { root: env.HUSHBOX_ROOT } });
+  if (env.HUSHBOX_MQTT_URL !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(env.HUSHBOX_MQTT_URL);
+    } catch {
+      throw new ConfigError(`HUSHBOX_MQTT_URL: not a URL: '${env.HUSHBOX_MQTT_URL}' (e.g. mqtt://user:pass@host:1883)`);
+    }
+    if (!/^(mqtts?|wss?|tcp|ssl):$/.test(url.protocol)) {
+      throw new ConfigError(`HUSHBOX_MQTT_URL: expected an mqtt://, mqtts://, ws:// or wss:// URL, got '${url.protocol}'`);
+    }
+    merged = merge(merged, { mqtt: { url: env.HUSHBOX_MQTT_URL, enabled: true } });
+  }
+  if (env.HUSHBOX_MQTT_LOCAL_BROKER !== undefined) {
+    merged = merge(merged, { mqtt: { localBroker: env.HUSHBOX_MQTT_LOCAL_BROKER === '1' || env.HUSHBOX_MQTT_LOCAL_BROKER === 'true' } });
   }
   return validateConfig(merged, text !== undefined ? file : 'configuration');
 }

@@ -16,6 +16,37 @@ export const EngineConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** System tuning (src/system). Off unless the box's config or HUSHBOX_TUNE=1 turns it on. */
+export const SystemConfigSchema = Type.Object(
+  {
+    root: Type.String({ minLength: 1, description: "root of /sys, /proc and /etc: '/' on the box, a fake tree in tests" }),
+    tune: Type.Boolean({ description: 'apply real-time tuning (governor, IRQ priorities, sysctl, USB power); off on a developer machine' }),
+    audioCpu: Type.Integer({ minimum: -1, description: 'CPU for the audio thread; -1 to choose (isolated core, else the least busy)' }),
+    irqPriority: Type.Integer({ minimum: 1, maximum: 99, description: 'SCHED_FIFO priority of the USB and sound IRQ threads' }),
+    swappiness: Type.Integer({ minimum: 0, maximum: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+export const MqttConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'broker URL; user:pass@ in it is used for login' }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA that signed the broker certificate' })),
+    cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate file' })),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'PEM client key file' })),
+    rejectUnauthorized: Type.Boolean({ description: 'check the broker certificate (TLS)' }),
+    baseTopic: Type.String({ description: "base topic; '' means hushbox/<deviceId>" }),
+    discovery: Type.Boolean({ description: 'announce Home Assistant discovery configs' }),
+    discoveryPrefix: Type.String({ minLength: 1 }),
+    panelUrl: Type.String({ description: "front panel URL for Home Assistant's configuration_url; '' means derived" }),
+    localBroker: Type.Boolean({ description: 'start a private mosquitto for this session when nothing listens on a localhost url' }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'MQTT base topic and unique ids' }),
@@ -28,9 +59,13 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     engine: EngineConfigSchema,
+    system: Type.Optional(SystemConfigSchema),
+    mqtt: MqttConfigSchema,
   },
   { additionalProperties: false },
 );
 
 export type Config = Static<typeof ConfigSchema>;
 export type EngineConfig = Static<typeof EngineConfigSchema>;
+export type SystemConfig = Static<typeof SystemConfigSchema>;
+export type MqttConfig = Static<typeof MqttConfigSchema>;

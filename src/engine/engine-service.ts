@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { EngineError } from '../errors.js';
+import { Value } from '@sinclair/typebox/value';
+import { EngineConfigSchema, type EngineConfig } from '../config/schema.js';
+import { EngineError, HushboxError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { RootFs } from '../system/root-fs.js';
+import { findDeviceCard } from '../system/sound-cards.js';
 import type { Service, ServiceContext } from '../service.js';
 import { loadAddon, type EngineLinkHandle } from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
@@ -12,6 +16,39 @@ const ATTACH_TIMEOUT_MS = 5000;
 const APPLY_TIMEOUT_MS = 1000;
 const STOP_GRACE_MS = 2000;
 
+/** Settings that validate but that the engine (or the device) cannot run with. */
+export class ConfigRejectedError extends HushboxError {
+  override readonly statusCode = 422;
+  constructor(message: string) {
+    super('engine_config_rejected', message);
+  }
+}
+
+/** How the engine is kept alive. Tests may shorten the device poll; the rest are the product's figures. */
+export interface SupervisionOptions {
+  /** An audio heartbeat older than this means the engine hangs: SIGKILL and restart. */
+  hangMs: number;
+  /** A run at least this long ends a crash streak: the next crash restarts at once. */
+  stableMs: number;
+  /** Delays before the 2nd, 3rd... restart of a streak (the 1st is immediate); the last one repeats. */
+  backoffMs: number[];
+  /** After this many failures in a row the state is `failed` (retries go on, slowly). */
+  failAfter: number;
+  /** How often an absent audio device is looked for. */
+  devicePollMs: number;
+}
+
+export const DEFAULT_SUPERVISION: SupervisionOptions = {
+  hangMs: 1000,
+  stableMs: 1000,
+  backoffMs: [500, 1000, 2000, 4000, 8000, 16000, 30000],
+  failAfter: 5,
+  devicePollMs: 1000,
+};
+
+/** The I/O settings a profile or device change may touch (changing them restarts the engine). */
+export type EngineIoPatch = Partial<Pick<EngineConfig, 'backend' | 'device' | 'input' | 'rate' | 'frames' | 'periods' | 'channels' | 'cpu' | 'priority'>>;
+
 /** Starts the engine process, attaches to its link, and speaks to it. */
 export class EngineService implements Service {
   readonly name = 'engine';
@@ -20,6 +57,7 @@ export class EngineService implements Service {
   private child: ChildProcess | undefined;
   private link: EngineLinkHandle | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  private fastTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   private table = new Map<string, ParamDef>();
   /** What the supervisor wants; restored into a restarted engine. */
@@ -28,10 +66,33 @@ export class EngineService implements Service {
   private frame: TelemetryFrame | null = null;
   private stderrTail: string[] = [];
   private current: EngineStatus;
+  private engineConfig: EngineConfig;
+  private readonly sup: SupervisionOptions;
+  private readonly rootFs: RootFs;
+  /** start() was called and stop() was not: keep the engine alive. */
+  private active = false;
+  private launching: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Failures in a row; reset by a run of at least stableMs. */
+  private streak = 0;
+  private runningSince = 0;
+  /** Why the supervisor killed the engine itself (hang, attach timeout), for the exit report. */
+  private killReason: string | undefined;
+  /** The current child is being stopped on purpose (stop, restart, reconfigure). */
+  private stoppingChild: ChildProcess | undefined;
+  /** Set while reconfigure() tries new settings: a failed start is reported here instead of retried. */
+  private trial: { failed?: string } | undefined;
+  private changes: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly ctx: ServiceContext) {
+  constructor(
+    private readonly ctx: ServiceContext,
+    supervision: Partial<SupervisionOptions> = {},
+  ) {
     this.log = ctx.log.child({ service: this.name });
     this.linkName = `hushbox-${ctx.config.deviceId}-${process.pid}`;
+    this.engineConfig = { ...ctx.config.engine };
+    this.sup = { ...DEFAULT_SUPERVISION, ...supervision };
+    this.rootFs = new RootFs(ctx.config.system?.root ?? '/');
     this.current = {
       state: 'stopped',
       pid: null,
@@ -42,25 +103,92 @@ export class EngineService implements Service {
     };
   }
 
+  /** Start the engine and keep it alive until stop(): restarts, hang detection, waiting for the device. */
   async start(): Promise<void> {
-    if (this.child) return;
-    await this.launch();
+    if (this.active) return;
+    this.active = true;
+    this.streak = 0;
+    await this.cycle();
   }
 
   async stop(): Promise<void> {
-    this.stopPolling();
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      this.setStatus({ state: 'stopping' });
-      child.kill('SIGTERM');
-      const exited = once(child, 'exit');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
+    this.active = false;
+    this.clearRetry();
+    await this.launching;
+    await this.stopChild();
+    this.setStatus({ state: 'stopped', pid: null, reason: null });
+  }
+
+  /** Stop the engine cleanly and start it again with the same parameters; answers the status after. */
+  async restart(reason = 'requested'): Promise<EngineStatus> {
+    await this.serialized(() => this.doRestart(reason));
+    return this.status();
+  }
+
+  /** One restart or reconfiguration at a time: a second waits for the first. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(fn, fn);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doRestart(reason: string): Promise<void> {
+    this.log.info({ reason }, 'restarting engine');
+    if (!this.active) return this.start();
+    this.clearRetry();
+    await this.launching;
+    await this.stopChild();
+    this.streak = 0;
+    this.current.restarts++;
+    this.setStatus({ state: 'starting', pid: null, reason: `restart: ${reason}` });
+    await this.cycle();
+  }
+
+  /** The engine's I/O settings as they are now (profile and device). */
+  ioConfig(): EngineConfig {
+    return { ...this.engineConfig };
+  }
+
+  /**
+   * Change the profile or device: validated first (nothing changes on bad input),
+   * then the engine restarts with the same parameters. If the engine cannot run
+   * with the new settings, the old ones come back and the error says why.
+   */
+  reconfigure(patch: EngineIoPatch, reason = 'audio settings changed'): Promise<EngineConfig> {
+    return this.serialized(() => this.doReconfigure(patch, reason));
+  }
+
+  private async doReconfigure(patch: EngineIoPatch, reason: string): Promise<EngineConfig> {
+    const allowed = ['backend', 'device', 'input', 'rate', 'frames', 'periods', 'channels', 'cpu', 'priority'];
+    const unknown = Object.keys(patch).filter((k) => !allowed.includes(k));
+    if (unknown.length) throw new ValidationError(`cannot change ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+    const candidate = { ...this.engineConfig, ...patch };
+    if (!Value.Check(EngineConfigSchema, candidate)) {
+      const problems = [...Value.Errors(EngineConfigSchema, candidate)].map((e) => `${e.path.slice(1) || 'engine'}: ${e.message}`);
+      throw new ValidationError(`invalid audio settings: ${problems.join('; ')}`, problems);
     }
-    this.detach();
-    this.child = undefined;
-    if (this.current.state !== 'failed') this.setStatus({ state: 'stopped', pid: null });
+    const changed = Object.keys(patch).some((k) => candidate[k as keyof EngineConfig] !== this.engineConfig[k as keyof EngineConfig]);
+    if (!changed) return this.ioConfig();
+    const previous = this.engineConfig;
+    this.engineConfig = candidate;
+    this.current = { ...this.current, backend: candidate.backend, device: candidate.device };
+    if (!this.active) return this.ioConfig();
+    const trial: { failed?: string } = {};
+    this.trial = trial;
+    try {
+      await this.doRestart(reason);
+    } finally {
+      this.trial = undefined;
+    }
+    if (trial.failed) {
+      const why = trial.failed;
+      this.log.warn({ why }, 'the engine did not run with the new audio settings; going back');
+      this.engineConfig = previous;
+      this.current = { ...this.current, backend: previous.backend, device: previous.device };
+      await this.doRestart('going back to the previous audio settings');
+      throw new ConfigRejectedError( `the engine did not run with the new audio settings (${why}); the previous ones are back`);
+    }
+    return this.ioConfig();
   }
 
   status(): EngineStatus {
@@ -94,21 +222,13 @@ export class EngineService implements Service {
       throw new EngineError('engine_not_running', `the engine is ${this.current.state}; parameters cannot be applied now`);
     }
     const seq = ++this.seq;
-    const applied = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(seq);
-        reject(new EngineError('engine_timeout', `the engine did not apply the change within ${APPLY_TIMEOUT_MS} ms`));
-      }, APPLY_TIMEOUT_MS);
-      this.waiters.set(seq, (err) => {
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve();
-      });
-    });
+    const applied = this.appliedPromise(seq);
     if (!link.setParams(checked.map(([d, v]) => [d.index, v]), seq)) {
       this.waiters.delete(seq);
+      applied.catch(() => undefined); // its timer still fires; nobody waits for it
       throw new EngineError('engine_busy', 'the engine command queue is full; try again');
     }
+    this.watchApplied();
     const result: Record<string, number> = {};
     for (const [d, v] of checked) {
       this.wanted.set(d.id, v);
@@ -119,8 +239,52 @@ export class EngineService implements Service {
     return result;
   }
 
+  /** Launch the engine unless it runs, is launching, or its device is absent (then look again later). */
+  private async cycle(): Promise<void> {
+    while (this.launching) await this.launching; // a retry scheduled while the last launch was unwinding
+    if (!this.active || this.child || this.retryTimer) return;
+    const e = this.engineConfig;
+    if (e.backend === 'alsa') {
+      const { card, present } = findDeviceCard(this.rootFs, e.device);
+      if (!present) {
+        if (this.current.state !== 'waiting_for_device') {
+          this.log.warn({ device: e.device }, 'audio device absent; waiting for it');
+        }
+        this.setStatus({
+          state: 'waiting_for_device',
+          pid: null,
+          reason: `sound card '${card}' (device ${e.device}) is not present; plug in the audio interface`,
+        });
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          void this.cycle();
+        }, this.sup.devicePollMs);
+        return;
+      }
+    }
+    this.launching = this.launch().finally(() => {
+      this.launching = undefined;
+    });
+    await this.launching;
+  }
+
+  /** Resolves when the audio thread reports seq applied; rejects after APPLY_TIMEOUT_MS or when the engine stops. */
+  private appliedPromise(seq: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(seq);
+        reject(new EngineError('engine_timeout', `the engine did not apply the change within ${APPLY_TIMEOUT_MS} ms`));
+      }, APPLY_TIMEOUT_MS);
+      this.waiters.set(seq, (err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
   private async launch(): Promise<void> {
-    const e = this.ctx.config.engine;
+    const e = this.engineConfig;
     const addon = loadAddon();
     addon.unlinkSegment(this.linkName); // a segment left by an engine that was killed
     const args = [
@@ -137,8 +301,9 @@ export class EngineService implements Service {
     else args.push('--input', e.input);
     if (e.cpu >= 0) args.push('--cpu', String(e.cpu));
 
-    this.setStatus({ state: 'starting', reason: null });
+    this.setStatus({ state: 'starting', pid: null });
     this.stderrTail = [];
+    this.runningSince = 0;
     this.log.info({ binary: e.binary, args }, 'starting engine');
     const child = spawn(e.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
@@ -149,47 +314,99 @@ export class EngineService implements Service {
         this.log.warn({ engine: line }, 'engine says');
       }
     });
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    child.once('error', (err) => this.onExit(child, null, null, `cannot start ${e.binary}: ${err.message}`));
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
 
     const deadline = Date.now() + ATTACH_TIMEOUT_MS;
+    let link: EngineLinkHandle | undefined;
     for (;;) {
-      const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(r, 10, undefined))]);
-      if (failed) {
-        this.child = undefined;
-        return this.fail(`cannot start ${e.binary}: ${failed.message}`);
-      }
-      if (child.exitCode !== null || child.signalCode !== null) {
-        this.child = undefined;
-        return this.fail(`the engine exited at start: ${this.stderrTail.join(' ') || `code ${child.exitCode ?? child.signalCode}`}`);
-      }
+      await new Promise((r) => setTimeout(r, 10));
+      if (this.child !== child || !this.active) return; // it exited (onExit took over) or is being stopped
       try {
-        this.link = new addon.EngineLink(this.linkName);
-        if (this.link.state() === 'running') break;
-        this.link.close();
-        this.link = undefined;
+        link = new addon.EngineLink(this.linkName);
+        const state = link.state();
+        if (state === 'running' || state === 'waiting_for_device') break;
+        link.close();
+        link = undefined;
+        if (state === 'failed') {
+          this.killReason = `the engine failed at start${this.stderrTail.length ? `: ${this.stderrTail.join(' ')}` : ''}`;
+          return this.killNow(child);
+        }
       } catch (err) {
-        if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+        const code = (err as { code?: string }).code;
+        if (code !== 'ELINK_OPEN' && code !== 'ELINK_MAGIC') {
+          this.killReason = `cannot attach to the engine: ${(err as Error).message}`;
+          return this.killNow(child);
+        }
       }
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        return this.fail(`the engine did not come up within ${ATTACH_TIMEOUT_MS} ms`);
+        this.killReason = `the engine did not come up within ${ATTACH_TIMEOUT_MS} ms`;
+        return this.killNow(child);
       }
     }
 
+    this.link = link;
     this.table = new Map(
-      this.link.params().map((p) => [p.id, { index: p.index, id: p.id, name: p.name, unit: p.unit, scale: p.scale, min: p.min, max: p.max, default: p.default }]),
+      link.params().map((p) => [p.id, { index: p.index, id: p.id, name: p.name, unit: p.unit, scale: p.scale, min: p.min, max: p.max, default: p.default }]),
     );
     const restore = [...this.wanted].filter(([id]) => this.table.has(id)).map(([id, v]): [number, number] => [this.table.get(id)!.index, v]);
-    if (restore.length) this.link.setParams(restore, ++this.seq);
-    this.setStatus({ state: 'running', pid: child.pid ?? null, reason: null });
-    this.log.info({ pid: child.pid, link: this.linkName }, 'engine running');
+    this.runningSince = Date.now();
     this.pollTimer = setInterval(() => this.poll(), POLL_MS);
+    if (restore.length) {
+      // 'running' means running with its parameters: wait for the audio thread to apply them.
+      const seq = ++this.seq;
+      const applied = this.appliedPromise(seq);
+      link.setParams(restore, seq);
+      this.watchApplied();
+      await applied.catch((err: unknown) => this.log.warn({ err }, 'restoring the parameters was not confirmed'));
+      if (this.child !== child) return;
+    }
+    const linkState = link.state() === 'waiting_for_device' ? 'waiting_for_device' : 'running';
+    this.setStatus({ state: linkState, pid: child.pid ?? null, reason: linkState === 'running' ? null : 'the engine waits for its audio device' });
+    this.log.info({ pid: child.pid, link: this.linkName, restored: restore.length }, 'engine attached');
   }
 
   private poll(): void {
     const link = this.link;
     if (!link) return;
+    this.drainEvents(link);
+    const state = link.state();
+    if (state === 'waiting_for_device' && this.current.state === 'running') {
+      this.setStatus({ state: 'waiting_for_device', reason: 'the engine lost its audio device and waits for it' });
+    } else if (state === 'running' && this.current.state === 'waiting_for_device') {
+      this.setStatus({ state: 'running', reason: null });
+    }
+    const hb = link.heartbeats();
+    if (state === 'running' && this.child && this.child !== this.stoppingChild) {
+      // Counted from the attach when the audio thread never beat at all.
+      const lastBeatNs = hb.audio.count > 0 ? hb.audio.timeNs : 0;
+      const ageMs = lastBeatNs ? (hb.nowNs - lastBeatNs) / 1e6 : Date.now() - this.runningSince;
+      if (ageMs > this.sup.hangMs) {
+        this.killReason = `the engine hung: no audio heartbeat for ${Math.round(ageMs)} ms`;
+        this.log.error({ ageMs }, 'engine hung; killing it');
+        this.stopPolling();
+        this.child.kill('SIGKILL');
+        return;
+      }
+    }
+    const t = link.telemetry();
+    if (!t) return;
+    this.frame = toFrame(t, hb);
+    this.ctx.bus.emit('telemetry', this.frame);
+  }
+
+  /** While a change waits for its "applied", look every millisecond rather than at the 50 Hz telemetry poll. */
+  private watchApplied(): void {
+    this.fastTimer ??= setInterval(() => {
+      if (this.link) this.drainEvents(this.link);
+      if (this.waiters.size === 0 || !this.link) {
+        clearInterval(this.fastTimer);
+        this.fastTimer = undefined;
+      }
+    }, 1);
+  }
+
+  private drainEvents(link: EngineLinkHandle): void {
     for (const ev of link.events()) {
       if (ev.type === 'applied') {
         for (const [seq, done] of this.waiters) {
@@ -202,31 +419,81 @@ export class EngineService implements Service {
         this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
       }
     }
-    const t = link.telemetry();
-    if (!t) return;
-    this.frame = toFrame(t, link.heartbeats());
-    this.ctx.bus.emit('telemetry', this.frame);
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
     if (child !== this.child) return;
     this.stopPolling();
     this.detach();
     this.child = undefined;
-    if (this.current.state === 'stopping') return;
+    if (child === this.stoppingChild || !this.active) return;
     const how = signal ? `signal ${signal}` : `code ${code}`;
     const last = this.stderrTail.at(-1);
-    this.fail(`the engine exited unexpectedly (${how})${last ? `: ${last}` : ''}`);
+    const reason = spawnError ?? this.killReason ?? `the engine exited unexpectedly (${how})${last ? `: ${last}` : ''}`;
+    this.killReason = undefined;
+    if (this.trial) {
+      this.trial.failed = reason;
+      this.setStatus({ state: 'starting', pid: null, reason });
+      return;
+    }
+    const ranMs = this.runningSince ? Date.now() - this.runningSince : 0;
+    this.streak = ranMs >= this.sup.stableMs ? 1 : this.streak + 1;
+    const b = this.sup.backoffMs;
+    const delay = this.streak <= 1 ? 0 : b[Math.min(this.streak - 2, b.length - 1)]!;
+    this.current.restarts++;
+    if (this.streak >= this.sup.failAfter) {
+      this.log.error({ reason, streak: this.streak, retryMs: delay }, 'engine failed repeatedly');
+      this.setStatus({ state: 'failed', pid: null, reason: `${reason} (${this.streak} failures in a row; trying again in ${delay / 1000} s)` });
+    } else {
+      this.log.error({ reason, retryMs: delay }, 'engine stopped; restarting');
+      this.setStatus({ state: 'starting', pid: null, reason });
+    }
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.cycle();
+    }, delay);
   }
 
-  private fail(reason: string): void {
-    this.log.error({ reason }, 'engine failed');
-    this.setStatus({ state: 'failed', pid: null, reason });
+  /** Stop the current engine on purpose (SIGTERM, then SIGKILL after a grace period). */
+  private async stopChild(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.stopPolling();
+    this.stoppingChild = child;
+    if (child.exitCode === null && child.signalCode === null) {
+      this.setStatus({ state: 'stopping' });
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.stoppingChild = undefined;
+    if (this.child === child) {
+      this.detach();
+      this.child = undefined;
+    }
+  }
+
+  /** SIGKILL and wait for the exit, so its report (onExit) is in before the caller goes on. */
+  private async killNow(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private stopPolling(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
+    if (this.fastTimer) clearInterval(this.fastTimer);
+    this.fastTimer = undefined;
   }
 
   private detach(): void {

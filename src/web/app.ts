@@ -5,8 +5,15 @@ import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
+import type { HealthService } from '../health/health-service.js';
+import type { SystemService } from '../system/system-service.js';
+import type { PresetsService } from '../presets/presets-service.js';
 import type { ServiceContext } from '../service.js';
+import { audioRoutes } from './routes/audio.js';
+import { healthRoutes } from './routes/health.js';
 import { paramsRoutes } from './routes/params.js';
+import { systemRoutes } from './routes/system.js';
+import { presetsRoutes } from './routes/presets.js';
 import { statusRoutes } from './routes/status.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -15,6 +22,12 @@ import { telemetryRoutes } from './routes/telemetry.js';
 export interface WebDeps {
   ctx: ServiceContext;
   engine: EngineService;
+  /** Health sampling; /api/health answers 503 without it. */
+  health?: HealthService;
+  /** System tuning and the Scarlett; /api/system and /api/scarlett answer 503 without it. */
+  system?: SystemService;
+  /** Absent in tests of other routes; then /api/presets, /api/ab and /api/state are not served. */
+  presets?: PresetsService;
 }
 
 export type App = FastifyInstance;
@@ -62,7 +75,11 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
 
   await app.register(statusRoutes, deps);
   await app.register(paramsRoutes, deps);
+  if (deps.presets) await app.register(presetsRoutes, { ...deps, presets: deps.presets });
   await app.register(telemetryRoutes, deps);
+  await app.register(audioRoutes, deps);
+  await app.register(healthRoutes, deps);
+  await app.register(systemRoutes, deps);
   await app.register(staticRoutes);
   return app;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ParamSchema } from '../engine/params.js';
+import { BoxStateSchema } from '../presets/state.js';
 import { EngineStatusSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
 
 export const ErrorSchema = Type.Object({
@@ -41,5 +42,6 @@ export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('telemetry'), data: TelemetryFrameSchema }),
   Type.Object({ type: Type.Literal('status'), data: EngineStatusSchema }),
   Type.Object({ type: Type.Literal('params'), data: Type.Record(Type.String(), Type.Number()) }),
+  Type.Object({ type: Type.Literal('state'), data: BoxStateSchema }),
 ]);
 export type TelemetryMessage = Static<typeof TelemetryMessageSchema>;

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon, type EngineLinkHandle } from '../../src/engine/native.js';
 import { defaultEngineBinary } from '../../src/paths.js';
 import { waitFor } from '../fakes/net.js';
+import { transparentParams } from '../fakes/transparent.js';
 
 const addon = loadAddon();
 
@@ -62,11 +63,19 @@ describe('the engine link (addon <-> engine over shared memory)', () => {
     engine = startEngine(name);
     const link = await attach(name);
     link.events(); // drain start-up events
-    expect(link.setParams([[0, -6], [1, 6]], 42)).toBe(true);
+    // The trims, and everything else out of the way (see transparentParams).
+    const params = link.params();
+    const index = new Map(params.map((p) => [p.id, p.index]));
+    const batch: Array<[number, number]> = [
+      [index.get('mic.trim.gain')!, -6],
+      [index.get('inst.trim.gain')!, 6],
+      ...Object.entries(transparentParams(params.map((p) => p.id))).map(([id, v]): [number, number] => [index.get(id)!, v]),
+    ];
+    expect(link.setParams(batch, 42)).toBe(true);
     const applied = await waitFor('the applied event', () => link.events().find((e) => e.type === 'applied'));
     expect(applied.seq).toBe(42);
-    const values = link.params().map((p) => p.value);
-    expect(values.slice(0, 2)).toEqual([-6, 6]);
+    const values = new Map(link.params().map((p) => [p.id, p.value]));
+    expect([values.get('mic.trim.gain'), values.get('inst.trim.gain')]).toEqual([-6, 6]);
     await new Promise((r) => setTimeout(r, 100));
     const t = link.telemetry()!;
     expect(t.appliedSeq).toBe(42);

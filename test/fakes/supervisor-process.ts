@@ -31,7 +31,10 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hushbox-test-'));
   const port = await freePort();
   const proc = spawn(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'start', ...(opts.args ?? [])], {
-    env: { ...process.env, HUSHBOX_DATA_DIR: dataDir, HUSHBOX_HTTP_PORT: String(port), HUSHBOX_LOG_LEVEL: 'warn', ...opts.env },
+    env: { ...process.env, HUSHBOX_DATA_DIR: dataDir, HUSHBOX_HTTP_PORT: String(port), HUSHBOX_LOG_LEVEL: 'warn',
+      // never a developer's real broker on localhost:1883: a closed port (the box runs fine without MQTT)
+      HUSHBOX_MQTT_URL: 'mqtt://127.0.0.1:1',
+      ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

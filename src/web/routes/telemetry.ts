@@ -5,7 +5,7 @@ import type { TelemetryMessage } from '../schemas.js';
 const MAX_BUFFERED = 256 * 1024; // a slow client skips frames instead of queueing them
 
 export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { ctx, engine }) => {
-  app.get('/ws/telemetry', { websocket: true, schema: { summary: 'Meters and status, pushed about 50 times a second (WebSocket)' } }, (socket) => {
+  app.get('/ws/telemetry', { websocket: true, schema: { summary: 'Meters and status about 50 times a second, parameter values and box state on change (WebSocket)' } }, (socket) => {
     const send = (msg: TelemetryMessage) => {
       if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED) socket.send(JSON.stringify(msg));
     };
@@ -15,6 +15,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, {
       ctx.bus.on('telemetry', 'web', (frame) => send({ type: 'telemetry', data: frame })),
       ctx.bus.on('engineStatus', 'web', (status) => send({ type: 'status', data: status })),
       ctx.bus.on('paramsChanged', 'web', () => send({ type: 'params', data: Object.fromEntries(engine.params().map((p) => [p.id, p.value])) })),
+      ctx.bus.on('stateChanged', 'web', (state) => send({ type: 'state', data: state })),
     ];
     socket.on('close', () => offs.forEach((off) => off()));
   });

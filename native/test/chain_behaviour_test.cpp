@@ -1,0 +1,265 @@
+// The chain as a whole: bypass, clicks, block sizes.
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "check.h"
+#include "dsp/chain.h"
+#include "dsp/params.h"
+#include "dsp_util.h"
+
+using namespace hushbox::dsp;
+using namespace hushbox::test;
+
+namespace {
+constexpr double kRate = 48000.0;
+
+// Stereo: a voice-ish mic (150 Hz buzz with overtones, 60 Hz hum, a little
+// noise, syllables) and a 220 Hz instrument.
+std::vector<std::vector<float>> program(size_t n, uint32_t seed = 1, float noise_level = 0.003f) {
+  std::vector<std::vector<float>> x(2, std::vector<float>(n));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.0f, noise_level);
+  for (size_t i = 0; i < n; ++i) {
+    const double t = i / kRate;
+    double v = 0.0;
+    for (int h = 1; h <= 6; ++h) v += std::sin(2.0 * M_PI * 150.0 * h * t) / h;
+    const double syl = 0.6 + 0.4 * std::sin(2.0 * M_PI * 3.0 * t);
+    x[0][i] = static_cast<float>(0.2 * syl * v + 0.01 * std::sin(2.0 * M_PI * 60.0 * t)) + noise(rng);
+    x[1][i] = static_cast<float>(0.3 * std::sin(2.0 * M_PI * 220.0 * t));
+  }
+  return x;
+}
+
+// The largest sample-to-sample jump relative to the signal's peak around it
+// (+-5 ms): a click is a jump the waveform itself cannot explain, whatever the
+// level does (a compressor settling, a gain ramping).
+double worst_step(const std::vector<std::vector<float>>& y, size_t from, size_t to) {
+  double worst = 0.0;
+  const size_t r = 240;
+  for (const auto& ch : y) {
+    for (size_t i = std::max<size_t>(from, 1); i < to && i < ch.size(); ++i) {
+      double local = 1e-3;
+      for (size_t k = i > r ? i - r : 0; k < std::min(ch.size(), i + r); ++k)
+        local = std::max(local, static_cast<double>(std::fabs(ch[k])));
+      worst = std::max(worst, std::fabs(ch[i] - ch[i - 1]) / local);
+    }
+  }
+  return worst;
+}
+
+// A preset far from the defaults, every parameter of the table at once.
+void apply_other_preset(Chain& c) {
+  const auto table = param_table();
+  for (uint32_t i = 0; i < kParamCount; ++i) {
+    if (i == kMasterBypass) continue;
+    const ParamDef& d = table[i];
+    float v = d.def;
+    if (d.scale == Scale::kBool) continue;  // bypasses are their own test
+    // Somewhere else in the range: a third of the way from the default to an end.
+    const float far = (d.def - d.min) > (d.max - d.def) ? d.min : d.max;
+    v = d.def + (far - d.def) / 3.0f;
+    // Gains (trims, EQ, mix, master) go up 4 dB instead, so the level stays comparable.
+    if (d.scale == Scale::kDecibel && d.min < 0.0f && d.max > 0.0f) v = d.def + 4.0f;
+    c.set_param(i, v);
+  }
+  c.set_param(strip_param(0, kTrimPolarity), 1.0f);
+}
+}  // namespace
+
+TEST("chain: master bypass is a bit-exact passthrough once settled") {
+  const size_t n = static_cast<size_t>(kRate);
+  auto x = program(n);
+  const auto in = x;
+  ChainRunner r(kRate, 2, 64);
+  r.chain.set_param(kMasterBypass, 1.0f);
+  r.chain.reset();
+  r.run(x, 0, n, 64);
+  CHECK(x == in);
+  // Switched mid-signal: crossfades, then passes through exactly.
+  auto y = in;
+  ChainRunner s(kRate, 2, 64);
+  s.run(y, 0, n / 2, 64);
+  s.chain.set_param(kMasterBypass, 1.0f);
+  s.run(y, n / 2, n / 2, 64);
+  const size_t settled = n / 2 + static_cast<size_t>(kRate * 0.021);
+  bool same = true;
+  for (uint32_t c = 0; c < 2; ++c)
+    for (size_t i = settled; i < n; ++i) same = same && y[c][i] == in[c][i];
+  CHECK(same);
+  CHECK(y[0][n / 2 - 1] != in[0][n / 2 - 1]);  // it did process before
+}
+
+TEST("chain: with every stage bypassed the output is the input, exactly, one look-ahead later") {
+  const size_t n = static_cast<size_t>(kRate);
+  auto x = program(n);
+  const auto in = x;
+  ChainRunner r(kRate, 2, 64);
+  r.bypass_all_stages();
+  r.chain.set_param(kMixMicPan, -100.0f);
+  r.chain.set_param(kMixInstPan, 100.0f);
+  r.chain.reset();
+  r.run(x, 0, n, 64);
+  const uint32_t d = r.chain.latency_samples();
+  bool same = true;
+  for (uint32_t c = 0; c < 2; ++c)
+    for (size_t i = d; i < n; ++i) same = same && x[c][i] == in[c][i - d];
+  CHECK(same);
+}
+
+TEST("chain: mono input goes through the mic strip and the mic level") {
+  ChainRunner r(kRate, 1, 64);
+  r.bypass_all_stages();
+  r.chain.set_param(kMixMicGain, -6.0f);
+  r.chain.set_param(kMixMicPan, 100.0f);  // pan means nothing in mono
+  r.chain.reset();
+  std::vector<std::vector<float>> x(1, std::vector<float>(4800, 0.5f));
+  r.run(x, 0, 4800, 64);
+  CHECK_NEAR(x[0].back(), 0.5 * std::pow(10.0, -6.0 / 20.0), 1e-5);
+}
+
+TEST("chain: the mix pans each input between the two outputs") {
+  ChainRunner r(kRate, 2, 64);
+  r.bypass_all_stages();
+  r.chain.set_param(kMixMicPan, -50.0f);
+  r.chain.set_param(kMixInstPan, 100.0f);
+  r.chain.set_param(kMixInstGain, -6.0f);
+  r.chain.reset();
+  std::vector<std::vector<float>> x{std::vector<float>(4800, 0.5f), std::vector<float>(4800, 0.25f)};
+  r.run(x, 0, 4800, 64);
+  const double inst = 0.25 * std::pow(10.0, -6.0 / 20.0);
+  CHECK_NEAR(x[0].back(), 0.5, 1e-6);               // mic full left, nothing of the instrument
+  CHECK_NEAR(x[1].back(), 0.5 * 0.5 + inst, 1e-6);  // mic half right, the instrument
+}
+
+TEST("chain: a whole preset applied mid-signal does not click") {
+  const size_t n = static_cast<size_t>(kRate * 1.5);
+  auto x = program(n, 1, 0.0f);
+  ChainRunner r(kRate, 2, 64);
+  const size_t change = static_cast<size_t>(kRate * 0.6) / 64 * 64;
+  r.run(x, 0, change, 64);
+  apply_other_preset(r.chain);
+  r.run(x, change, n - change, 64);
+  const double before = worst_step(x, change - 9600, change);
+  const double after = worst_step(x, n - 9600, n);
+  const double during = worst_step(x, change, change + 9600);
+  std::printf("    preset change: max step before %.4f, during %.4f, after %.4f\n", before, during, after);
+  CHECK(during <= 1.5 * std::max(before, after));
+}
+
+TEST("chain: switching any bypass on and off mid-signal does not click") {
+  const auto table = param_table();
+  for (uint32_t i = 0; i < kParamCount; ++i) {
+    if (table[i].scale != Scale::kBool || i == strip_param(0, kTrimPolarity) || i == strip_param(1, kTrimPolarity)) {
+      continue;
+    }
+    const size_t n = static_cast<size_t>(kRate * 1.2);
+    auto x = program(n, i + 3, 0.0f);
+    ChainRunner r(kRate, 2, 64);
+    const size_t on = 19200, off = 38400;
+    r.run(x, 0, on, 64);
+    r.chain.set_param(i, 1.0f);
+    r.run(x, on, off - on, 64);
+    r.chain.set_param(i, 0.0f);
+    r.run(x, off, n - off, 64);
+    const double steady = std::max(worst_step(x, 9600, on), worst_step(x, n - 9600, n));
+    const double during = std::max(worst_step(x, on, on + 2400), worst_step(x, off, off + 2400));
+    if (!(during <= 1.5 * steady)) std::printf("    %s: steady %.4f, switching %.4f\n", table[i].id, steady, during);
+    CHECK(during <= 1.5 * steady);
+  }
+}
+
+TEST("chain: the output does not depend on the block size") {
+  const size_t n = static_cast<size_t>(kRate * 1.5);
+  const auto in = program(n, 9);
+  std::vector<std::vector<float>> reference;
+  for (uint32_t block : {64u, 1u, 7u, 100u, 512u}) {
+    auto x = in;
+    ChainRunner r(kRate, 2, 512);
+    r.chain.set_param(strip_param(0, kGateThreshold), -30.0f);  // the gate acts on the syllables
+    r.run(x, 0, n / 2 / 3584 * 3584, block);                    // a boundary common to every block size
+    r.chain.set_param(strip_param(0, kHpfSlope), 48.0f);
+    r.chain.set_param(strip_param(0, kEqPeak2Gain), 6.0f);
+    r.run(x, n / 2 / 3584 * 3584, n - n / 2 / 3584 * 3584, block);
+    if (reference.empty()) {
+      reference = x;
+    } else {
+      CHECK(x == reference);
+    }
+  }
+}
+
+TEST("chain: latency is the limiter look-ahead, at most 1 ms at every rate") {
+  for (double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
+    Chain c;
+    CHECK(c.prepare({rate, 256, 2}));
+    CHECK(c.latency_samples() > 0 && c.latency_samples() <= rate / 1000.0);
+  }
+}
+
+TEST("chain: settings changed while a stage is bypassed apply when it comes back") {
+  ChainRunner r(kRate, 1, 64);
+  r.bypass_all_stages();
+  r.chain.reset();
+  r.chain.set_param(strip_param(0, kEqPeak1Freq), 1000.0f);
+  r.chain.set_param(strip_param(0, kEqPeak1Gain), 6.0f);
+  r.chain.set_param(strip_param(0, kEqPeak1Q), 2.0f);
+  r.chain.set_param(strip_param(0, kEqPeak2Gain), 0.0f);  // the other bands flat
+  r.chain.set_param(strip_param(0, kEqHighGain), 0.0f);
+  r.chain.set_param(strip_param(0, kHpfFreq), 300.0f);
+  r.chain.set_param(strip_param(0, kHpfSlope), 48.0f);
+  const size_t n = static_cast<size_t>(kRate);
+  std::vector<std::vector<float>> x{tone(kRate, 1000.0, 0.1, n)};
+  add(x[0], tone(kRate, 100.0, 0.1, n));
+  r.run(x, 0, 4800, 64);
+  r.chain.set_param(strip_param(0, kEqBypass), 0.0f);
+  r.chain.set_param(strip_param(0, kHpfBypass), 0.0f);
+  r.run(x, 4800, n - 4800, 64);
+  CHECK_NEAR(db(amplitude_at(x[0], n / 2, n / 2, kRate, 1000.0) / 0.1), 6.0, 0.1);
+  CHECK(db(amplitude_at(x[0], n / 2, n / 2, kRate, 100.0) / 0.1) < -70.0);  // 48 dB/oct from 300 Hz
+}
+
+TEST("bypass fade: a unit with latency is crossfaded against an equally delayed dry path") {
+  // A unit that only delays by 32 samples: bypassed or not, switching or
+  // settled, the output is the input 32 samples later, exactly.
+  constexpr uint32_t kDelay = 32;
+  BypassFade fade;
+  fade.prepare(kRate, kDelay);
+  std::vector<float> line(kDelay, 0.0f);
+  uint32_t pos = 0;
+  auto unit = [&](float* y, uint32_t m) {
+    for (uint32_t i = 0; i < m; ++i) {
+      const float d = line[pos];
+      line[pos] = y[i];
+      pos = (pos + 1) % kDelay;
+      y[i] = d;
+    }
+  };
+  const auto in = tone(kRate, 440.0, 0.5, 48000);
+  auto x = in;
+  for (size_t i = 0; i < x.size(); i += kControlInterval) {
+    if (i == 9600) fade.set_bypass(true);
+    if (i == 10080) fade.set_bypass(false);  // mid-fade
+    if (i == 24000) fade.set_bypass(true);
+    fade.run(x.data() + i, kControlInterval, unit, [] {});
+  }
+  bool aligned = true;
+  for (size_t i = kDelay; i < x.size(); ++i) aligned = aligned && std::fabs(x[i] - in[i - kDelay]) < 1e-6f;
+  CHECK(aligned);
+}
+
+TEST("chain: a NaN or infinity in the input is silenced and the chain recovers") {
+  const size_t n = static_cast<size_t>(kRate / 2);
+  auto x = program(n);
+  x[0][1000] = NAN;
+  x[1][2000] = INFINITY;
+  ChainRunner r(kRate, 2, 64);
+  r.run(x, 0, n, 64);
+  bool finite = true;
+  for (const auto& ch : x)
+    for (float v : ch) finite = finite && std::isfinite(v);
+  CHECK(finite);
+  CHECK(r.chain.recoveries() >= 2);
+  CHECK(std::fabs(x[0][n - 1]) + std::fabs(x[0][n - 100]) > 0.0f);  // sound again
+}

@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { HushboxError } from '../errors.js';
+import { fsyncDir, removeFileDurably, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
+import { migratePreset, PRESET_SCHEMA_VERSION, slugify, type Preset } from './schema.js';
+
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+function uniqueSlug(stem: string, taken: (id: string) => boolean): string {
+  const base = slugify(stem);
+  if (!taken(base)) return base;
+  for (let n = 2; ; n++) if (!taken(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+export interface BrokenFile {
+  file: string;
+  movedTo: string;
+  reason: string;
+}
+
+export interface LoadResult {
+  presets: Preset[];
+  broken: BrokenFile[];
+  /** Files of an older schema, migrated and rewritten. */
+  migrated: string[];
+}
+
+/** User presets on the data partition: one JSON file per preset, written atomically. */
+export class PresetStore {
+  readonly brokenDir: string;
+
+  constructor(readonly dir: string) {
+    this.brokenDir = join(dir, 'broken');
+  }
+
+  fileOf(id: string): string {
+    return join(this.dir, `${id}.json`);
+  }
+
+  /**
+   * Read every preset. Temporary files of an interrupted write are removed; a
+   * file that does not parse or validate is moved to broken/ so the rest load.
+   */
+  load(now = new Date().toISOString()): LoadResult {
+    mkdirSync(this.dir, { recursive: true });
+    const result: LoadResult = { presets: [], broken: [], migrated: [] };
+    for (const name of readdirSync(this.dir).sort()) {
+      const file = join(this.dir, name);
+      if (name.startsWith(TEMP_PREFIX)) {
+        unlinkSync(file); // a write that never reached its rename: the old file is intact
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      const stem = name.slice(0, -'.json'.length);
+      // A file copied in by hand ("My Preset.json") gets an id that is a safe file name.
+      const id = ID_PATTERN.test(stem) ? stem : uniqueSlug(stem, (x) => existsSync(this.fileOf(x)) || result.presets.some((p) => p.id === x));
+      try {
+        const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
+        const preset = migratePreset(raw, name, { id, now });
+        if ((raw as { schema?: unknown }).schema !== PRESET_SCHEMA_VERSION || id !== stem) {
+          this.save(preset);
+          if (id !== stem) removeFileDurably(file);
+          result.migrated.push(name);
+        }
+        result.presets.push(preset);
+      } catch (err) {
+        const reason = err instanceof SyntaxError ? `not valid JSON: ${err.message}` : (err as Error).message;
+        mkdirSync(this.brokenDir, { recursive: true });
+        const movedTo = join(this.brokenDir, `${name}.${now.replace(/[:.]/g, '-')}`);
+        renameSync(file, movedTo);
+        fsyncDir(this.dir);
+        result.broken.push({ file, movedTo, reason });
+      }
+    }
+    return result;
+  }
+
+  save(preset: Preset): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(this.fileOf(preset.id), `${JSON.stringify(preset, null, 2)}\n`);
+  }
+
+  remove(id: string): void {
+    try {
+      removeFileDurably(this.fileOf(id));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new HushboxError('storage', `cannot remove preset ${id}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DiscoveryAnnouncer } from '../../src/homeassistant/announcer.js';
+import { discoveryMessages, isNumberEntity, type DiscoveryInput } from '../../src/homeassistant/discovery.js';
+import { boxTopics, haTopics } from '../../src/mqtt/topics.js';
+import { tempDir } from '../fakes/temp-context.js';
+import { FULL_TABLE, SKELETON_TABLE } from '../fakes/table-engine.js';
+
+const input = (params = FULL_TABLE): DiscoveryInput => ({
+  deviceId: 'studio',
+  name: 'Studio box',
+  version: '1.2.3',
+  panelUrl: 'http://studio.local/',
+  box: boxTopics('hushbox/studio'),
+  ha: haTopics('homeassistant'),
+  params,
+  presetNames: ['Podcast', 'Mine'],
+});
+
+describe('Home Assistant discovery', () => {
+  it('announces select, switch, numbers, sensors, button and update with device, origin, availability and unique ids', () => {
+    const msgs = discoveryMessages(input());
+    const byKey = Object.fromEntries(msgs.map((m) => [`${m.component}/${m.objectId}`, m]));
+    expect(Object.keys(byKey).sort()).toEqual(
+      [
+        'select/preset',
+        'switch/bypass',
+        'number/mic_trim_gain',
+        'number/inst_trim_gain',
+        'number/mic_ns_strength',
+        'number/mic_out_gain',
+        'number/master_gain',
+        'sensor/cpu_temperature',
+        'sensor/dsp_load',
+        'sensor/xruns',
+        'sensor/latency',
+        'sensor/engine_state',
+        'button/restart_engine',
+        'update/firmware',
+      ].sort(),
+    );
+    for (const m of msgs) {
+      expect(m.topic).toBe(`homeassistant/${m.component}/studio/${m.objectId}/config`);
+      expect(m.payload).toMatchObject({
+        unique_id: `hushbox_studio_${m.objectId}`,
+        availability_topic: 'hushbox/studio/availability',
+        payload_available: 'online',
+        payload_not_available: 'offline',
+        device: { identifiers: ['hushbox_studio'], name: 'Studio box', sw_version: '1.2.3', configuration_url: 'http://studio.local/', model: expect.any(String), manufacturer: 'hushbox' },
+        origin: { name: 'hushbox', sw_version: '1.2.3', support_url: 'http://studio.local/docs' },
+      });
+      expect(typeof m.payload.name).toBe('string');
+    }
+    expect(new Set(msgs.map((m) => m.payload.unique_id)).size).toBe(msgs.length);
+    expect(byKey['select/preset']!.payload).toMatchObject({ options: ['Podcast', 'Mine'], command_topic: 'hushbox/studio/set', state_topic: 'hushbox/studio/state' });
+    expect(byKey['switch/bypass']!.payload).toMatchObject({ payload_on: '{"bypass": true}', payload_off: '{"bypass": false}' });
+    expect(byKey['number/master_gain']!.payload).toMatchObject({ min: -60, max: 12, unit_of_measurement: 'dB', command_template: '{"params": {"master.gain": {{ value }}}}' });
+    expect(byKey['number/mic_ns_strength']!.payload).toMatchObject({ min: 0, max: 100, step: 1, unit_of_measurement: '%' });
+    expect(byKey['sensor/latency']!.payload).toMatchObject({ state_topic: 'hushbox/studio/health', value_template: '{{ value_json.latency_ms }}' });
+    expect(byKey['button/restart_engine']!.payload).toMatchObject({ command_topic: 'hushbox/studio/request/restart_engine' });
+    expect(byKey['update/firmware']!.payload).toMatchObject({ state_topic: 'hushbox/studio/state', value_template: '{{ value_json.firmware | tojson }}' });
+  });
+
+  it('makes numbers of the level controls only, not of every gain', () => {
+    expect(['mic.trim.gain', 'inst.out.gain', 'mix.mic.gain', 'master.gain', 'inst.ns.strength'].every(isNumberEntity)).toBe(true);
+    expect(['mic.eq.low.gain', 'mic.eq.peak1.gain', 'mic.comp.makeup', 'master.bypass', 'mic.ns.floor'].some(isNumberEntity)).toBe(false);
+  });
+
+  it('has no bypass switch and no numbers the engine lacks', () => {
+    const keys = discoveryMessages(input(SKELETON_TABLE)).map((m) => `${m.component}/${m.objectId}`);
+    expect(keys).not.toContain('switch/bypass');
+    expect(keys.filter((k) => k.startsWith('number/')).sort()).toEqual(['number/inst_trim_gain', 'number/mic_trim_gain']);
+  });
+});
+
+describe('DiscoveryAnnouncer', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => (tmp = tempDir()));
+  afterEach(() => tmp.cleanup());
+
+  it('clears, with an empty retained config, what it announced before and no longer wants, across restarts', () => {
+    const file = join(tmp.dir, 'announced.json');
+    const sent: Array<[string, string, boolean]> = [];
+    const publish = (t: string, p: string, o: { retain: boolean }) => void sent.push([t, p, o.retain]);
+    new DiscoveryAnnouncer(file).announce(discoveryMessages(input(FULL_TABLE)), publish);
+    expect(sent.every(([, p, r]) => p.length > 0 && r)).toBe(true);
+    sent.length = 0;
+    // a new process, with an engine that has fewer parameters
+    const cleared = new DiscoveryAnnouncer(file).announce(discoveryMessages(input(SKELETON_TABLE)), publish);
+    expect(cleared.sort()).toEqual(
+      ['homeassistant/number/studio/master_gain/config', 'homeassistant/number/studio/mic_ns_strength/config', 'homeassistant/number/studio/mic_out_gain/config', 'homeassistant/switch/studio/bypass/config'].sort(),
+    );
+    for (const t of cleared) expect(sent).toContainEqual([t, '', true]);
+  });
+});
