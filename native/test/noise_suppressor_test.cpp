@@ -1,0 +1,337 @@
+#include "dsp/noise_suppressor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <vector>
+
+#include "check.h"
+#include "dsp/real_fft.h"
+
+using namespace hushbox::dsp;
+
+namespace {
+
+struct Rng {
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  // Uniform in [-1, 1).
+  float uniform() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return static_cast<float>((s >> 11) * (2.0 / 9007199254740992.0) - 1.0);
+  }
+  float gauss() {
+    float sum = 0.0f;
+    for (int i = 0; i < 4; ++i) sum += uniform();
+    return sum * 0.8660254f;  // variance 1
+  }
+};
+
+std::vector<float> white(size_t n, float rms, uint64_t seed) {
+  Rng r(seed);
+  std::vector<float> x(n);
+  for (auto& v : x) v = rms * r.gauss();
+  return x;
+}
+
+std::vector<float> pink(size_t n, float rms, uint64_t seed) {
+  // Paul Kellet's filter, then scaled to the rms.
+  Rng r(seed);
+  std::vector<float> x(n);
+  double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, e = 0;
+  for (auto& v : x) {
+    const double w = r.gauss();
+    b0 = 0.99886 * b0 + w * 0.0555179;
+    b1 = 0.99332 * b1 + w * 0.0750759;
+    b2 = 0.96900 * b2 + w * 0.1538520;
+    b3 = 0.86650 * b3 + w * 0.3104856;
+    b4 = 0.55000 * b4 + w * 0.5329522;
+    b5 = -0.7616 * b5 - w * 0.0168980;
+    v = static_cast<float>(b0 + b1 + b2 + b3 + b4 + b5 + b6 + w * 0.5362);
+    b6 = w * 0.115926;
+    e += v * v;
+  }
+  const float k = rms / static_cast<float>(std::sqrt(e / n));
+  for (auto& v : x) v *= k;
+  return x;
+}
+
+// A voiced, speech-like signal: harmonics of a gliding 110..190 Hz pitch with a
+// falling spectrum, in 220 ms syllables separated by 180 ms pauses.
+std::vector<float> voice(size_t n, double rate, float rms_in_syllables) {
+  std::vector<float> x(n, 0.0f);
+  double phase = 0.0;
+  const double syllable = 0.22 * rate, period = 0.4 * rate, edge = 0.02 * rate;
+  for (size_t i = 0; i < n; ++i) {
+    const double t = i / rate;
+    const double f0 = 150.0 + 40.0 * std::sin(2.0 * std::numbers::pi * 1.3 * t);
+    phase += 2.0 * std::numbers::pi * f0 / rate;
+    const double pos = std::fmod(static_cast<double>(i), period);
+    double env = 0.0;
+    if (pos < syllable) env = std::min({1.0, pos / edge, (syllable - pos) / edge});
+    if (env <= 0.0) continue;
+    double v = 0.0;
+    for (int h = 1; h * f0 < std::min(5000.0, rate / 2.2); ++h) v += std::sin(h * phase) / h;
+    x[i] = static_cast<float>(env * v);
+  }
+  double e = 0.0;
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::fmod(static_cast<double>(i), period) < syllable) {
+      e += x[i] * x[i];
+      ++count;
+    }
+  }
+  const float k = rms_in_syllables / static_cast<float>(std::sqrt(e / std::max<size_t>(count, 1)));
+  for (auto& v : x) v *= k;
+  return x;
+}
+
+std::vector<float> add(const std::vector<float>& a, const std::vector<float>& b) {
+  std::vector<float> y(a.size());
+  for (size_t i = 0; i < a.size(); ++i) y[i] = a[i] + b[i];
+  return y;
+}
+
+std::vector<float> run(NoiseSuppressor& ns, std::vector<float> x, uint32_t block) {
+  for (size_t i = 0; i < x.size(); i += block)
+    ns.process(x.data() + i, static_cast<uint32_t>(std::min<size_t>(block, x.size() - i)));
+  return x;
+}
+
+std::vector<float> suppress(double rate, const std::vector<float>& x, uint32_t block = 64, float strength = 1.0f,
+                            float floor_db = -30.0f) {
+  NoiseSuppressor ns;
+  ns.set_strength(strength);
+  ns.set_floor_db(floor_db);
+  CHECK(ns.prepare({rate, 256, 1}));
+  return run(ns, x, block);
+}
+
+double power(const std::vector<float>& x, size_t from, size_t to) {
+  double e = 0.0;
+  for (size_t i = from; i < to; ++i) e += static_cast<double>(x[i]) * x[i];
+  return e / static_cast<double>(to - from);
+}
+
+double db(double ratio) { return 10.0 * std::log10(ratio); }
+
+// The lag (0..max_lag) at which y best matches x.
+size_t best_lag(const std::vector<float>& x, const std::vector<float>& y, size_t max_lag) {
+  size_t best = 0;
+  double best_c = -1e300;
+  for (size_t lag = 0; lag <= max_lag; ++lag) {
+    double c = 0.0;
+    for (size_t i = 0; i + lag < y.size(); ++i) c += static_cast<double>(x[i]) * y[i + lag];
+    if (c > best_c) {
+      best_c = c;
+      best = lag;
+    }
+  }
+  return best;
+}
+
+// SI-SDR of y (delayed by `lag`) against the reference x, over x[from..to).
+double si_sdr(const std::vector<float>& x, const std::vector<float>& y, size_t lag, size_t from, size_t to) {
+  double xy = 0.0, xx = 0.0;
+  for (size_t i = from; i < to; ++i) {
+    xy += static_cast<double>(x[i]) * y[i + lag];
+    xx += static_cast<double>(x[i]) * x[i];
+  }
+  const double a = xy / xx;
+  double s = 0.0, e = 0.0;
+  for (size_t i = from; i < to; ++i) {
+    const double t = a * x[i];
+    const double d = y[i + lag] - t;
+    s += t * t;
+    e += d * d;
+  }
+  return db(s / e);
+}
+
+}  // namespace
+
+TEST("real fft: forward matches a direct DFT and inverse restores the signal") {
+  RealFft fft;
+  CHECK(!fft.prepare(48));
+  CHECK(!fft.prepare(4));
+  for (const uint32_t n : {8u, 16u, 32u, 64u, 128u, 512u, 1024u, 2048u}) {
+    CHECK(fft.prepare(n));
+    const auto x = white(n, 0.5f, n);
+    std::vector<float> re(n / 2 + 1), im(n / 2 + 1), y(n);
+    fft.forward(x.data(), re.data(), im.data());
+    double worst = 0.0;
+    for (uint32_t k = 0; k <= n / 2; ++k) {
+      double r = 0.0, i = 0.0;
+      for (uint32_t t = 0; t < n; ++t) {
+        const double a = 2.0 * std::numbers::pi * ((static_cast<uint64_t>(k) * t) % n) / n;
+        r += x[t] * std::cos(a);
+        i -= x[t] * std::sin(a);
+      }
+      worst = std::max({worst, std::fabs(r - re[k]), std::fabs(i - im[k])});
+    }
+    CHECK(worst < 1e-5 * n);
+    fft.inverse(re.data(), im.data(), y.data());
+    double err = 0.0;
+    for (uint32_t t = 0; t < n; ++t) err = std::max(err, static_cast<double>(std::fabs(x[t] - y[t])));
+    CHECK(err < 1e-5);
+  }
+}
+
+TEST("noise suppressor: an impulse comes out after latency_samples(), which is at most 3 ms") {
+  for (const double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
+    NoiseSuppressor ns;
+    ns.set_strength(0.0f);
+    CHECK(ns.prepare({rate, 256, 1}));
+    CHECK(ns.latency_samples() <= 0.003 * rate);
+    std::vector<float> x(static_cast<size_t>(0.1 * rate), 0.0f);
+    x[1000] = 1.0f;
+    const auto y = run(ns, x, 64);
+    const auto peak =
+        std::max_element(y.begin(), y.end(), [](float a, float b) { return std::fabs(a) < std::fabs(b); });
+    CHECK(static_cast<size_t>(peak - y.begin()) == 1000 + ns.latency_samples());
+    CHECK_NEAR(*peak, 1.0, 1e-5);
+  }
+}
+
+TEST("noise suppressor: at full strength the measured delay of speech in noise is latency_samples()") {
+  const double rate = 48000.0;
+  const size_t n = 3 * 48000;
+  const auto clean = voice(n, rate, 0.1f);
+  const auto y = suppress(rate, add(clean, white(n, 0.01f, 7)));
+  NoiseSuppressor ns;
+  CHECK(ns.prepare({rate, 256, 1}));
+  const size_t lag = best_lag(clean, y, 400);
+  CHECK(lag == ns.latency_samples());
+  CHECK(lag <= 144);  // 3 ms
+}
+
+TEST("noise suppressor: at strength 0 the signal is reconstructed (SI-SDR > 40 dB)") {
+  for (const double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
+    const size_t n = static_cast<size_t>(2 * rate);
+    const auto x = add(voice(n, rate, 0.1f), white(n, 0.01f, 11));
+    NoiseSuppressor ns;
+    ns.set_strength(0.0f);
+    CHECK(ns.prepare({rate, 256, 1}));
+    const auto y = run(ns, x, 100);
+    CHECK(si_sdr(x, y, ns.latency_samples(), 1000, n - 1000) > 40.0);
+    CHECK(ns.gain_reduction_db() < 0.01f);
+  }
+}
+
+TEST("noise suppressor: steady white and pink noise are attenuated by at least 18 dB") {
+  for (const double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
+    const size_t n = static_cast<size_t>(3 * rate);
+    for (int kind = 0; kind < 2; ++kind) {
+      const auto x = kind == 0 ? white(n, 0.02f, 5) : pink(n, 0.02f, 6);
+      NoiseSuppressor ns;
+      CHECK(ns.prepare({rate, 256, 1}));
+      const auto y = run(ns, x, 256);
+      const double attenuation = db(power(x, n / 2, n) / power(y, n / 2, n));
+      CHECK(attenuation >= 18.0);
+      CHECK(ns.gain_reduction_db() >= 10.0f);  // the meter sees it (over its last 0.1 s only)
+    }
+  }
+}
+
+TEST("noise suppressor: a voice in noise keeps its level within 1 dB while its pauses get 10 dB quieter") {
+  for (const double rate : {44100.0, 48000.0, 96000.0}) {
+    const size_t n = static_cast<size_t>(4 * rate);
+    const auto clean = voice(n, rate, 0.1f);
+    const auto noise = pink(n, 0.01f, 9);  // 20 dB SNR in the syllables
+    const auto y = suppress(rate, add(clean, noise));
+    NoiseSuppressor ns;
+    CHECK(ns.prepare({rate, 256, 1}));
+    const size_t lag = ns.latency_samples();
+    // The speech component of the output: projection onto the clean voice.
+    double xy = 0.0, xx = 0.0;
+    for (size_t i = n / 4; i + lag < n; ++i) {
+      xy += static_cast<double>(clean[i]) * y[i + lag];
+      xx += static_cast<double>(clean[i]) * clean[i];
+    }
+    CHECK(std::fabs(20.0 * std::log10(xy / xx)) < 1.0);
+    // The last pause of the signal: 0.22..0.4 s into a 0.4 s period.
+    const size_t period = static_cast<size_t>(0.4 * rate);
+    const size_t start = (n / period - 1) * period;
+    const size_t from = start + static_cast<size_t>(0.3 * rate), to = start + static_cast<size_t>(0.39 * rate);
+    std::vector<float> shifted(y.begin() + lag, y.end());
+    CHECK(db(power(noise, from, to) / power(shifted, from, to)) > 10.0);
+  }
+}
+
+TEST("noise suppressor: output does not depend on the block size") {
+  const double rate = 48000.0;
+  const size_t n = 48000;
+  const auto x = add(voice(n, rate, 0.1f), pink(n, 0.02f, 4));
+  const auto ref = suppress(rate, x, 1);
+  for (const uint32_t block : {17u, 64u, 256u}) {
+    const auto y = suppress(rate, x, block);
+    CHECK(std::equal(ref.begin(), ref.end(), y.begin()));
+  }
+}
+
+TEST("noise suppressor: strength and floor are clamped and ramped without steps") {
+  const double rate = 48000.0;
+  const size_t n = 96000;
+  const auto x = add(voice(n, rate, 0.1f), white(n, 0.02f, 8));
+  NoiseSuppressor ns;
+  CHECK(ns.prepare({rate, 256, 1}));
+  ns.set_floor_db(-100.0f);
+  ns.set_strength(NAN);
+  auto y = x;
+  ns.process(y.data(), 256);
+  ns.set_strength(7.0f);
+  ns.set_floor_db(12.0f);  // clamped to 0 dB: nothing is removed
+  for (size_t i = 256; i < n; i += 256) ns.process(y.data() + i, 256);
+  CHECK(ns.gain_reduction_db() < 0.01f);
+  // Switching from full strength to none mid-signal: no sample jumps beyond the signal's own steps.
+  NoiseSuppressor sw;
+  CHECK(sw.prepare({rate, 256, 1}));
+  auto z = x;
+  float max_in_step = 0.0f, max_out_step = 0.0f;
+  for (size_t i = 0; i < n; i += 64) {
+    if (i == n / 2) sw.set_strength(0.0f);
+    sw.process(z.data() + i, 64);
+  }
+  for (size_t i = 1; i < n; ++i) {
+    max_in_step = std::max(max_in_step, std::fabs(x[i] - x[i - 1]));
+    max_out_step = std::max(max_out_step, std::fabs(z[i] - z[i - 1]));
+  }
+  CHECK(max_out_step <= max_in_step);
+}
+
+TEST("noise suppressor: prepare rejects rates it cannot serve") {
+  NoiseSuppressor ns;
+  CHECK(!ns.prepare({1000.0, 256, 1}));
+  CHECK(!ns.prepare({48000.0, 0, 1}));
+  CHECK(ns.prepare({48000.0, 256, 1}));
+  CHECK(ns.fft_size() == 1024);
+  CHECK(ns.hop() == 96);
+}
+
+TEST("noise suppressor: noise that grows by 10 dB is tracked: 15 dB of it removed 3 s later") {
+  const double rate = 48000.0;
+  const size_t n = 6 * 48000, jump = 2 * 48000;
+  auto x = pink(n, 0.003f, 12);
+  for (size_t i = jump; i < n; ++i) x[i] *= 3.1623f;
+  const auto y = suppress(rate, x, 128);
+  CHECK(db(power(x, n - 48000, n) / power(y, n - 48000, n)) >= 15.0);
+}
+
+TEST("noise suppressor: silence stays silent and reset() gives the same output again") {
+  NoiseSuppressor ns;
+  CHECK(ns.prepare({48000.0, 256, 1}));
+  std::vector<float> silence(48000, 0.0f);
+  silence = run(ns, silence, 256);
+  CHECK(std::all_of(silence.begin(), silence.end(), [](float v) { return v == 0.0f; }));
+  const auto x = add(voice(48000, 48000.0, 0.1f), white(48000, 0.01f, 13));
+  ns.reset();
+  const auto first = run(ns, x, 256);
+  ns.reset();
+  const auto second = run(ns, x, 256);
+  CHECK(std::equal(first.begin(), first.end(), second.begin()));
+  CHECK(std::all_of(first.begin(), first.end(), [](float v) { return std::isfinite(v); }));
+}
