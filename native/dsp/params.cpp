@@ -6,10 +6,10 @@
 namespace hushbox::dsp {
 namespace {
 
-// One strip's parameters; S is the id prefix, N the name prefix. HPF and the
-// EQ gains differ per strip (a voice wants more low cut and a little presence;
-// an instrument stays flat).
-#define HB_STRIP(S, N, HPF, LOWG, P1G, P2G, HIGHG)                                                       \
+// One strip's parameters; S is the id prefix, N the name prefix. HPF, noise
+// suppression and the EQ gains differ per strip (a voice wants more low cut,
+// its room noise removed and a little presence; an instrument stays flat).
+#define HB_STRIP(S, N, HPF, NSBYP, LOWG, P1G, P2G, HIGHG)                                                \
   {S ".trim.gain", N " input trim", "dB", Scale::kDecibel, -24.0f, 24.0f, 0.0f},                         \
       {S ".trim.polarity", N " polarity invert", "", Scale::kBool, 0.0f, 1.0f, 0.0f},                    \
       {S ".hpf.bypass", N " high-pass bypass", "", Scale::kBool, 0.0f, 1.0f, 0.0f},                      \
@@ -18,6 +18,9 @@ namespace {
       {S ".hum.bypass", N " hum removal bypass", "", Scale::kBool, 0.0f, 1.0f, 0.0f},                    \
       {S ".hum.mains", N " mains (0 auto, 1 50 Hz, 2 60 Hz)", "", Scale::kEnum, 0.0f, 2.0f, 0.0f},       \
       {S ".hum.harmonics", N " hum harmonics", "", Scale::kEnum, 1.0f, 10.0f, 4.0f},                     \
+      {S ".ns.bypass", N " noise suppression bypass", "", Scale::kBool, 0.0f, 1.0f, NSBYP},              \
+      {S ".ns.strength", N " noise suppression strength", "%", Scale::kLinear, 0.0f, 100.0f, 70.0f},     \
+      {S ".ns.floor", N " noise suppression floor", "dB", Scale::kDecibel, -40.0f, 0.0f, -20.0f},        \
       {S ".gate.bypass", N " gate bypass", "", Scale::kBool, 0.0f, 1.0f, 0.0f},                          \
       {S ".gate.threshold", N " gate threshold", "dBFS", Scale::kDecibel, -80.0f, 0.0f, -55.0f},         \
       {S ".gate.range", N " gate range", "dB", Scale::kDecibel, 0.0f, 80.0f, 10.0f},                     \
@@ -50,8 +53,8 @@ namespace {
   }
 
 constexpr std::array<ParamDef, kParamCount> kTable = {{
-    HB_STRIP("mic", "Mic", 80.0f, 0.0f, -2.0f, 2.0f, 1.5f),
-    HB_STRIP("inst", "Instrument", 40.0f, 0.0f, 0.0f, 0.0f, 0.0f),
+    HB_STRIP("mic", "Mic", 80.0f, 0.0f, 0.0f, -2.0f, 2.0f, 1.5f),
+    HB_STRIP("inst", "Instrument", 40.0f, 1.0f, 0.0f, 0.0f, 0.0f, 0.0f),
     {"mix.mic.gain", "Mix: mic level", "dB", Scale::kDecibel, -60.0f, 12.0f, 0.0f},
     {"mix.mic.pan", "Mix: mic pan", "%", Scale::kLinear, -100.0f, 100.0f, 0.0f},
     {"mix.inst.gain", "Mix: instrument level", "dB", Scale::kDecibel, -60.0f, 12.0f, 0.0f},

@@ -31,7 +31,9 @@ enum StripParam : uint32_t {
   kHumBypass,
   kHumMains,
   kHumHarmonics,
-  // (noise suppression goes here: bypass, strength, floor)
+  kNsBypass,
+  kNsStrength,
+  kNsFloor,
   kGateBypass,
   kGateThreshold,
   kGateRange,

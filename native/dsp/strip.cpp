@@ -6,6 +6,10 @@ void Strip::prepare(const ProcessSpec& spec) {
   trim.prepare(spec);
   hpf.prepare(spec);
   hum.prepare(spec);
+  ns.prepare(spec);
+  ns_fade.prepare(spec.rate, ns.latency_samples());
+  ns_warmup_samples_ = ns.latency_samples() + static_cast<uint32_t>(spec.rate * 0.1);
+  ns_warmup_ = 0;
   gate.prepare(spec);
   comp.prepare(spec);
   eq.prepare(spec);
@@ -17,6 +21,12 @@ void Strip::reset() noexcept {
   trim.reset();
   hpf.reset();
   hum.reset();
+  ns.reset();
+  if (ns_warmup_ > 0) {  // a reset is not mid-signal: come back at once
+    ns_warmup_ = 0;
+    ns_fade.set_bypass(false);
+  }
+  ns_fade.snap();
   gate.reset();
   comp.reset();
   eq.reset();
@@ -35,6 +45,17 @@ void Strip::set_param(StripParam p, float v) noexcept {
     case kHumBypass: hum.set_bypass(on); break;
     case kHumMains: hum.set_mains(static_cast<int>(v)); break;
     case kHumHarmonics: hum.set_harmonics(static_cast<int>(v)); break;
+    case kNsBypass:
+      if (!on && ns_fade.settled_bypassed()) {
+        ns.reset();
+        ns_warmup_ = ns_warmup_samples_;
+      } else {
+        ns_warmup_ = 0;
+        ns_fade.set_bypass(on);
+      }
+      break;
+    case kNsStrength: ns.set_strength(v / 100.0f); break;
+    case kNsFloor: ns.set_floor_db(v); break;
     case kGateBypass: gate.set_bypass(on); break;
     case kGateThreshold: gate.set_threshold_db(v); break;
     case kGateRange: gate.set_range_db(v); break;
@@ -81,7 +102,18 @@ void Strip::process(float* x, uint32_t n) noexcept {
   trim.process(x, n);
   hpf.process(x, n);
   hum.process(x, n);
-  // Noise suppression slots in here (between hum removal and the gate).
+  if (ns_warmup_ > 0) {
+    // Turned back on: the suppressor starts afresh on a copy while the output stays
+    // dry, and fades in only once its buffers are full and its noise estimate has
+    // settled. Bypassed, it costs nothing; coming back, it does not click.
+    float copy[kControlInterval];
+    for (uint32_t i = 0; i < n; ++i) copy[i] = x[i];
+    ns.process(copy, n);
+    ns_warmup_ = ns_warmup_ > n ? ns_warmup_ - n : 0;
+    if (ns_warmup_ == 0) ns_fade.set_bypass(false);
+  }
+  ns_fade.run(
+      x, n, [this](float* y, uint32_t m) { ns.process(y, m); }, [this] { ns.reset(); });
   gate.process(x, n);
   comp.process(x, n);
   eq.process(x, n);
@@ -91,7 +123,7 @@ void Strip::process(float* x, uint32_t n) noexcept {
 
 StripMeters Strip::meters() const noexcept {
   return {gate.gain_reduction_db(), comp.gain_reduction_db(), limiter.gain_reduction_db(),
-          static_cast<float>(hum.tracked_hz())};
+          static_cast<float>(hum.tracked_hz()), ns_fade.settled_bypassed() ? 0.0f : ns.gain_reduction_db()};
 }
 
 }  // namespace hushbox::dsp

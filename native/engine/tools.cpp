@@ -131,9 +131,9 @@ struct BenchConfig {
 };
 
 // Every stage with its own bypass, in chain order.
-constexpr dsp::StripParam kStageBypasses[] = {dsp::kHpfBypass,  dsp::kHumBypass, dsp::kGateBypass,
+constexpr dsp::StripParam kStageBypasses[] = {dsp::kHpfBypass,  dsp::kHumBypass, dsp::kNsBypass,   dsp::kGateBypass,
                                               dsp::kCompBypass, dsp::kEqBypass,  dsp::kLimitBypass};
-constexpr const char* kStageNames[] = {"hpf", "hum", "gate", "comp", "eq", "limit"};
+constexpr const char* kStageNames[] = {"hpf", "hum", "ns", "gate", "comp", "eq", "limit"};
 constexpr size_t kStages = sizeof(kStageBypasses) / sizeof(kStageBypasses[0]);
 
 // A second of something voice-like: a 120 Hz buzz with formant-ish overtones,

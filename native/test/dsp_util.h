@@ -63,8 +63,8 @@ class ChainRunner {
   // Every stage bypassed except those named in `keep` (strip parameter bypass ids).
   void bypass_all_stages() {
     for (uint32_t s = 0; s < dsp::kStrips; ++s) {
-      for (auto p :
-           {dsp::kHpfBypass, dsp::kHumBypass, dsp::kGateBypass, dsp::kCompBypass, dsp::kEqBypass, dsp::kLimitBypass})
+      for (auto p : {dsp::kHpfBypass, dsp::kHumBypass, dsp::kNsBypass, dsp::kGateBypass, dsp::kCompBypass,
+                     dsp::kEqBypass, dsp::kLimitBypass})
         chain.set_param(dsp::strip_param(s, p), 1.0f);
     }
   }
