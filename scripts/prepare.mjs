@@ -39,10 +39,7 @@ export const TEST_DEBS = [
 export const BENCH_DEBS = [
   'rt-tests',
   'stress-ng',
-];
-
-/** What the noise-suppression bench (bench/ns/run.sh) needs; CI does not run it. */
-export const BENCH_DEBS = [
+  // bench/ns/run.sh: the noise-suppression comparison
   'espeak-ng',
   'libspeexdsp-dev',
   'libwebrtc-audio-processing-dev',
