@@ -165,6 +165,17 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
     o.Set("rmsIn", arr(t.rms_in));
     o.Set("peakOut", arr(t.peak_out));
     o.Set("rmsOut", arr(t.rms_out));
+    Napi::Array strips = Napi::Array::New(env, ch);
+    for (uint32_t i = 0; i < ch; ++i) {
+      Napi::Object m = Napi::Object::New(env);
+      m.Set("nsDb", t.reduction_ns_db[i]);
+      m.Set("gateDb", t.reduction_gate_db[i]);
+      m.Set("compDb", t.reduction_comp_db[i]);
+      m.Set("limitDb", t.reduction_limit_db[i]);
+      m.Set("humHz", t.hum_hz[i]);
+      strips.Set(i, m);
+    }
+    o.Set("strips", strips);
     return o;
   }
 

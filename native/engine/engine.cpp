@@ -166,6 +166,12 @@ void Engine::publish(int64_t now) noexcept {
     telemetry_.rms_in[c] = meter_in_[c].rms();
     telemetry_.peak_out[c] = meter_out_[c].peak();
     telemetry_.rms_out[c] = meter_out_[c].rms();
+    const dsp::StripMeters m = chain_.meters(c);
+    telemetry_.reduction_ns_db[c] = m.ns_reduction_db;
+    telemetry_.reduction_gate_db[c] = m.gate_reduction_db;
+    telemetry_.reduction_comp_db[c] = m.comp_reduction_db;
+    telemetry_.reduction_limit_db[c] = m.limit_reduction_db;
+    telemetry_.hum_hz[c] = m.hum_hz;
   }
   telemetry_.time_ns = static_cast<uint64_t>(now);
   link_->telemetry.store(telemetry_);

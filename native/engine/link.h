@@ -13,7 +13,7 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kVersion = 3;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
@@ -96,6 +96,12 @@ struct Telemetry {
   float rms_in[kMaxChannels];   // linear, 300 ms window
   float peak_out[kMaxChannels];
   float rms_out[kMaxChannels];
+  // Per strip (input channel): gain reduction in dB (>= 0) and the tracked mains.
+  float reduction_ns_db[kMaxChannels];
+  float reduction_gate_db[kMaxChannels];
+  float reduction_comp_db[kMaxChannels];
+  float reduction_limit_db[kMaxChannels];
+  float hum_hz[kMaxChannels];  // 0 while no mains hum is tracked
 };
 static_assert(std::is_trivially_copyable_v<Telemetry>);
 

@@ -29,6 +29,8 @@ export interface RawTelemetry {
   rmsIn: number[];
   peakOut: number[];
   rmsOut: number[];
+  /** Per strip: gain reduction in dB (>= 0) of each dynamic stage, and the tracked mains hum. */
+  strips: Array<{ nsDb: number; gateDb: number; compDb: number; limitDb: number; humHz: number }>;
 }
 
 export interface RawHeartbeat {

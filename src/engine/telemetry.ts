@@ -17,6 +17,14 @@ export const MeterSchema = Type.Object({
 });
 export type Meter = Static<typeof MeterSchema>;
 
+export const StripReductionSchema = Type.Object({
+  nsDb: Type.Number({ description: 'noise suppression gain reduction, dB (>= 0)' }),
+  gateDb: Type.Number(),
+  compDb: Type.Number(),
+  limitDb: Type.Number(),
+  humHz: Type.Number({ description: 'the mains hum being removed, Hz; 0 while none is tracked' }),
+});
+
 export const HeartbeatSchema = Type.Object({
   count: Type.Number(),
   ageMs: Type.Union([Type.Number(), Type.Null()], { description: 'time since the last beat; null before the first' }),
@@ -48,6 +56,7 @@ export const TelemetryFrameSchema = Type.Object({
   deviceWaits: Type.Integer({ description: 'times the audio device was missing or lost' }),
   appliedSeq: Type.Integer(),
   meters: Type.Object({ in: Type.Array(MeterSchema), out: Type.Array(MeterSchema) }),
+  reduction: Type.Array(StripReductionSchema, { description: 'per strip (mic, instrument): what each stage takes off now' }),
   heartbeats: Type.Object({ audio: HeartbeatSchema, housekeeping: HeartbeatSchema }),
 });
 export type TelemetryFrame = Static<typeof TelemetryFrameSchema>;
@@ -61,6 +70,8 @@ export const EngineStatusSchema = Type.Object({
   restarts: Type.Integer(),
 });
 export type EngineStatus = Static<typeof EngineStatusSchema>;
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** dBFS of a linear level, floored at -120. */
 export function toDb(linear: number): number {
@@ -115,6 +126,13 @@ export function toFrame(
     deviceWaits: t.deviceWaits,
     appliedSeq: t.appliedSeq,
     meters: { in: meters(t.peakIn, t.rmsIn), out: meters(t.peakOut, t.rmsOut) },
+    reduction: (t.strips ?? []).map((m) => ({
+      nsDb: round1(m.nsDb),
+      gateDb: round1(m.gateDb),
+      compDb: round1(m.compDb),
+      limitDb: round1(m.limitDb),
+      humHz: Math.round(m.humHz * 100) / 100,
+    })),
     heartbeats: { audio: beat(hb.audio, hb.nowNs), housekeeping: beat(hb.housekeeping, hb.nowNs) },
   };
 }

@@ -44,6 +44,14 @@ describe('the front panel in headless Chromium', () => {
     expect(Number.parseFloat(width)).toBeGreaterThan(0);
   });
 
+  it('shows the gain reduction of each stage', async () => {
+    await waitFor('the mic compressor to show reduction', async () => {
+      const db = await page.getAttribute('#reduction .gr[data-strip="0"][data-stage="comp"]', 'data-db');
+      return db !== null && Number(db) > 0;
+    });
+    expect(await page.textContent('#reduction')).toContain('Limit');
+  });
+
   it('sets the mic trim from its slider, and the engine applies it', async () => {
     // Only the trims between the meters (the chain's defaults compress and shape the sound).
     const ids = (await getJson<Array<{ id: string }>>(`${sup.url}/api/params`)).map((p) => p.id);

@@ -80,6 +80,17 @@ describe('the supervisor with the real engine', () => {
     expect(Math.max(...peaks) - Math.min(...peaks)).toBeGreaterThan(6);
   });
 
+  it('reports what each stage takes off: noise suppression in the pauses, compression on the syllables', async () => {
+    // The chain's defaults: the demo voice's room noise is suppressed and its syllables compressed.
+    const frames = await collectFrames(sup.url, 1500);
+    const mic = frames.map((f) => f.reduction[0]!);
+    expect(Math.max(...mic.map((m) => m.nsDb))).toBeGreaterThan(3);
+    expect(Math.max(...mic.map((m) => m.compDb))).toBeGreaterThan(1);
+    for (const m of mic) expect(m.limitDb).toBeGreaterThanOrEqual(0);
+    // The instrument strip has noise suppression bypassed by default.
+    expect(Math.max(...frames.map((f) => f.reduction[1]!.nsDb))).toBe(0);
+  });
+
   it('applies an input gain set over HTTP in the engine, and the meters show it', async () => {
     // Only the trims between the meters: every stage bypassed, mic left, instrument right.
     const ids = (await getJson<Array<{ id: string }>>(`${sup.url}/api/params`)).map((p) => p.id);

@@ -111,6 +111,20 @@ function buildMeters(channels) {
   }
 }
 
+function renderReduction(strips) {
+  const root = $('#reduction');
+  const names = ['Mic', 'Inst'];
+  const cells = [el('span', { className: 'head' }, ''), ...['NS', 'Gate', 'Comp', 'Limit'].map((h) => el('span', { className: 'head gr' }, h))];
+  strips.slice(0, 2).forEach((m, i) => {
+    cells.push(el('span', {}, names[i]));
+    for (const [key, v] of [['ns', m.nsDb], ['gate', m.gateDb], ['comp', m.compDb], ['limit', m.limitDb]]) {
+      cells.push(el('span', { className: 'gr', dataset: { strip: String(i), stage: key, active: String(v >= 0.5), db: String(v) } }, v >= 0.05 ? `−${v.toFixed(1)}` : '0'));
+    }
+    if (m.humHz > 0) cells.push(el('span', {}, ''), el('span', { className: 'hum' }, `removing ${m.humHz.toFixed(2)} Hz mains hum`));
+  });
+  root.replaceChildren(...cells);
+}
+
 function facts(dl, entries) {
   dl.replaceChildren(...entries.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
 }
@@ -129,6 +143,7 @@ function renderTelemetry(t) {
     m.value.textContent = v.peakDb <= -120 ? '-∞' : `${v.peakDb.toFixed(1)} dB`;
     m.value.dataset.peakDb = String(v.peakDb);
   }
+  if (t.reduction && state.frames % 5 === 0) renderReduction(t.reduction);
   facts($('#engine-facts'), [
     ['Sample rate', `${t.rate} Hz`],
     ['Period', `${t.frames} × ${t.periods}`],
