@@ -3,6 +3,8 @@
 // the HTTP API; system health from /api/health.
 const $ = (sel) => document.querySelector(sel);
 const CHANNEL_NAMES = ['Mic', 'Inst', 'Ch 3', 'Ch 4', 'Ch 5', 'Ch 6', 'Ch 7', 'Ch 8'];
+// Outputs are after the 2-in/2-out mix: left and right, not the strips.
+const OUT_NAMES = ['L', 'R'];
 const FLOOR_DB = -60;
 const STRIPS = { mic: 'Mic', inst: 'Instrument', out: 'Output' };
 const STAGES = {
@@ -105,7 +107,7 @@ function buildMeters(channels) {
       const peak = el('div', { className: 'peak' });
       const value = el('span', { className: 'value' }, '-∞');
       root.append(el('div', { className: 'meter', dataset: { dir, channel: String(c) } },
-        el('span', {}, `${CHANNEL_NAMES[c]} ${dir}`), el('div', { className: 'bar' }, rms, peak), value));
+        el('span', {}, dir === 'in' ? `${CHANNEL_NAMES[c]} in` : `Out ${OUT_NAMES[c] ?? c + 1}`), el('div', { className: 'bar' }, rms, peak), value));
       state.meterEls.push({ dir, c, rms, peak, value });
     }
   }
