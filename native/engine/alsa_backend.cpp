@@ -238,7 +238,9 @@ class AlsaBackend : public Backend {
         continue;
       }
       if (n == -EINTR || n == -EAGAIN) continue;
-      if (n == -EPIPE || n == -ESTRPIPE) {
+      // An xrun, or an error that does not mean the device is gone: restart the
+      // stream and carry on; only a stream that cannot restart is a lost device.
+      if (n == -EPIPE || n == -ESTRPIPE || !device_gone(static_cast<int>(n))) {
         r.lost_frames += lost_frames();
         if (recover() != 0) return lose(r, static_cast<int>(n));
         xrun = true;
@@ -269,7 +271,7 @@ class AlsaBackend : public Backend {
         continue;
       }
       if (n == -EINTR || n == -EAGAIN) continue;
-      if (n == -EPIPE || n == -ESTRPIPE) {
+      if (n == -EPIPE || n == -ESTRPIPE || !device_gone(static_cast<int>(n))) {
         r.lost_frames += lost_frames();
         if (recover() != 0) return lose(r, static_cast<int>(n));
         r.kind = IoResult::Kind::kXrun;
@@ -293,7 +295,9 @@ class AlsaBackend : public Backend {
     const int state = dev_.load(std::memory_order_acquire);
     if (state == kLost) {
       close_pcms();
-      std::fprintf(stderr, "hushbox-engine: lost %s; waiting for it to come back\n", playback_name_.c_str());
+      const int code = lost_code_.load(std::memory_order_relaxed);
+      std::fprintf(stderr, "hushbox-engine: lost %s (%s); waiting for it to come back\n", playback_name_.c_str(),
+                   code ? snd_strerror(code) : "device error");
       next_try_ns_ = now_ns();
       dev_.store(kAbsent, std::memory_order_release);
       return;
@@ -337,7 +341,13 @@ class AlsaBackend : public Backend {
     return r;
   }
 
+  // [audio] Errors that mean the device itself went away (USB unplugged, driver unbound).
+  static bool device_gone(int err) noexcept {
+    return err == -ENODEV || err == -ENXIO || err == -ESHUTDOWN || err == -ENOTTY || err == -EBADF;
+  }
+
   IoResult lose(IoResult& r, int code) noexcept {
+    lost_code_.store(code, std::memory_order_relaxed);
     dev_.store(kLost, std::memory_order_release);
     r.kind = IoResult::Kind::kWaiting;
     r.code = code;
@@ -497,6 +507,7 @@ class AlsaBackend : public Backend {
   std::vector<uint8_t> silence_;
   bool linked_ = false;
   std::atomic<int> dev_{kAbsent};
+  std::atomic<int> lost_code_{0};  // why the device was given up (for the log)
   int64_t next_try_ns_ = 0;
   std::string last_error_;
 };
