@@ -21,17 +21,7 @@ Napi::Error coded_error(Napi::Env env, const std::string& code, const std::strin
   return e;
 }
 
-const char* state_name(uint32_t s) {
-  switch (static_cast<link::EngineState>(s)) {
-    case link::EngineState::kStarting: return "starting";
-    case link::EngineState::kRunning: return "running";
-    case link::EngineState::kWaitingForDevice: return "waiting_for_device";
-    case link::EngineState::kStopping: return "stopping";
-    case link::EngineState::kStopped: return "stopped";
-    case link::EngineState::kFailed: return "failed";
-  }
-  return "unknown";
-}
+const char* state_name(uint32_t s) { return link::state_name(static_cast<link::EngineState>(s)); }
 
 const char* scale_name(link::ParamScale s) {
   switch (s) {

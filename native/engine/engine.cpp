@@ -11,18 +11,6 @@
 
 namespace hushbox {
 
-const char* state_name(link::EngineState s) {
-  switch (s) {
-    case link::EngineState::kStarting: return "starting";
-    case link::EngineState::kRunning: return "running";
-    case link::EngineState::kWaitingForDevice: return "waiting_for_device";
-    case link::EngineState::kStopping: return "stopping";
-    case link::EngineState::kStopped: return "stopped";
-    case link::EngineState::kFailed: return "failed";
-  }
-  return "unknown";
-}
-
 double JitterHistogram::percentile(double q) const {
   if (count_ == 0) return 0.0;
   const auto target = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));

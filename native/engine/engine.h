@@ -31,8 +31,7 @@ struct EngineConfig {
   ParamValues params;      // applied in order before the first block (profile, preset, --set)
 };
 
-// [any] "running", "waiting_for_device", ...
-const char* state_name(link::EngineState s);
+using link::state_name;
 
 // Wake-up lateness histogram, 1 us bins; allocated before the audio thread runs.
 class JitterHistogram {

@@ -29,6 +29,19 @@ enum class EngineState : uint32_t {
   kFailed = 5,
 };
 
+// [any] The state's name, as telemetry, stats and the supervisor spell it.
+inline const char* state_name(EngineState s) noexcept {
+  switch (s) {
+    case EngineState::kStarting: return "starting";
+    case EngineState::kRunning: return "running";
+    case EngineState::kWaitingForDevice: return "waiting_for_device";
+    case EngineState::kStopping: return "stopping";
+    case EngineState::kStopped: return "stopped";
+    case EngineState::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
 enum class CommandType : uint32_t {
   kSetParam = 1,  // index, value
   kResetMeters = 2,
