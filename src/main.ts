@@ -7,6 +7,7 @@ import { doctorCommand } from './health/doctor-command.js';
 import { formatDoctor } from './health/doctor.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
+import { profileCommand, statusCommand } from './engine/status-command.js';
 import { presetCommand } from './presets/cli.js';
 import { Supervisor } from './supervisor.js';
 import { scarlettCommand } from './system/scarlett-command.js';
@@ -19,6 +20,9 @@ commands:
                                        check the box: kernel, interface, tuning, health, engine
   scarlett [show|set JSON|msd off] [--json]
                                        the Scarlett's hardware controls (gain, Air, 48V, monitor, MSD)
+  status [--json]                      what the running box is doing: engine, audio, preset, levels
+  profile [NAME] [--json]              the I/O profile; NAME (studio, balanced, streaming, lowlatency)
+                                       switches to it, restarting the engine with the same parameters
   params [--json]                      the engine's parameter table
   preset list|show|apply|delete|export|import ...
                                        presets of the running box (hushbox preset --help)
@@ -93,6 +97,12 @@ async function main(): Promise<void> {
       return scarlett(rest);
     case 'preset':
       process.stdout.write(await presetCommand(rest));
+      return;
+    case 'status':
+      process.stdout.write(await statusCommand(rest));
+      return;
+    case 'profile':
+      process.stdout.write(await profileCommand(rest));
       return;
     case 'version':
     case '--version':

@@ -1,8 +1,8 @@
 // `hushbox preset ...`: the presets of a running box, through its HTTP API.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig, resolveDataDir } from '../config/config.js';
-import { HushboxError, ValidationError } from '../errors.js';
+import { boxUrl, call } from '../web/client.js';
+import { ValidationError } from '../errors.js';
 
 export const PRESET_USAGE = `usage: hushbox preset <command> [--url URL] [--data DIR]
 
@@ -15,26 +15,6 @@ export const PRESET_USAGE = `usage: hushbox preset <command> [--url URL] [--data
 
 The box is reached at --url, else http://127.0.0.1:<port> from the configuration.
 `;
-
-async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, base), {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new HushboxError('unreachable', `no hushbox answers at ${base} (${String((err as Error).cause ?? (err as Error).message)}); is it running?`);
-  }
-  const text = await res.text();
-  const data: unknown = text ? JSON.parse(text) : null;
-  if (!res.ok) {
-    const e = data as { error?: string; message?: string } | null;
-    throw new HushboxError(e?.error ?? 'http_error', `${method} ${path}: ${e?.message ?? res.statusText}`);
-  }
-  return data;
-}
 
 /** Runs one `hushbox preset` command and returns what to print. */
 export async function presetCommand(argv: string[]): Promise<string> {
@@ -54,7 +34,7 @@ export async function presetCommand(argv: string[]): Promise<string> {
   });
   const [command, arg] = positionals;
   if (values.help || command === 'help') return PRESET_USAGE;
-  const base = values.url ?? `http://127.0.0.1:${loadConfig({ file: values.config, dataDir: resolveDataDir(values.data) }).http.port}/`;
+  const base = boxUrl(values);
   const need = (what: string) => {
     if (!arg) throw new ValidationError(`hushbox preset ${command}: give ${what}\n${PRESET_USAGE}`);
     return encodeURIComponent(arg);
