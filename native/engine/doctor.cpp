@@ -1,5 +1,7 @@
 #include "doctor.h"
 
+#include "json.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -103,23 +105,6 @@ bool has_capability(const std::string& status, int bit) {
     return (mask >> bit) & 1ull;
   }
   return false;
-}
-
-void json_str(std::string& out, const std::string& s) {
-  out += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 }  // namespace
@@ -270,28 +255,28 @@ std::string doctor_json(const DoctorReport& r) {
     const auto& c = r.cards[i];
     if (i) o += ',';
     o += "{\"index\":" + std::to_string(c.index) + ",\"id\":";
-    json_str(o, c.id);
+    json::append_string(o, c.id);
     o += ",\"driver\":";
-    json_str(o, c.driver);
+    json::append_string(o, c.driver);
     o += ",\"name\":";
-    json_str(o, c.name);
+    json::append_string(o, c.name);
     o += ",\"usb_id\":";
     if (c.usb_id.empty())
       o += "null";
     else
-      json_str(o, c.usb_id);
+      json::append_string(o, c.usb_id);
     o += ",\"streams\":[";
     for (size_t j = 0; j < c.streams.size(); ++j) {
       const auto& s = c.streams[j];
       if (j) o += ',';
       o += "{\"direction\":";
-      json_str(o, s.direction);
+      json::append_string(o, s.direction);
       o += ",\"formats\":";
-      json_str(o, s.formats);
+      json::append_string(o, s.formats);
       o += ",\"rates\":";
-      json_str(o, s.rates);
+      json::append_string(o, s.rates);
       o += ",\"channels\":";
-      json_str(o, s.channels);
+      json::append_string(o, s.channels);
       o += '}';
     }
     o += "],\"pcms\":[";
@@ -299,11 +284,11 @@ std::string doctor_json(const DoctorReport& r) {
       const auto& p = c.pcms[j];
       if (j) o += ',';
       o += "{\"pcm\":";
-      json_str(o, p.path);
+      json::append_string(o, p.path);
       o += ",\"name\":";
-      json_str(o, p.name);
+      json::append_string(o, p.name);
       o += ",\"hw_params\":";
-      json_str(o, p.hw_params);
+      json::append_string(o, p.hw_params);
       o += '}';
     }
     o += "]}";
@@ -312,7 +297,7 @@ std::string doctor_json(const DoctorReport& r) {
   o += r.scarlett_found ? "true" : "false";
   o += ",\"device\":";
   if (r.scarlett_found)
-    json_str(o, r.scarlett_card);
+    json::append_string(o, r.scarlett_card);
   else
     o += "null";
   o += "},\"checks\":[";
@@ -320,20 +305,20 @@ std::string doctor_json(const DoctorReport& r) {
     const auto& c = r.checks[i];
     if (i) o += ',';
     o += "{\"name\":";
-    json_str(o, c.name);
+    json::append_string(o, c.name);
     o += ",\"status\":";
-    json_str(o, c.status);
+    json::append_string(o, c.status);
     o += ",\"detail\":";
-    json_str(o, c.detail);
+    json::append_string(o, c.detail);
     o += ",\"fix\":";
     if (c.fix.empty())
       o += "null";
     else
-      json_str(o, c.fix);
+      json::append_string(o, c.fix);
     o += '}';
   }
   o += "],\"overall\":";
-  json_str(o, r.overall);
+  json::append_string(o, r.overall);
   o += "}\n";
   return o;
 }

@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include "json.h"
+
 #include <pthread.h>
 
 #include <cinttypes>
@@ -345,10 +347,7 @@ std::string Engine::stats_json() const {
     if (!all.empty()) all += "; ";
     all += *e;
   }
-  for (char c : all) {
-    if (c == '"' || c == '\\') problems += '\\';
-    problems += c;
-  }
+  json::append_string(problems, all);
   std::snprintf(buf, sizeof buf,
                 "{\"backend\":\"%s\",\"rate\":%u,\"frames\":%u,\"periods\":%u,\"channels\":%u,"
                 "\"seconds\":%.3f,\"periods_processed\":%" PRIu64 ",\"missed_deadlines\":%" PRIu64 ",\"xruns\":%" PRIu64
@@ -357,7 +356,7 @@ std::string Engine::stats_json() const {
                 "},"
                 "\"latency_frames\":%u,"
                 "\"realtime\":{\"fifo\":%s,\"priority\":%d,\"cpu\":%d,\"memory_locked\":%s,\"denormals_flushed\":%s,"
-                "\"dma_latency_held\":%s,\"problems\":\"%s\"},"
+                "\"dma_latency_held\":%s,\"problems\":%s},"
                 "\"latency_ms\":%.3f,\"device_waits\":%u,\"periods_after_last_xrun\":%" PRIu64 ",\"state\":\"%s\"}\n",
                 backend_ ? backend_->name() : "?", config_.io.rate, config_.io.frames, config_.io.periods,
                 config_.io.channels, seconds, telemetry_.periods_processed, telemetry_.missed_deadlines,

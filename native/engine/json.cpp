@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include <cstdio>
+
 #include <cmath>
 #include <cstdlib>
 
@@ -256,6 +258,28 @@ Status parse(const std::string& text, Value& out) {
   out = Value{};
   Parser p(text);
   return p.parse_document(out);
+}
+
+void append_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
 }
 
 }  // namespace hushbox::json

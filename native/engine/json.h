@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "status.h"
@@ -27,5 +28,9 @@ struct Value {
 
 // Parse `text`; on error the message names the line and column.
 Status parse(const std::string& text, Value& out);
+
+// [control] Append `s` as a JSON string literal, quotes included, every
+// character that needs it escaped (so the output always parses).
+void append_string(std::string& out, std::string_view s);
 
 }  // namespace hushbox::json

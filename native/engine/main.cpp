@@ -11,6 +11,7 @@
 #include "../dsp/params.h"
 #include "doctor.h"
 #include "engine.h"
+#include "json.h"
 #include "latency.h"
 #include "profiles.h"
 #include "tools.h"
@@ -78,15 +79,6 @@ int fail(const std::string& message) {
   return 2;
 }
 
-void json_string(std::string& out, const char* s) {
-  out += '"';
-  for (; *s; ++s) {
-    if (*s == '"' || *s == '\\') out += '\\';
-    out += *s;
-  }
-  out += '"';
-}
-
 int cmd_params(const std::vector<std::string>& args) {
   bool json = false;
   for (const auto& a : args) {
@@ -106,13 +98,13 @@ int cmd_params(const std::vector<std::string>& args) {
       char nums[160];
       std::snprintf(nums, sizeof nums, ",\"min\":%.9g,\"max\":%.9g,\"default\":%.9g}", p.min, p.max, p.def);
       out += "{\"id\":";
-      json_string(out, p.id);
+      hushbox::json::append_string(out, p.id);
       out += ",\"name\":";
-      json_string(out, p.name);
+      hushbox::json::append_string(out, p.name);
       out += ",\"unit\":";
-      json_string(out, p.unit);
+      hushbox::json::append_string(out, p.unit);
       out += ",\"scale\":";
-      json_string(out, kScales[static_cast<uint32_t>(p.scale)]);
+      hushbox::json::append_string(out, kScales[static_cast<uint32_t>(p.scale)]);
       out += nums;
     }
     out += "]\n";
