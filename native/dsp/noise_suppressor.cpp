@@ -46,7 +46,7 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
   rate_ = spec.rate;
   uint32_t size = 8;
   while (size < kAnalysisSeconds * rate_) size <<= 1;
-  if (!fft_.prepare(size)) return false;
+  if (!fft_.prepare(size) || !tonal_.prepare(rate_)) return false;
   size_ = size;
   bins_ = size / 2 + 1;
   hop_ = std::max<uint32_t>(4, static_cast<uint32_t>(std::lround(kReferenceHop * rate_ / kReferenceRate)));
@@ -120,6 +120,8 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
 }
 
 void NoiseSuppressor::reset() noexcept {
+  tonal_.reset();
+  tonal_.set_depth(strength_target_ * (1.0f - std::pow(10.0f, floor_db_target_ / 20.0f)));
   std::fill(input_.begin(), input_.end(), 0.0f);
   std::fill(overlap_.begin(), overlap_.end(), 0.0f);
   std::fill(output_.begin(), output_.end(), 0.0f);
@@ -162,6 +164,7 @@ void NoiseSuppressor::process(float* samples, uint32_t frames) noexcept {
   // out of it (latency = synth_ - 1).
   while (frames > 0) {
     const uint32_t n = std::min(frames, size_ - input_pos_);
+    tonal_.process(samples, n);
     std::memcpy(input_.data() + input_pos_, samples, n * sizeof(float));
     input_pos_ += n;
     if (input_pos_ == size_) {
@@ -262,6 +265,7 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
 void NoiseSuppressor::process_frame() noexcept {
   const float strength = strength_.current();
   const float floor_gain = std::pow(10.0f, floor_db_.current() / 20.0f);
+  tonal_.set_depth(strength * (1.0f - floor_gain));
   for (uint32_t i = 0; i < size_; ++i) frame_[i] = input_[i] * analysis_[i];
   fft_.forward(frame_.data(), re_.data(), im_.data());
   float* power = power_.data();
@@ -274,6 +278,9 @@ void NoiseSuppressor::process_frame() noexcept {
   // to the floor; the weight rises at once and falls over ~150 ms.
   const float t = std::clamp((frame_presence_ - kPauseBelow) / (kSpeechAbove - kPauseBelow), 0.0f, 1.0f);
   speech_weight_ = std::max(t, speech_release_ * speech_weight_);
+  // Speech presence as the frame itself shows it (no hold), and none while
+  // the noise estimate warms up (the stream is assumed to start without speech).
+  tonal_.note_speech(frames_seen_ > warmup_frames_ + noise_every_ ? frame_presence_ : 0.0f);
   const float weight = speech_weight_;
 
   // Decision-directed a priori SNR (Ephraim & Malah) and the Wiener gain.

@@ -14,7 +14,9 @@
 // al.), the Wiener gain is smoothed over frequency and time (instant attack,
 // 50 ms release), limited by the floor, and pulled to the floor in pauses
 // (little speech presence over 300 Hz..4 kHz). Every size and time constant
-// scales with the sample rate.
+// scales with the sample rate. Steady tones in the noise (hum, a fan's blade,
+// a compressor) go first, through narrow notches (TonalRemover): a gain
+// shaped through a 3 ms window cannot be narrower than ~300 Hz.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "audio_block.h"
 #include "real_fft.h"
 #include "smoothed_value.h"
+#include "tonal_remover.h"
 
 namespace hushbox::dsp {
 
@@ -52,11 +55,14 @@ class NoiseSuppressor {
   // [any] Analysis size and hop in samples (for tests and benches).
   uint32_t fft_size() const noexcept { return fft_.size(); }
   uint32_t hop() const noexcept { return hop_; }
+  // [any] The steady tones being notched out (for tests and benches).
+  const TonalRemover& tonal() const noexcept { return tonal_; }
 
  private:
   void process_frame() noexcept;
   void update_noise(const float* power) noexcept;
 
+  TonalRemover tonal_;
   RealFft fft_;
   double rate_ = 48000.0;
   uint32_t size_ = 0;     // analysis frame (FFT) length

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "dsp/real_fft.h"
+#include "dsp/tonal_remover.h"
 
 using namespace hushbox::dsp;
 
@@ -334,4 +335,158 @@ TEST("noise suppressor: silence stays silent and reset() gives the same output a
   const auto second = run(ns, x, 256);
   CHECK(std::equal(first.begin(), first.end(), second.begin()));
   CHECK(std::all_of(first.begin(), first.end(), [](float v) { return std::isfinite(v); }));
+}
+
+namespace {
+
+// Steady tones: (frequency, amplitude) pairs, starting at `phase`.
+std::vector<float> tones(size_t n, double rate, std::initializer_list<std::pair<double, double>> list) {
+  std::vector<float> x(n, 0.0f);
+  double phase = 0.3;
+  for (const auto& [hz, amplitude] : list) {
+    for (size_t i = 0; i < n; ++i)
+      x[i] += static_cast<float>(amplitude * std::sin(2.0 * std::numbers::pi * hz * i / rate + phase));
+    phase += 1.1;
+  }
+  return x;
+}
+
+std::vector<float> remove_tones(TonalRemover& tr, std::vector<float> x, uint32_t block) {
+  for (size_t i = 0; i < x.size(); i += block)
+    tr.process(x.data() + i, static_cast<uint32_t>(std::min<size_t>(block, x.size() - i)));
+  return x;
+}
+
+// Amplitude of the component at hz over x[from, to) (Hann-weighted DFT).
+double tone_amplitude(const std::vector<float>& x, size_t from, size_t to, double rate, double hz) {
+  double re = 0.0, im = 0.0, wsum = 0.0;
+  for (size_t i = from; i < to; ++i) {
+    const double w = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * (i - from + 0.5) / (to - from));
+    const double a = 2.0 * std::numbers::pi * hz * i / rate;
+    re += w * x[i] * std::cos(a);
+    im += w * x[i] * std::sin(a);
+    wsum += w;
+  }
+  return 2.0 * std::sqrt(re * re + im * im) / wsum;
+}
+
+}  // namespace
+
+TEST("tonal remover: mains hum and a fan's tones in pink noise are found within 0.1 Hz and cut by 25 dB") {
+  for (const double rate : {44100.0, 48000.0, 192000.0}) {
+    const size_t n = static_cast<size_t>(4 * rate);
+    const auto hum = tones(n, rate, {{50.0, 0.05}, {100.0, 0.02}, {150.0, 0.02}, {178.0, 0.01}, {356.0, 0.005}});
+    const auto noise = pink(n, 0.01f, 21);
+    TonalRemover tr;
+    CHECK(tr.prepare(rate));
+    const auto y = remove_tones(tr, add(hum, noise), 64);
+    CHECK(tr.tone_count() == 5);
+    for (const double hz : {50.0, 100.0, 150.0, 178.0, 356.0}) {
+      bool found = false;
+      for (uint32_t i = 0; i < tr.tone_count(); ++i) found = found || std::fabs(tr.tone_hz(i) - hz) < 0.1;
+      CHECK(found);
+      // The last second: the tone is 25 dB down in the output.
+      const double before = tone_amplitude(hum, n - static_cast<size_t>(rate), n, rate, hz);
+      const double after = tone_amplitude(y, n - static_cast<size_t>(rate), n, rate, hz);
+      CHECK(20.0 * std::log10(before / after) >= 25.0);
+    }
+    // The noise between the tones passes: the output's power equals the noise's within 0.3 dB.
+    CHECK(std::fabs(db(power(y, n - static_cast<size_t>(rate), n) / power(noise, n - static_cast<size_t>(rate), n))) <
+          0.3);
+  }
+}
+
+TEST("tonal remover: noise alone and a gliding voice leave the signal untouched (no tone found)") {
+  const double rate = 48000.0;
+  const size_t n = 10 * 48000;
+  for (int kind = 0; kind < 3; ++kind) {
+    const auto x = kind == 0   ? pink(n, 0.02f, 31)
+                   : kind == 1 ? white(n, 0.02f, 32)
+                               : add(voice(n, rate, 0.1f), pink(n, 0.001f, 33));
+    TonalRemover tr;
+    CHECK(tr.prepare(rate));
+    const auto y = remove_tones(tr, x, 128);
+    CHECK(tr.tone_count() == 0);
+    CHECK(std::equal(x.begin(), x.end(), y.begin()));
+  }
+}
+
+TEST("tonal remover: a tone drifting 0.05 Hz/s is followed; one that stops is let go") {
+  const double rate = 48000.0;
+  const size_t n = 12 * 48000;
+  std::vector<float> x = pink(n, 0.005f, 41);
+  double phase = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double hz = 120.0 + 0.05 * i / rate;
+    phase += 2.0 * std::numbers::pi * hz / rate;
+    x[i] += static_cast<float>(0.05 * std::sin(phase));
+  }
+  TonalRemover tr;
+  CHECK(tr.prepare(rate));
+  const auto y = remove_tones(tr, x, 64);
+  CHECK(tr.tone_count() == 1);
+  CHECK(std::fabs(tr.tone_hz(0) - (120.0 + 0.05 * 12.0)) < 0.2);
+  const double drifted = 120.0 + 0.05 * 11.5;
+  CHECK(20.0 * std::log10(tone_amplitude(x, n - 48000, n, rate, drifted) /
+                          tone_amplitude(y, n - 48000, n, rate, drifted)) >=
+        20.0);
+  // The tone stops: within 2 s there is no notch left.
+  auto quiet = pink(2 * 48000, 0.005f, 42);
+  remove_tones(tr, quiet, 64);
+  CHECK(tr.tone_count() == 0);
+}
+
+TEST("tonal remover: while speech goes on, no new tone is learned") {
+  const double rate = 48000.0;
+  const size_t n = 4 * 48000;
+  const auto x = add(tones(n, rate, {{60.0, 0.05}}), pink(n, 0.01f, 51));
+  TonalRemover tr;
+  CHECK(tr.prepare(rate));
+  for (size_t i = 0; i < n; i += 96) {
+    auto block = std::vector<float>(x.begin() + i, x.begin() + std::min(n, i + 96));
+    tr.process(block.data(), static_cast<uint32_t>(block.size()));
+    tr.note_speech(0.9f);
+  }
+  CHECK(tr.tone_count() == 0);
+}
+
+TEST("tonal remover: output does not depend on the block size; depth 0 removes nothing") {
+  const double rate = 48000.0;
+  const size_t n = 3 * 48000;
+  const auto x = add(tones(n, rate, {{50.0, 0.05}, {150.0, 0.02}}), pink(n, 0.01f, 61));
+  TonalRemover a;
+  CHECK(a.prepare(rate));
+  const auto ref = remove_tones(a, x, 1);
+  CHECK(a.tone_count() == 2);
+  for (const uint32_t block : {17u, 64u, 500u}) {
+    TonalRemover b;
+    CHECK(b.prepare(rate));
+    const auto y = remove_tones(b, x, block);
+    CHECK(std::equal(ref.begin(), ref.end(), y.begin()));
+  }
+  TonalRemover off;
+  CHECK(off.prepare(rate));
+  off.set_depth(0.0f);
+  const auto y = remove_tones(off, x, 64);
+  CHECK(off.tone_count() == 2);
+  CHECK(std::equal(x.begin(), x.end(), y.begin()));
+  CHECK(!off.prepare(4000.0));
+}
+
+TEST("noise suppressor: a voice over loud 50 Hz hum: the hum goes (30 dB), the voice stays") {
+  const double rate = 48000.0;
+  const size_t n = 6 * 48000;
+  auto clean = voice(n, rate, 0.1f);
+  std::fill(clean.begin(), clean.begin() + 24000, 0.0f);  // half a second of hum first
+  const auto hum = tones(n, rate, {{50.0, 0.2}, {100.0, 0.1}, {150.0, 0.08}, {250.0, 0.04}});
+  const auto y = suppress(rate, add(clean, add(hum, white(n, 0.0005f, 71))));
+  NoiseSuppressor ns;
+  CHECK(ns.prepare({rate, 256, 1}));
+  const size_t lag = ns.latency_samples();
+  std::vector<float> shifted(y.begin() + lag, y.end());
+  shifted.resize(n, 0.0f);
+  const size_t from = n - 2 * 48000, to = n - 1000;
+  CHECK(20.0 * std::log10(tone_amplitude(hum, from, to, rate, 50.0) / tone_amplitude(shifted, from, to, rate, 50.0)) >=
+        30.0);
+  CHECK(si_sdr(clean, y, lag, from, to) > 10.0);
 }

@@ -232,6 +232,7 @@ TEST("realtime: NoiseSuppressor::process allocates nothing, takes no lock and ma
     t_counting = false;
     CHECK(t_allocations == 0);
     CHECK(t_locks == 0);
+    CHECK(ns.tonal().tone_count() == 1);  // the tone was found and notched: that path ran too
     const int status = under_seccomp([&] { exercise_noise_suppressor(ns, x, 2); });
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }

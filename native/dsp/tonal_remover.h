@@ -1,0 +1,125 @@
+// Steady tones in the noise (mains hum and its harmonics, a fan's blade tone,
+// an air conditioner's compressor) removed by narrow notches, ahead of the
+// noise suppressor: its 3 ms synthesis window cannot shape a gain narrower
+// than ~300 Hz, so on its own it would take a voice's fundamental away with a
+// 120 Hz hum, or leave the hum in.
+//
+// Detection: the input, decimated to about 8 kHz (polyphase windowed sinc),
+// is analysed every 0.256 s in 0.51 s Blackman-Harris windows (1.95 Hz bins,
+// sidelobes below -92 dB). Only windows without speech count (the noise
+// suppressor says, frame by frame, whether it hears speech): a voice's
+// harmonics are not tones to remove, and a synthetic or sung voice can hold
+// its pitch for seconds. The minimum of each bin's power over the last eight
+// such windows keeps only what is always there. A bin of that minimum spectrum between
+// 25 Hz and 2 kHz that is the largest within +-16 Hz and stands at least
+// 12 dB over its neighbourhood (geometric mean of the mean power 18..40 Hz
+// to either side, so a sloping noise floor is not taken for a tone) is a
+// tone; its frequency is refined by a parabola through the log power of the
+// latest analysis, then by the phase advance of the tone from quarter to
+// quarter of the window, where a steady tone must also hold its amplitude
+// and phase (a held vowel does not, for long). Up to kMaxTones tones are followed: each gets a notch
+// x - d * bandpass(x), 3 Hz wide, at full rate in double precision, whose
+// centre follows the tone from analysis to analysis and whose depth ramps in
+// over 0.1 s when the tone is found and out when it has been missing for
+// three speechless analyses (never while speech goes on: the notches stay
+// where they were). The notches add no delay.
+//
+// Everything is sized in prepare(); process() does not allocate, lock or
+// make system calls, and its output depends only on the sample sequence, not
+// on how it is cut into blocks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "biquad.h"
+#include "real_fft.h"
+#include "smoothed_value.h"
+
+namespace hushbox::dsp {
+
+class TonalRemover {
+ public:
+  static constexpr uint32_t kMaxTones = 8;
+  static constexpr double kNotchWidthHz = 3.0;
+  static constexpr double kMinHz = 25.0;
+  static constexpr double kMaxHz = 2000.0;
+  static constexpr float kProminenceDb = 12.0f;
+
+  // [control] Sizes every buffer for `rate` (8 kHz .. 384 kHz); the only
+  // method that allocates. False if the rate is out of range.
+  bool prepare(double rate);
+  // [audio] Forget the signal and every tone.
+  void reset() noexcept;
+  // [audio] How much of each tone goes: 0 (none) .. 1 (all, at the notch's centre).
+  void set_depth(float depth) noexcept { depth_ = depth < 0.0f ? 0.0f : (depth > 1.0f ? 1.0f : depth); }
+  // [audio] In place, any number of samples.
+  void process(float* x, uint32_t n) noexcept;
+  // [audio] How likely the signal just processed holds speech (or anything
+  // else above the noise), 0..1; called once per noise-suppressor frame.
+  void note_speech(float presence) noexcept {
+    ++frames_;
+    presence_sum_ += presence;
+  }
+
+  // [any] Tones with a notch on them now (ramping in or fully in).
+  uint32_t tone_count() const noexcept;
+  // [any] The frequency of the i-th such tone in Hz (i < tone_count()).
+  double tone_hz(uint32_t i) const noexcept;
+
+ private:
+  struct Tone {
+    Biquad bp;
+    SmoothedValue level;
+    double hz = 0.0;  // where the notch sits
+    uint32_t misses = 0;
+    bool live = false;  // found in the last analyses (level going to or at 1)
+  };
+
+  void decimate_into(float x) noexcept;
+  void analyse() noexcept;
+  void follow(const double* found_hz, uint32_t found) noexcept;
+  bool steady(double& hz) const noexcept;
+  void verify() noexcept;
+
+  double rate_ = 48000.0;
+  float depth_ = 1.0f;
+
+  // Decimator: a windowed-sinc FIR evaluated every decimation_ samples over a
+  // doubled ring (taps_ contiguous samples at pos_ .. pos_ + taps_).
+  uint32_t decimation_ = 6;
+  uint32_t taps_ = 72;
+  std::vector<float> fir_;
+  std::vector<float> history_;  // 2 * taps_
+  uint32_t pos_ = 0;
+  uint32_t phase_ = 0;
+  double fs_dec_ = 8000.0;
+
+  // Analysis.
+  RealFft fft_;
+  uint32_t size_ = 4096;  // analysis window, decimated samples
+  uint32_t hop_ = 2048;
+  std::vector<float> window_;
+  std::vector<float> quarter_window_;  // Hann over a quarter of the window, for the steadiness test
+  std::vector<float> decimated_;       // size_
+  uint32_t filled_ = 0;
+  std::vector<float> frame_, re_, im_;
+  uint32_t bins_ = 0;  // bins kept per analysis (up to kMaxHz plus the neighbourhood)
+  uint32_t bin_lo_ = 0, bin_hi_ = 0;
+  uint32_t guard_ = 8, near_ = 9, far_ = 20;  // peak guard and neighbourhood, in bins
+  static constexpr uint32_t kHistory = 8;
+  std::vector<float> power_;    // kHistory x bins_, ring of analyses
+  std::vector<float> minimum_;  // bins_
+  uint32_t history_index_ = 0;
+  uint32_t analyses_ = 0;
+  uint32_t frames_ = 0;  // note_speech() calls in the hop under way
+  float presence_sum_ = 0.0f;
+  bool last_hop_quiet_ = false;
+  float floor_power_ = 0.0f;  // a -100 dBFS tone's peak power: quieter ones are left alone
+  uint32_t active_ = 0;       // bit s: slot s has a notch running (in, ramping or fading out)
+
+  std::array<Tone, kMaxTones> tones_{};
+};
+
+}  // namespace hushbox::dsp
