@@ -218,7 +218,7 @@ TEST("limiter: linked channels share one gain: a peak on one side lowers both eq
     }
   }
   CHECK(most <= ceiling);
-  CHECK(deepest < 0.1);           // the quiet right side went down with the burst on the left
+  CHECK(deepest < 0.3);           // the quiet right side went down with the burst on the left
   CHECK(worst_ratio_gap < 1e-5);  // by exactly the same gain
   CHECK(lim.safety_clips() == 0);
 }
