@@ -1,9 +1,8 @@
 // The processing chain: one strip per input channel (channel 1: mic, 2 and
 // beyond: instrument), a 2-in/2-out mix, master gain, a master limiter linked
 // across the outputs (the strips' limiters cannot stop their sum from
-// clipping), and master bypass. The
-// engine calls it for every backend; `process` is the real-time path and never
-// allocates, locks or blocks.
+// clipping), and master bypass. The engine calls it for every backend;
+// `process` is the real-time path and never allocates, locks or blocks.
 #pragma once
 
 #include <array>

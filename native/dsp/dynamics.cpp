@@ -200,7 +200,7 @@ void Limiter::clear_gain_state() noexcept {
   sum_ = static_cast<double>(minima_.size());
   dq_head_ = dq_size_ = 0;
   last_limited_ = n_;
-  gain_ = 1.0f;
+  gain_ = 1.0;
   reduction_db_ = 0.0f;
 }
 
@@ -218,7 +218,7 @@ void Limiter::reset() noexcept {
 void Limiter::control() noexcept {
   if (!dirty_) return;
   dirty_ = false;
-  release_coeff_ = static_cast<float>(std::exp(-1.0 / (release_ms_ * 1e-3 * rate_)));
+  release_coeff_ = std::exp(-1.0 / (release_ms_ * 1e-3 * rate_));
 }
 
 void Limiter::delay_only(float* const* x, uint32_t channels, uint32_t n) noexcept {
@@ -255,7 +255,7 @@ void Limiter::process(float* const* x, uint32_t channels, uint32_t n) noexcept {
   // under a steady ceiling leaves the gain at unity: the output is the delayed input,
   // exactly as the full computation below would give it, at a fraction of the cost.
   const uint32_t window = lookahead_ + 1;
-  if (gain_ == 1.0f && n_ > last_limited_ + 2ull * window && !ceiling_.smoothing() && !wet_.smoothing()) {
+  if (gain_ == 1.0 && n_ > last_limited_ + 2ull * window && !ceiling_.smoothing() && !wet_.smoothing()) {
     const float c = ceiling_.current();
     float peak = 0.0f;
     for (uint32_t ch = 0; ch < channels; ++ch)
@@ -284,9 +284,10 @@ void Limiter::run(float* const* x, uint32_t channels, uint32_t n) noexcept {
   const uint32_t nch = kChannels > 0 ? kChannels : channels;
   const uint32_t la = lookahead_;
   const uint32_t window = la + 1;
-  const float rc = release_coeff_;
+  const double rc = release_coeff_;
   const double inv_window = 1.0 / window;
-  float g = gain_, min_g = 1.0f;
+  double g = gain_;
+  float min_g = 1.0f;
   uint32_t mpos = static_cast<uint32_t>(n_ % window);
   // A moving ceiling may lower the safety clip below samples already in the delay:
   // no rest until they are out.
@@ -316,17 +317,19 @@ void Limiter::run(float* const* x, uint32_t channels, uint32_t n) noexcept {
     minima_[mpos] = m;
     if (++mpos == window) mpos = 0;
     const auto avg = static_cast<float>(sum_ * inv_window);
-    // Released toward avg as avg - (avg - g) * rc, which lands on unity exactly
-    // (g + (avg - g) * (1 - rc) stalls a few ulps short of it).
+    // The gain is kept in double: a float release stalls where a step is under half
+    // an ulp (0.9999714 for 20 ms), so it would never come back to unity and rest.
     g = avg < g ? avg : avg - (avg - g) * rc;
-    if (g < min_g) min_g = g;
+    if (avg - g < 1e-9) g = avg;
+    const auto gf = static_cast<float>(g);
+    if (gf < min_g) min_g = gf;
     const bool fading = wet_.smoothing();
     const float w = fading ? wet_.next() : 1.0f;
     for (uint32_t ch = 0; ch < nch; ++ch) {
       float* line = delay_.data() + static_cast<size_t>(ch) * la;
       const float d = line[pos_];
       line[pos_] = x[ch][i];
-      float y = d * g;
+      float y = d * gf;
       if (std::fabs(y) > c) {
         if (std::fabs(y) > c * 1.0001f) ++clips_;
         y = y > 0.0f ? c : -c;

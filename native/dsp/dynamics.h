@@ -134,7 +134,7 @@ class Limiter {
   SmoothedValue ceiling_;  // linear, per sample
   float release_ms_ = 50.0f;
   bool dirty_ = true;
-  float release_coeff_ = 0.0f;
+  double release_coeff_ = 0.0;
   // Delay lines of the input: one ring of `lookahead` samples per channel, end to end.
   std::vector<float> delay_;
   uint32_t pos_ = 0;
@@ -146,7 +146,7 @@ class Limiter {
   double sum_ = 0.0;
   uint64_t n_ = 0;
   uint64_t last_limited_ = 0;  // the last sample that needed less than unity gain
-  float gain_ = 1.0f;
+  double gain_ = 1.0;
   float reduction_db_ = 0.0f;
   uint64_t clips_ = 0;
 };

@@ -187,6 +187,29 @@ TEST("limiter: the ceiling is never crossed on random peaks, with at most 1 ms o
   for (size_t i = d; i < q.size(); ++i) CHECK(qy[i] == q[i - d]);
 }
 
+TEST("limiter: at rest it skips the work, and gives what the full computation gives") {
+  // Quiet stretches long enough for the gain to come back to unity, between bursts.
+  std::vector<float> x = tone(kRate, 440.0, 0.3, static_cast<size_t>(kRate));
+  for (size_t at : {4800u, 20000u, 20100u, 40000u})
+    for (size_t k = 0; k < 300; ++k) x[at + k] *= 6.0f;
+  auto run_in = [&](size_t block) {
+    Limiter lim;
+    lim.prepare({kRate, 64, 1});
+    lim.set_release_ms(20.0f);
+    lim.reset();
+    auto y = x;
+    for (size_t i = 0; i < y.size(); i += block)
+      lim.process(y.data() + i, static_cast<uint32_t>(std::min(block, y.size() - i)));
+    return y;
+  };
+  const auto whole = run_in(x.size());  // one call holding the bursts: the full computation throughout
+  const auto small = run_in(16);        // at rest between the bursts
+  double gap = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) gap = std::max(gap, static_cast<double>(std::fabs(whole[i] - small[i])));
+  CHECK(gap < 1e-6);
+  CHECK(whole[38000 + 48] == x[38000]);  // back at unity: the input, one look-ahead later
+}
+
 TEST("limiter: linked channels share one gain: a peak on one side lowers both equally") {
   Limiter lim;
   lim.prepare({kRate, 64, 2}, 2);
