@@ -122,6 +122,7 @@ describe('hushbox-engine params --json', () => {
     const expected = [
       ...['mic', 'inst'].flatMap((s) => strip.map((p) => `${s}.${p}`)),
       'mix.mic.gain', 'mix.mic.pan', 'mix.inst.gain', 'mix.inst.pan', 'master.gain', 'master.bypass',
+      'master.limit.bypass', 'master.limit.ceiling', 'master.limit.release',
     ];
     for (const id of expected) expect(ids.has(id), id).toBe(true);
   });
