@@ -27,10 +27,12 @@ const result = JSON.parse(r.stdout);
 const targets = { 48000: 200, 192000: 50 };
 const stages = Object.keys(result.rates[0].stages);
 const pad = (s, n) => String(s).padStart(n);
+// A stage's column: 8 wide, or wider for a long name ("master limit").
+const col = (s) => Math.max(8, s.length + 1);
 
 console.log(`hushbox DSP chain: ${result.channels} channel(s), ${result.frames}-frame blocks, ${result.seconds} s of audio per figure (${result.clock} time)`);
 console.log('real-time factor (x faster than real time); each stage on its own over the all-bypassed chain\n');
-console.log(`${pad('rate', 7)} ${pad('chain', 8)} ${pad('target', 7)} ${pad('ratio', 6)} ${pad('ns/smp', 7)} ${pad('bypassed', 9)}${stages.map((s) => pad(s, 8)).join('')}`);
+console.log(`${pad('rate', 7)} ${pad('chain', 8)} ${pad('target', 7)} ${pad('ratio', 6)} ${pad('ns/smp', 7)} ${pad('bypassed', 9)}${stages.map((s) => pad(s, col(s))).join('')}`);
 let missed = 0;
 for (const row of result.rates) {
   const target = result.channels === 2 && result.frames === 64 ? targets[row.rate] : undefined;
@@ -39,7 +41,7 @@ for (const row of result.rates) {
   console.log(
     `${pad(row.rate, 7)} ${pad(`${row.chain.rtf.toFixed(0)}x`, 8)} ${pad(target ? `${target}x` : '-', 7)} ${pad(ratio || '-', 6)} ` +
       `${pad(row.chain.ns_per_sample.toFixed(1), 7)} ${pad(`${row.bypassed.rtf.toFixed(0)}x`, 9)}` +
-      stages.map((s) => pad(`${row.stages[s].rtf.toFixed(0)}x`, 8)).join(''),
+      stages.map((s) => pad(`${row.stages[s].rtf.toFixed(0)}x`, col(s))).join(''),
   );
 }
 console.log(missed ? `\n${missed} target(s) missed` : '\nall targets met');

@@ -166,6 +166,9 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
       strips.Set(i, m);
     }
     o.Set("strips", strips);
+    Napi::Object master = Napi::Object::New(env);
+    master.Set("limitDb", t.reduction_master_limit_db);
+    o.Set("master", master);
     return o;
   }
 

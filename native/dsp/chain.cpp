@@ -26,6 +26,7 @@ bool Chain::prepare(const ProcessSpec& spec) {
   mix_rl_.prepare(ramp, 1.0f);
   mix_ri_.prepare(ramp, 1.0f);
   master_gain_.prepare(ramp, 1.0f);
+  master_limiter_.prepare(spec, spec.channels);
   master_wet_.prepare(ramp, 1.0f);
   for (uint32_t i = 0; i < kParamCount; ++i) apply(i);
   reset();
@@ -39,6 +40,12 @@ void Chain::reset() noexcept {
   mix_rl_.snap();
   mix_ri_.snap();
   master_gain_.snap();
+  master_limiter_.reset();
+  master_reduction_db_ = 0.0f;
+  if (master_warmup_ > 0) {  // a reset is not mid-signal: come back at once
+    master_warmup_ = 0;
+    master_wet_.set_target(1.0f);
+  }
   master_wet_.snap();
   master_needs_reset_ = master_wet_.target() == 0.0f;
   phase_ = 0;
@@ -78,10 +85,22 @@ void Chain::apply(uint32_t index) noexcept {
     case kMixInstGain:
     case kMixInstPan: update_mix(); break;
     case kMasterGain: master_gain_.set_target(db_to_gain(v)); break;
+    case kMasterLimitBypass: master_limiter_.set_bypass(v >= 0.5f); break;
+    case kMasterLimitCeiling: master_limiter_.set_ceiling_db(v); break;
+    case kMasterLimitRelease: master_limiter_.set_release_ms(v); break;
     case kMasterBypass: {
       const bool settled_bypassed = master_wet_.target() == 0.0f && !master_wet_.smoothing();
-      if (v < 0.5f && settled_bypassed) master_needs_reset_ = true;
-      master_wet_.set_target(v >= 0.5f ? 0.0f : 1.0f);
+      if (v >= 0.5f) {
+        master_warmup_ = 0;
+        master_wet_.set_target(0.0f);
+      } else if (settled_bypassed && master_warmup_ == 0) {
+        // Back from a settled bypass: the chain starts afresh, its delay lines empty.
+        // It runs unheard until they are full, then fades in, so nothing steps in.
+        master_needs_reset_ = true;
+        master_warmup_ = latency_samples();
+      } else if (master_warmup_ == 0) {
+        master_wet_.set_target(1.0f);
+      }
       break;
     }
     default: break;
@@ -90,14 +109,19 @@ void Chain::apply(uint32_t index) noexcept {
 
 void Chain::process_segment(float* const* ch, uint32_t channels, uint32_t offset, uint32_t n) noexcept {
   const bool settled_bypassed = master_wet_.target() == 0.0f && !master_wet_.smoothing();
-  if (settled_bypassed) return;  // bit-exact passthrough
+  const bool warming = master_warmup_ > 0;
+  if (settled_bypassed && !warming) {  // bit-exact passthrough
+    master_reduction_db_ = 0.0f;
+    return;
+  }
   if (master_needs_reset_) {
     for (uint32_t c = 0; c < channels; ++c) strips_[c].reset();
+    master_limiter_.reset();
     master_needs_reset_ = false;
   }
   const bool fading = master_wet_.smoothing();
   float dry[kMaxChainChannels][kControlInterval];
-  if (fading) {
+  if (fading || warming) {
     for (uint32_t c = 0; c < channels; ++c)
       for (uint32_t i = 0; i < n; ++i) dry[c][i] = ch[c][offset + i];
   }
@@ -157,7 +181,17 @@ void Chain::process_segment(float* const* ch, uint32_t channels, uint32_t offset
       for (uint32_t c = 0; c < channels; ++c) ch[c][offset + i] *= g;
     }
   }
-  if (fading) {
+  // Master limiter: the last stage, so the outputs never cross its ceiling.
+  float* out[kMaxChainChannels];
+  for (uint32_t c = 0; c < channels; ++c) out[c] = ch[c] + offset;
+  master_limiter_.process(out, channels, n);
+  master_reduction_db_ = warming ? 0.0f : master_limiter_.gain_reduction_db();
+  if (warming) {
+    for (uint32_t c = 0; c < channels; ++c)
+      for (uint32_t i = 0; i < n; ++i) ch[c][offset + i] = dry[c][i];
+    master_warmup_ = master_warmup_ > n ? master_warmup_ - n : 0;
+    if (master_warmup_ == 0) master_wet_.set_target(1.0f);
+  } else if (fading) {
     for (uint32_t i = 0; i < n; ++i) {
       const float w = master_wet_.next();
       for (uint32_t c = 0; c < channels; ++c) {
@@ -175,6 +209,7 @@ void Chain::process(AudioBlock& block) noexcept {
   while (done < block.frames) {
     if (phase_ == 0) {
       for (uint32_t c = 0; c < channels; ++c) strips_[c].control();
+      master_limiter_.control();
     }
     uint32_t n = kControlInterval - phase_;
     if (n > block.frames - done) n = block.frames - done;

@@ -171,11 +171,12 @@ void Compressor::process(float* x, uint32_t n) noexcept {
 
 // ---- Limiter ----------------------------------------------------------------
 
-void Limiter::prepare(const ProcessSpec& spec) {
+void Limiter::prepare(const ProcessSpec& spec, uint32_t channels) {
   rate_ = spec.rate;
+  channels_ = channels > 0 ? channels : 1;
   lookahead_ = static_cast<uint32_t>(spec.rate * 0.001);
   if (lookahead_ < 1) lookahead_ = 1;
-  delay_.assign(lookahead_, 0.0f);
+  delay_.assign(static_cast<size_t>(lookahead_) * channels_, 0.0f);
   uint32_t cap = 1;
   while (cap < lookahead_ + 2) cap <<= 1;
   dq_value_.assign(cap, 1.0f);
@@ -198,7 +199,8 @@ void Limiter::clear_gain_state() noexcept {
   for (auto& m : minima_) m = 1.0f;
   sum_ = static_cast<double>(minima_.size());
   dq_head_ = dq_size_ = 0;
-  gain_ = 1.0f;
+  last_limited_ = n_;
+  gain_ = 1.0;
   reduction_db_ = 0.0f;
 }
 
@@ -216,20 +218,31 @@ void Limiter::reset() noexcept {
 void Limiter::control() noexcept {
   if (!dirty_) return;
   dirty_ = false;
-  release_coeff_ = static_cast<float>(std::exp(-1.0 / (release_ms_ * 1e-3 * rate_)));
+  release_coeff_ = std::exp(-1.0 / (release_ms_ * 1e-3 * rate_));
 }
 
-void Limiter::process(float* x, uint32_t n) noexcept {
+void Limiter::delay_only(float* const* x, uint32_t channels, uint32_t n) noexcept {
   const uint32_t la = lookahead_;
+  for (uint32_t c = 0; c < channels; ++c) {
+    float* line = delay_.data() + static_cast<size_t>(c) * la;
+    uint32_t pos = pos_;
+    for (uint32_t i = 0; i < n; ++i) {
+      const float d = line[pos];
+      line[pos] = x[c][i];
+      if (++pos == la) pos = 0;
+      x[c][i] = d;
+    }
+  }
+  pos_ = static_cast<uint32_t>((pos_ + n) % la);
+  n_ += n;
+}
+
+void Limiter::process(float* const* x, uint32_t channels, uint32_t n) noexcept {
+  if (channels > channels_) channels = channels_;
+  if (channels == 0) return;
   if (wet_.target() == 0.0f && !wet_.smoothing()) {
     // Bypassed: only the delay, so the latency stays.
-    for (uint32_t i = 0; i < n; ++i) {
-      const float d = delay_[pos_];
-      delay_[pos_] = x[i];
-      if (++pos_ == la) pos_ = 0;
-      x[i] = d;
-    }
-    n_ += n;
+    delay_only(x, channels, n);
     ceiling_.snap();
     reduction_db_ = 0.0f;
     return;
@@ -238,16 +251,56 @@ void Limiter::process(float* x, uint32_t n) noexcept {
     clear_gain_state();
     needs_reset_ = false;
   }
+  // At rest (unity gain, nothing over the ceiling in the window) a segment that stays
+  // under a steady ceiling leaves the gain at unity: the output is the delayed input,
+  // exactly as the full computation below would give it, at a fraction of the cost.
+  const uint32_t window = lookahead_ + 1;
+  if (gain_ == 1.0 && n_ > last_limited_ + 2ull * window && !ceiling_.smoothing() && !wet_.smoothing()) {
+    const float c = ceiling_.current();
+    float peak = 0.0f;
+    for (uint32_t ch = 0; ch < channels; ++ch)
+      for (uint32_t i = 0; i < n; ++i) peak = fmax0(std::fabs(x[ch][i]), peak);
+    if (peak <= c) {
+      delay_only(x, channels, n);
+      // The state the full computation leaves: one unity entry in the deque, unity minima.
+      dq_size_ = 1;
+      dq_value_[dq_head_] = 1.0f;
+      dq_index_[dq_head_] = n_ - 1;
+      sum_ = static_cast<double>(window);
+      reduction_db_ = 0.0f;
+      return;
+    }
+  }
+  switch (channels) {
+    case 1: run<1>(x, 1, n); break;
+    case 2: run<2>(x, 2, n); break;
+    default: run<0>(x, channels, n); break;
+  }
+}
+
+// kChannels: the channel count known at compile time, or 0 to take `channels`.
+template <uint32_t kChannels>
+void Limiter::run(float* const* x, uint32_t channels, uint32_t n) noexcept {
+  const uint32_t nch = kChannels > 0 ? kChannels : channels;
+  const uint32_t la = lookahead_;
   const uint32_t window = la + 1;
-  const float rc = release_coeff_;
+  const double rc = release_coeff_;
   const double inv_window = 1.0 / window;
-  float g = gain_, min_g = 1.0f;
+  double g = gain_;
+  float min_g = 1.0f;
   uint32_t mpos = static_cast<uint32_t>(n_ % window);
+  // A moving ceiling may lower the safety clip below samples already in the delay:
+  // no rest until they are out.
+  if (ceiling_.smoothing()) last_limited_ = n_ + n;
   for (uint32_t i = 0; i < n; ++i) {
     const float c = ceiling_.next();
-    const float in = x[i];
-    const float a = std::fabs(in);
-    const float req = a > c ? c / a : 1.0f;
+    float a = std::fabs(x[0][i]);
+    for (uint32_t ch = 1; ch < nch; ++ch) a = fmax0(std::fabs(x[ch][i]), a);
+    float req = 1.0f;
+    if (a > c) {
+      req = c / a;
+      last_limited_ = n_;
+    }
     // Sliding minimum of the required gain over [n - la, n].
     while (dq_size_ > 0 && dq_value_[(dq_head_ + dq_size_ - 1) & dq_mask_] >= req) --dq_size_;
     const uint32_t slot = (dq_head_ + dq_size_) & dq_mask_;
@@ -264,21 +317,27 @@ void Limiter::process(float* x, uint32_t n) noexcept {
     minima_[mpos] = m;
     if (++mpos == window) mpos = 0;
     const auto avg = static_cast<float>(sum_ * inv_window);
-    g = avg < g ? avg : g + (avg - g) * (1.0f - rc);
-    if (g < min_g) min_g = g;
-    const float d = delay_[pos_];
-    delay_[pos_] = in;
+    // The gain is kept in double: a float release stalls where a step is under half
+    // an ulp (0.9999714 for 20 ms), so it would never come back to unity and rest.
+    g = avg < g ? avg : avg - (avg - g) * rc;
+    if (avg - g < 1e-9) g = avg;
+    const auto gf = static_cast<float>(g);
+    if (gf < min_g) min_g = gf;
+    const bool fading = wet_.smoothing();
+    const float w = fading ? wet_.next() : 1.0f;
+    for (uint32_t ch = 0; ch < nch; ++ch) {
+      float* line = delay_.data() + static_cast<size_t>(ch) * la;
+      const float d = line[pos_];
+      line[pos_] = x[ch][i];
+      float y = d * gf;
+      if (std::fabs(y) > c) {
+        if (std::fabs(y) > c * 1.0001f) ++clips_;
+        y = y > 0.0f ? c : -c;
+      }
+      if (fading) y = d + w * (y - d);
+      x[ch][i] = y;
+    }
     if (++pos_ == la) pos_ = 0;
-    float y = d * g;
-    if (std::fabs(y) > c) {
-      if (std::fabs(y) > c * 1.0001f) ++clips_;
-      y = y > 0.0f ? c : -c;
-    }
-    if (wet_.smoothing()) {
-      const float w = wet_.next();
-      y = d + w * (y - d);
-    }
-    x[i] = y;
     ++n_;
   }
   gain_ = g;

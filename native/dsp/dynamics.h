@@ -96,10 +96,12 @@ class Compressor {
 // samples make a smooth gain that is never above what any sample needs, so
 // the ceiling is never crossed. Latency: the look-ahead (at most 1 ms).
 // Bypassed, the delay remains, so the strip's latency never changes.
+// Linked channels (the master limiter on the outputs) share one gain, taken
+// from the loudest, so the balance between them never moves.
 class Limiter {
  public:
-  // [control]
-  void prepare(const ProcessSpec& spec);
+  // [control] `channels`: how many channels share the gain (a strip: 1).
+  void prepare(const ProcessSpec& spec, uint32_t channels = 1);
   // [audio]
   void reset() noexcept;
   // [audio]
@@ -108,8 +110,10 @@ class Limiter {
   void set_release_ms(float v) noexcept { release_ms_ = v, dirty_ = true; }
   // [audio] Once per control interval.
   void control() noexcept;
-  // [audio] Any n.
-  void process(float* x, uint32_t n) noexcept;
+  // [audio] Any n; one channel.
+  void process(float* x, uint32_t n) noexcept { process(&x, 1, n); }
+  // [audio] Any n; `channels` (at most the prepared count) under one gain.
+  void process(float* const* x, uint32_t channels, uint32_t n) noexcept;
   // [any]
   uint32_t latency_samples() const noexcept { return lookahead_; }
   float gain_reduction_db() const noexcept { return reduction_db_; }
@@ -117,17 +121,21 @@ class Limiter {
   uint64_t safety_clips() const noexcept { return clips_; }
 
  private:
+  template <uint32_t kChannels>
+  void run(float* const* x, uint32_t channels, uint32_t n) noexcept;
+  void delay_only(float* const* x, uint32_t channels, uint32_t n) noexcept;
   void clear_gain_state() noexcept;
   double rate_ = 48000.0;
   uint32_t lookahead_ = 48;
+  uint32_t channels_ = 1;
   SmoothedValue wet_;
   bool bypassed_ = false;
   bool needs_reset_ = false;
   SmoothedValue ceiling_;  // linear, per sample
   float release_ms_ = 50.0f;
   bool dirty_ = true;
-  float release_coeff_ = 0.0f;
-  // Delay line of the input (lookahead + 1 long ring).
+  double release_coeff_ = 0.0;
+  // Delay lines of the input: one ring of `lookahead` samples per channel, end to end.
   std::vector<float> delay_;
   uint32_t pos_ = 0;
   // Sliding minimum (monotonic deque over a ring) and moving sum.
@@ -137,7 +145,8 @@ class Limiter {
   std::vector<float> minima_;  // ring of the last lookahead+1 minima
   double sum_ = 0.0;
   uint64_t n_ = 0;
-  float gain_ = 1.0f;
+  uint64_t last_limited_ = 0;  // the last sample that needed less than unity gain
+  double gain_ = 1.0;
   float reduction_db_ = 0.0f;
   uint64_t clips_ = 0;
 };

@@ -61,6 +61,9 @@ constexpr std::array<ParamDef, kParamCount> kTable = {{
     {"mix.inst.pan", "Mix: instrument pan", "%", Scale::kLinear, -100.0f, 100.0f, 0.0f},
     {"master.gain", "Master gain", "dB", Scale::kDecibel, -60.0f, 12.0f, 0.0f},
     {"master.bypass", "Master bypass", "", Scale::kBool, 0.0f, 1.0f, 0.0f},
+    {"master.limit.bypass", "Master limiter bypass", "", Scale::kBool, 0.0f, 1.0f, 0.0f},
+    {"master.limit.ceiling", "Master limiter ceiling", "dBFS", Scale::kDecibel, -12.0f, 0.0f, -1.0f},
+    {"master.limit.release", "Master limiter release", "ms", Scale::kLog, 1.0f, 1000.0f, 50.0f},
 }};
 #undef HB_STRIP
 

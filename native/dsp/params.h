@@ -81,6 +81,10 @@ enum ParamIndex : uint32_t {
   kMixInstPan,
   kMasterGain,
   kMasterBypass,
+  // The master limiter on the outputs, after the mix and master gain.
+  kMasterLimitBypass,
+  kMasterLimitCeiling,
+  kMasterLimitRelease,
   kParamCount,
 };
 

@@ -163,6 +163,7 @@ void Engine::publish(int64_t now) noexcept {
     telemetry_.reduction_limit_db[c] = m.limit_reduction_db;
     telemetry_.hum_hz[c] = m.hum_hz;
   }
+  telemetry_.reduction_master_limit_db = chain_.master_limit_reduction_db();
   telemetry_.time_ns = static_cast<uint64_t>(now);
   link_->telemetry.store(telemetry_);
   link_->audio_heartbeat.count.fetch_add(1, std::memory_order_relaxed);

@@ -18,9 +18,10 @@ constexpr ParamSetting kStudio[] = {
     {"mic.gate.range", 6.0f},       {"mic.hum.harmonics", 6.0f}, {"inst.hum.harmonics", 6.0f},
 };
 constexpr ParamSetting kStreaming[] = {
-    {"mic.comp.threshold", -26.0f}, {"mic.comp.ratio", 3.5f},     {"mic.comp.makeup", 6.0f},
-    {"mic.comp.attack", 5.0f},      {"mic.gate.range", 18.0f},    {"mic.gate.threshold", -50.0f},
-    {"mic.eq.peak2.gain", 3.0f},    {"mic.limit.ceiling", -1.5f}, {"inst.limit.ceiling", -1.5f},
+    {"mic.comp.threshold", -26.0f},  {"mic.comp.ratio", 3.5f},     {"mic.comp.makeup", 6.0f},
+    {"mic.comp.attack", 5.0f},       {"mic.gate.range", 18.0f},    {"mic.gate.threshold", -50.0f},
+    {"mic.eq.peak2.gain", 3.0f},     {"mic.limit.ceiling", -1.5f}, {"inst.limit.ceiling", -1.5f},
+    {"master.limit.ceiling", -1.5f},
 };
 constexpr ParamSetting kLowLatency[] = {
     // Less low-frequency group delay: a gentler low cut.

@@ -1,9 +1,11 @@
 #include "tools.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include "../dsp/chain.h"
@@ -125,16 +127,31 @@ int cmd_process(const std::vector<std::string>& args) {
 
 namespace {
 
-struct BenchConfig {
+// Every stage with its own bypass, in chain order: the strips' stages (both
+// strips at once), then the master limiter on the outputs.
+struct BenchStage {
   const char* name;
-  dsp::StripParam bypass;  // the one stage left on; kStripParamCount: the whole chain
+  dsp::StripParam strip;   // kStripParamCount: not a strip stage
+  dsp::ParamIndex master;  // the chain-wide bypass when not a strip stage
 };
+constexpr BenchStage kStages[] = {
+    {"hpf", dsp::kHpfBypass, dsp::kParamCount},     {"hum", dsp::kHumBypass, dsp::kParamCount},
+    {"ns", dsp::kNsBypass, dsp::kParamCount},       {"gate", dsp::kGateBypass, dsp::kParamCount},
+    {"comp", dsp::kCompBypass, dsp::kParamCount},   {"eq", dsp::kEqBypass, dsp::kParamCount},
+    {"limit", dsp::kLimitBypass, dsp::kParamCount}, {"master limit", dsp::kStripParamCount, dsp::kMasterLimitBypass},
+};
+constexpr size_t kStageCount = sizeof(kStages) / sizeof(kStages[0]);
 
-// Every stage with its own bypass, in chain order.
-constexpr dsp::StripParam kStageBypasses[] = {dsp::kHpfBypass,  dsp::kHumBypass, dsp::kNsBypass,   dsp::kGateBypass,
-                                              dsp::kCompBypass, dsp::kEqBypass,  dsp::kLimitBypass};
-constexpr const char* kStageNames[] = {"hpf", "hum", "ns", "gate", "comp", "eq", "limit"};
-constexpr size_t kStages = sizeof(kStageBypasses) / sizeof(kStageBypasses[0]);
+// Width of a stage's column in the text table.
+int column_width(const BenchStage& stage) { return std::max(9, static_cast<int>(std::strlen(stage.name))); }
+
+void set_stage_bypass(dsp::Chain& chain, const BenchStage& stage, float value) {
+  if (stage.strip == dsp::kStripParamCount) {
+    chain.set_param(stage.master, value);
+    return;
+  }
+  for (uint32_t s = 0; s < dsp::kStrips; ++s) chain.set_param(dsp::strip_param(s, stage.strip), value);
+}
 
 // A second of something voice-like: a 120 Hz buzz with formant-ish overtones,
 // breath noise, syllables at 4 Hz with pauses, and a little mains hum.
@@ -163,9 +180,8 @@ double time_chain(uint32_t rate, uint32_t frames, uint32_t channels, double seco
   dsp::Chain chain;
   chain.prepare({static_cast<double>(rate), frames, channels});
   if (only_stage != -1) {
-    for (uint32_t s = 0; s < dsp::kStrips; ++s)
-      for (size_t k = 0; k < kStages; ++k)
-        chain.set_param(dsp::strip_param(s, kStageBypasses[k]), static_cast<int>(k) == only_stage ? 0.0f : 1.0f);
+    for (size_t k = 0; k < kStageCount; ++k)
+      set_stage_bypass(chain, kStages[k], static_cast<int>(k) == only_stage ? 0.0f : 1.0f);
   }
   chain.reset();
   std::vector<std::vector<float>> buf(channels, std::vector<float>(frames));
@@ -250,8 +266,8 @@ int cmd_bench(const std::vector<std::string>& args) {
                   channels, frames, seconds);
     out += line;
     out += "    rate      chain   bypassed";
-    for (const char* n : kStageNames) {
-      std::snprintf(line, sizeof line, " %9s", n);
+    for (const BenchStage& st : kStages) {
+      std::snprintf(line, sizeof line, " %*s", column_width(st), st.name);
       out += line;
     }
     out += "\n";
@@ -261,9 +277,9 @@ int cmd_bench(const std::vector<std::string>& args) {
     const std::vector<float> signal = voice_like(fs);
     const double samples = seconds * fs * channels;
     const double t_chain = time_chain(fs, frames, channels, seconds, signal, -1);
-    const double t_base = time_chain(fs, frames, channels, seconds, signal, static_cast<int>(kStages));
-    double t_stage[kStages];
-    for (size_t k = 0; k < kStages; ++k)
+    const double t_base = time_chain(fs, frames, channels, seconds, signal, static_cast<int>(kStageCount));
+    double t_stage[kStageCount];
+    for (size_t k = 0; k < kStageCount; ++k)
       t_stage[k] = time_chain(fs, frames, channels, seconds, signal, static_cast<int>(k));
     auto rtf = [&](double t) { return t > 1e-9 ? seconds / t : 1e9; };
     if (json) {
@@ -272,18 +288,18 @@ int cmd_bench(const std::vector<std::string>& args) {
                     "\"ns_per_sample\":%.2f},\"stages\":{",
                     r ? "," : "", fs, rtf(t_chain), t_chain * 1e9 / samples, rtf(t_base), t_base * 1e9 / samples);
       out += line;
-      for (size_t k = 0; k < kStages; ++k) {
+      for (size_t k = 0; k < kStageCount; ++k) {
         const double own = t_stage[k] - t_base;
-        std::snprintf(line, sizeof line, "%s\"%s\":{\"rtf\":%.1f,\"ns_per_sample\":%.2f}", k ? "," : "", kStageNames[k],
-                      rtf(own), own * 1e9 / samples);
+        std::snprintf(line, sizeof line, "%s\"%s\":{\"rtf\":%.1f,\"ns_per_sample\":%.2f}", k ? "," : "",
+                      kStages[k].name, rtf(own), own * 1e9 / samples);
         out += line;
       }
       out += "}}";
     } else {
       std::snprintf(line, sizeof line, "%8u %9.0fx %9.0fx", fs, rtf(t_chain), rtf(t_base));
       out += line;
-      for (size_t k = 0; k < kStages; ++k) {
-        std::snprintf(line, sizeof line, " %8.0fx", rtf(t_stage[k] - t_base));
+      for (size_t k = 0; k < kStageCount; ++k) {
+        std::snprintf(line, sizeof line, " %*.0fx", column_width(kStages[k]) - 1, rtf(t_stage[k] - t_base));
         out += line;
       }
       std::snprintf(line, sizeof line, "\n         %7.1f ns/sample (chain, per channel)\n", t_chain * 1e9 / samples);

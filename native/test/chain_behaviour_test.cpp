@@ -50,6 +50,37 @@ double worst_step(const std::vector<std::vector<float>>& y, size_t from, size_t 
   return worst;
 }
 
+// The program with loud peaks on both inputs (up to +6 dBFS, single samples and bursts).
+std::vector<std::vector<float>> program_with_peaks(size_t n, uint32_t seed) {
+  auto x = program(n, seed);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (auto& ch : x) {
+    for (int i = 0; i < 200; ++i) {
+      const size_t at = static_cast<size_t>(std::abs(u(rng)) * static_cast<float>(n - 200));
+      const size_t len = 1 + static_cast<size_t>(std::abs(u(rng)) * 150);
+      const float peak = 2.0f * u(rng);
+      for (size_t k = 0; k < len; ++k) ch[at + k] = peak * (k % 2 ? 1.0f : 0.8f);
+    }
+  }
+  return x;
+}
+
+// Nothing but the master limiter keeps the outputs down: both strips' limiters
+// bypassed, both inputs mixed in at +12 dB.
+void loud_mix(Chain& c) {
+  for (uint32_t s = 0; s < kStrips; ++s) c.set_param(strip_param(s, kLimitBypass), 1.0f);
+  c.set_param(kMixMicGain, 12.0f);
+  c.set_param(kMixInstGain, 12.0f);
+}
+
+double peak_of(const std::vector<std::vector<float>>& y, size_t from = 0) {
+  double most = 0.0;
+  for (const auto& ch : y)
+    for (size_t i = from; i < ch.size(); ++i) most = std::max(most, static_cast<double>(std::fabs(ch[i])));
+  return most;
+}
+
 // A preset far from the defaults, every parameter of the table at once.
 void apply_other_preset(Chain& c) {
   const auto table = param_table();
@@ -196,11 +227,13 @@ TEST("chain: the output does not depend on the block size") {
   }
 }
 
-TEST("chain: latency is the noise suppressor's delay (at most 3 ms) plus the limiter look-ahead (at most 1 ms)") {
+TEST("chain: latency is the noise suppressor's delay (at most 3 ms) plus two limiter look-aheads (at most 1 ms each)") {
   for (double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
     Chain c;
     CHECK(c.prepare({rate, 256, 2}));
-    CHECK(c.latency_samples() > 0 && c.latency_samples() <= rate * 0.004);
+    CHECK(c.latency_samples() > 0 && c.latency_samples() <= rate * 0.005);
+    CHECK(c.latency_samples() == c.strip(0).latency_samples() + c.master_limiter().latency_samples());
+    CHECK(c.master_limiter().latency_samples() <= rate * 0.001);
   }
 }
 
@@ -268,4 +301,91 @@ TEST("chain: a NaN or infinity in the input is silenced and the chain recovers")
   CHECK(finite);
   CHECK(r.chain.recoveries() >= 2);
   CHECK(std::fabs(x[0][n - 1]) + std::fabs(x[0][n - 100]) > 0.0f);  // sound again
+}
+
+TEST("master limiter: random loud peaks, strip limiters bypassed, mix at +12 dB: no output crosses the ceiling") {
+  for (float ceiling_db : {-1.0f, -6.0f}) {
+    const size_t n = static_cast<size_t>(kRate * 2);
+    auto x = program_with_peaks(n, 11);
+    ChainRunner r(kRate, 2, 64);
+    loud_mix(r.chain);
+    r.chain.set_param(kMasterLimitCeiling, ceiling_db);
+    r.chain.reset();
+    float most_reduction = 0.0f;
+    for (size_t at = 0; at < n; at += 4800) {
+      r.run(x, at, std::min<size_t>(4800, n - at), 37);  // odd block sizes
+      most_reduction = std::max(most_reduction, r.chain.master_limit_reduction_db());
+    }
+    const double ceiling = std::pow(10.0, ceiling_db / 20.0);
+    const double most = peak_of(x);
+    std::printf("    ceiling %.1f dBFS: output peak %.3f dBFS, master reduction up to %.1f dB\n", ceiling_db, db(most),
+                most_reduction);
+    CHECK(most <= ceiling);
+    CHECK(most > 0.9 * ceiling);  // it limits, it does not mute
+    CHECK(most_reduction > 6.0f);
+    CHECK(r.chain.master_limiter().safety_clips() == 0);  // the gain did it, not the safety clip
+  }
+}
+
+TEST("master limiter: a peak on one output lowers both outputs by the same gain (stereo link)") {
+  const size_t n = static_cast<size_t>(kRate);
+  ChainRunner r(kRate, 2, 64);
+  r.bypass_all_stages();
+  r.chain.set_param(kMasterLimitBypass, 0.0f);
+  r.chain.set_param(kMixMicPan, -100.0f);  // mic left only, instrument right only
+  r.chain.set_param(kMixInstPan, 100.0f);
+  r.chain.reset();
+  std::vector<std::vector<float>> x{tone(kRate, 300.0, 0.2, n), tone(kRate, 500.0, 0.2, n)};
+  for (size_t i = n / 2; i < n / 2 + 4800; ++i) x[0][i] *= 15.0f;  // +23.5 dB on the left only
+  const auto in = x;
+  r.run(x, 0, n, 64);
+  const uint32_t d = r.chain.latency_samples();
+  double gap = 0.0, deepest_right = 1.0;
+  for (size_t i = d; i < n; ++i) {
+    if (std::fabs(in[0][i - d]) < 0.05f || std::fabs(in[1][i - d]) < 0.05f) continue;
+    const double gl = x[0][i] / in[0][i - d], gr = x[1][i] / in[1][i - d];
+    gap = std::max(gap, std::fabs(gl - gr));
+    deepest_right = std::min(deepest_right, gr);
+  }
+  CHECK(deepest_right < 0.3);  // the right side went down with the left's peak
+  CHECK(gap < 1e-5);           // by the same gain, so the image stays put
+  CHECK(peak_of(x) <= std::pow(10.0, -1.0 / 20.0));
+}
+
+TEST("master limiter: switching its bypass while it limits does not click") {
+  const size_t n = static_cast<size_t>(kRate * 1.2);
+  auto x = program(n, 5, 0.0f);
+  ChainRunner r(kRate, 2, 64);
+  loud_mix(r.chain);
+  r.chain.reset();
+  const size_t on = 19200, off = 38400;
+  r.run(x, 0, on, 64);
+  const float reduction = r.chain.master_limit_reduction_db();
+  r.chain.set_param(kMasterLimitBypass, 1.0f);
+  r.run(x, on, off - on, 64);
+  r.chain.set_param(kMasterLimitBypass, 0.0f);
+  r.run(x, off, n - off, 64);
+  const double steady = std::max({worst_step(x, 9600, on), worst_step(x, off - 9600, off), worst_step(x, n - 9600, n)});
+  const double during = std::max(worst_step(x, on, on + 2400), worst_step(x, off, off + 2400));
+  std::printf("    master limiter reducing %.1f dB: steady %.4f, switching %.4f\n", reduction, steady, during);
+  CHECK(reduction > 3.0f);
+  CHECK(during <= 1.5 * steady);
+}
+
+TEST("master limiter: master bypass stays bit-exact while the master limiter would be limiting") {
+  const size_t n = static_cast<size_t>(kRate / 2);
+  auto x = program_with_peaks(n, 3);
+  const auto in = x;
+  ChainRunner r(kRate, 2, 64);
+  loud_mix(r.chain);
+  r.chain.set_param(kMasterBypass, 1.0f);
+  r.chain.reset();
+  r.run(x, 0, n, 64);
+  CHECK(x == in);
+  CHECK(r.chain.master_limit_reduction_db() == 0.0f);
+  // Back on: the master limiter holds the ceiling again.
+  auto y = program_with_peaks(n, 4);
+  r.chain.set_param(kMasterBypass, 0.0f);
+  r.run(y, 0, n, 64);
+  CHECK(peak_of(y, static_cast<size_t>(kRate * 0.05)) <= std::pow(10.0, -1.0 / 20.0));
 }

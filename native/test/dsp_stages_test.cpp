@@ -187,6 +187,65 @@ TEST("limiter: the ceiling is never crossed on random peaks, with at most 1 ms o
   for (size_t i = d; i < q.size(); ++i) CHECK(qy[i] == q[i - d]);
 }
 
+TEST("limiter: at rest it skips the work, and gives what the full computation gives") {
+  // Quiet stretches long enough for the gain to come back to unity, between bursts.
+  std::vector<float> x = tone(kRate, 440.0, 0.3, static_cast<size_t>(kRate));
+  for (size_t at : {4800u, 20000u, 20100u, 40000u})
+    for (size_t k = 0; k < 300; ++k) x[at + k] *= 6.0f;
+  auto run_in = [&](size_t block) {
+    Limiter lim;
+    lim.prepare({kRate, 64, 1});
+    lim.set_release_ms(20.0f);
+    lim.reset();
+    auto y = x;
+    for (size_t i = 0; i < y.size(); i += block)
+      lim.process(y.data() + i, static_cast<uint32_t>(std::min(block, y.size() - i)));
+    return y;
+  };
+  const auto whole = run_in(x.size());  // one call holding the bursts: the full computation throughout
+  const auto small = run_in(16);        // at rest between the bursts
+  double gap = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) gap = std::max(gap, static_cast<double>(std::fabs(whole[i] - small[i])));
+  CHECK(gap < 1e-6);
+  CHECK(whole[38000 + 48] == x[38000]);  // back at unity: the input, one look-ahead later
+}
+
+TEST("limiter: linked channels share one gain: a peak on one side lowers both equally") {
+  Limiter lim;
+  lim.prepare({kRate, 64, 2}, 2);
+  lim.set_ceiling_db(-1.0f);
+  lim.set_release_ms(50.0f);
+  lim.reset();
+  const size_t n = static_cast<size_t>(kRate / 2);
+  // Left: a quiet tone with a loud burst in the middle; right: a quiet tone only.
+  auto left = tone(kRate, 300.0, 0.2, n);
+  const auto right_in = tone(kRate, 500.0, 0.2, n);
+  for (size_t i = n / 2; i < n / 2 + 2400; ++i) left[i] *= 20.0f;
+  const auto left_in = left;
+  auto right = right_in;
+  for (size_t i = 0; i < n; i += kControlInterval) {
+    lim.control();
+    float* ch[2] = {left.data() + i, right.data() + i};
+    lim.process(ch, 2, static_cast<uint32_t>(std::min<size_t>(kControlInterval, n - i)));
+  }
+  const uint32_t d = lim.latency_samples();
+  const float ceiling = std::pow(10.0f, -1.0f / 20.0f);
+  double worst_ratio_gap = 0.0, deepest = 1.0, most = 0.0;
+  for (size_t i = d; i < n; ++i) {
+    most = std::max(most, static_cast<double>(std::max(std::fabs(left[i]), std::fabs(right[i]))));
+    // The gain each side got, where both carry enough signal to read it.
+    if (std::fabs(left_in[i - d]) > 0.05f && std::fabs(right_in[i - d]) > 0.05f) {
+      const double gl = left[i] / left_in[i - d], gr = right[i] / right_in[i - d];
+      worst_ratio_gap = std::max(worst_ratio_gap, std::fabs(gl - gr));
+      deepest = std::min(deepest, gr);
+    }
+  }
+  CHECK(most <= ceiling);
+  CHECK(deepest < 0.3);           // the quiet right side went down with the burst on the left
+  CHECK(worst_ratio_gap < 1e-5);  // by exactly the same gain
+  CHECK(lim.safety_clips() == 0);
+}
+
 TEST("gate: holds open for the hold time, then closes over the release time") {
   Gate g;
   g.prepare({kRate, 64, 1});

@@ -60,13 +60,14 @@ class ChainRunner {
       done += len;
     }
   }
-  // Every stage bypassed except those named in `keep` (strip parameter bypass ids).
+  // Every stage of both strips bypassed, and the master limiter.
   void bypass_all_stages() {
     for (uint32_t s = 0; s < dsp::kStrips; ++s) {
       for (auto p : {dsp::kHpfBypass, dsp::kHumBypass, dsp::kNsBypass, dsp::kGateBypass, dsp::kCompBypass,
                      dsp::kEqBypass, dsp::kLimitBypass})
         chain.set_param(dsp::strip_param(s, p), 1.0f);
     }
+    chain.set_param(dsp::kMasterLimitBypass, 1.0f);
   }
   dsp::Chain chain;
 

@@ -31,6 +31,8 @@ export interface RawTelemetry {
   rmsOut: number[];
   /** Per strip: gain reduction in dB (>= 0) of each dynamic stage, and the tracked mains hum. */
   strips: Array<{ nsDb: number; gateDb: number; compDb: number; limitDb: number; humHz: number }>;
+  /** The master limiter on the outputs: gain reduction in dB (>= 0), one for all outputs. */
+  master: { limitDb: number };
 }
 
 export interface RawHeartbeat {

@@ -25,6 +25,10 @@ export const StripReductionSchema = Type.Object({
   humHz: Type.Number({ description: 'the mains hum being removed, Hz; 0 while none is tracked' }),
 });
 
+export const MasterReductionSchema = Type.Object({
+  limitDb: Type.Number({ description: 'master limiter gain reduction on the outputs, dB (>= 0); 0 while bypassed' }),
+});
+
 export const HeartbeatSchema = Type.Object({
   count: Type.Number(),
   ageMs: Type.Union([Type.Number(), Type.Null()], { description: 'time since the last beat; null before the first' }),
@@ -57,6 +61,7 @@ export const TelemetryFrameSchema = Type.Object({
   appliedSeq: Type.Integer(),
   meters: Type.Object({ in: Type.Array(MeterSchema), out: Type.Array(MeterSchema) }),
   reduction: Type.Array(StripReductionSchema, { description: 'per strip (mic, instrument): what each stage takes off now' }),
+  masterReduction: MasterReductionSchema,
   heartbeats: Type.Object({ audio: HeartbeatSchema, housekeeping: HeartbeatSchema }),
 });
 export type TelemetryFrame = Static<typeof TelemetryFrameSchema>;
@@ -133,6 +138,7 @@ export function toFrame(
       limitDb: round1(m.limitDb),
       humHz: Math.round(m.humHz * 100) / 100,
     })),
+    masterReduction: { limitDb: round1(t.master?.limitDb ?? 0) },
     heartbeats: { audio: beat(hb.audio, hb.nowNs), housekeeping: beat(hb.housekeeping, hb.nowNs) },
   };
 }

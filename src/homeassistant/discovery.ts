@@ -23,10 +23,10 @@ export interface DiscoveryMessage {
   payload: Record<string, unknown>;
 }
 
-/** Number entities: the gains and the noise-suppression strength the engine has. */
+/** Number entities: the gains, the noise-suppression strength and the output ceiling the engine has. */
 export function isNumberEntity(id: string): boolean {
   // Level controls a dashboard wants, not every gain (EQ band gains stay on the front panel).
-  return /^[a-z0-9]+\.(trim|out)\.gain$|^mix\.[a-z0-9]+\.gain$|^master\.gain$|^[a-z0-9]+\.ns\.strength$/.test(id);
+  return /^[a-z0-9]+\.(trim|out)\.gain$|^mix\.[a-z0-9]+\.gain$|^master\.gain$|^master\.limit\.ceiling$|^[a-z0-9]+\.ns\.strength$/.test(id);
 }
 
 const objectIdOf = (id: string) => id.replace(/[^a-z0-9]+/gi, '_').toLowerCase();

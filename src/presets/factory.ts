@@ -20,6 +20,15 @@ const ALL_STAGES_BYPASSED = {
   'limit.bypass': 1,
 };
 
+/**
+ * The master limiter on the outputs (after the mix): the same ceiling and release as
+ * the mic's limiter, so the sum of both strips never clips. Every preset sets it, so
+ * recalling one after Bypass turns it back on.
+ */
+function masterLimiter(ceiling: number, release: number): Record<string, number> {
+  return { 'master.limit.bypass': 0, 'master.limit.ceiling': ceiling, 'master.limit.release': release };
+}
+
 function preset(id: string, name: string, tags: string[], notes: string, params: Record<string, number>): Preset {
   return { schema: 1, id, name, tags, notes, created: SHIPPED, modified: SHIPPED, params };
 }
@@ -37,6 +46,7 @@ export const FACTORY_PRESETS: readonly Preset[] = [
       'limit.bypass': 0, 'limit.ceiling': -1, 'limit.release': 50,
       'out.gain': 0,
     }),
+    ...masterLimiter(-1, 50),
     'master.bypass': 0,
   }),
   preset('streaming', 'Streaming', ['voice', 'live'], 'Live streams with a noisy background (fans, keyboard): strongest noise suppression, tighter gate and compression.', {
@@ -51,6 +61,7 @@ export const FACTORY_PRESETS: readonly Preset[] = [
       'limit.bypass': 0, 'limit.ceiling': -1, 'limit.release': 40,
       'out.gain': 0,
     }),
+    ...masterLimiter(-1, 40),
     'master.bypass': 0,
   }),
   preset('studio-voice', 'Studio voice', ['voice', 'music'], 'A treated room and a good microphone: gentle high-pass, light compression, no gate or noise suppression.', {
@@ -65,10 +76,12 @@ export const FACTORY_PRESETS: readonly Preset[] = [
       'limit.bypass': 0, 'limit.ceiling': -0.5, 'limit.release': 80,
       'out.gain': 0,
     }),
+    ...masterLimiter(-0.5, 80),
     'master.bypass': 0,
   }),
   preset('bypass', 'Bypass', ['utility'], 'Every processing stage off and every gain at 0 dB: the signal as it comes in.', {
     ...strip('mic', { 'trim.gain': 0, ...ALL_STAGES_BYPASSED, 'out.gain': 0 }),
     ...strip('inst', { 'trim.gain': 0, ...ALL_STAGES_BYPASSED, 'out.gain': 0 }),
+    'master.limit.bypass': 1,
   }),
 ];

@@ -50,6 +50,9 @@ describe('the front panel in headless Chromium', () => {
       return db !== null && Number(db) > 0;
     });
     expect(await page.textContent('#reduction')).toContain('Limit');
+    // The master limiter's figure beside the strips', in the Limit column.
+    await page.waitForSelector('#reduction .gr[data-strip="master"][data-stage="limit"]');
+    expect(await page.textContent('#reduction')).toContain('Master');
   });
 
   it('sets the mic trim from its slider, and the engine applies it', async () => {
@@ -114,6 +117,23 @@ describe('the front panel in headless Chromium', () => {
     expect(await page.isVisible('input[name="mic.trim.gain"]')).toBe(false);
     await page.click('#strip-tabs button[data-strip="out"]');
     expect(await page.isVisible('input[name="master.gain"]')).toBe(true);
+    await page.click('#strip-tabs button[data-strip="mic"]');
+  });
+
+  it('shows the master limiter on the output tab, with its own on/off beside the master gain', async () => {
+    await page.click('#strip-tabs button[data-strip="out"]');
+    expect(await page.textContent('fieldset[data-stage="master.limit"] legend')).toContain('Master limiter');
+    expect(await page.isVisible('input[name="master.limit.ceiling"]')).toBe(true);
+    expect(await page.isVisible('input[name="master.limit.release"]')).toBe(true);
+    expect(await page.textContent('fieldset[data-stage="master.limit"]')).toContain('Ceiling');
+    // The master gain keeps its group; the limiter's switch is not taken for its on/off.
+    expect(await page.locator('fieldset[data-stage="gain"] legend input').count()).toBe(0);
+    const on = page.locator('legend input[name="master.limit.bypass"]');
+    const wasOn = await on.isChecked();
+    await on.setChecked(!wasOn);
+    await waitFor('the engine to switch the master limiter', async () => (await getJson<Status>(`${sup.url}/api/status`)).params['master.limit.bypass'] === (wasOn ? 1 : 0));
+    await on.setChecked(wasOn);
+    await waitFor('the master limiter back as it was', async () => (await getJson<Status>(`${sup.url}/api/status`)).params['master.limit.bypass'] === (wasOn ? 0 : 1));
     await page.click('#strip-tabs button[data-strip="mic"]');
   });
 

@@ -122,8 +122,18 @@ describe('hushbox-engine params --json', () => {
     const expected = [
       ...['mic', 'inst'].flatMap((s) => strip.map((p) => `${s}.${p}`)),
       'mix.mic.gain', 'mix.mic.pan', 'mix.inst.gain', 'mix.inst.pan', 'master.gain', 'master.bypass',
+      'master.limit.bypass', 'master.limit.ceiling', 'master.limit.release',
     ];
     for (const id of expected) expect(ids.has(id), id).toBe(true);
+  });
+
+  it('lists the master limiter on the outputs, with the strip limiter\'s ranges', () => {
+    const table = JSON.parse(engine(['params', '--json']).stdout) as Array<{ id: string; unit: string; scale: string; min: number; max: number; default: number }>;
+    const byId = new Map(table.map((p) => [p.id, p]));
+    expect(byId.get('master.limit.bypass')).toMatchObject({ scale: 'bool', min: 0, max: 1, default: 0 });
+    expect(byId.get('master.limit.ceiling')).toMatchObject({ unit: 'dBFS', min: -12, max: 0, default: -1 });
+    const { unit, scale, min, max, default: def } = byId.get('mic.limit.release')!;
+    expect(byId.get('master.limit.release')).toMatchObject({ unit, scale, min, max, default: def });
   });
 });
 

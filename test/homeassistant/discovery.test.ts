@@ -62,8 +62,22 @@ describe('Home Assistant discovery', () => {
   });
 
   it('makes numbers of the level controls only, not of every gain', () => {
-    expect(['mic.trim.gain', 'inst.out.gain', 'mix.mic.gain', 'master.gain', 'inst.ns.strength'].every(isNumberEntity)).toBe(true);
-    expect(['mic.eq.low.gain', 'mic.eq.peak1.gain', 'mic.comp.makeup', 'master.bypass', 'mic.ns.floor'].some(isNumberEntity)).toBe(false);
+    expect(['mic.trim.gain', 'inst.out.gain', 'mix.mic.gain', 'master.gain', 'inst.ns.strength', 'master.limit.ceiling'].every(isNumberEntity)).toBe(true);
+    expect(['mic.eq.low.gain', 'mic.eq.peak1.gain', 'mic.comp.makeup', 'master.bypass', 'mic.ns.floor', 'mic.limit.ceiling', 'master.limit.release'].some(isNumberEntity)).toBe(false);
+  });
+
+  it('makes a number of the master limiter\'s ceiling, in dBFS, beside the master gain', () => {
+    const table = [...FULL_TABLE, { id: 'master.limit.ceiling', name: 'Master limiter ceiling', unit: 'dBFS', scale: 'db' as const, min: -12, max: 0, default: -1 }];
+    const ceiling = discoveryMessages(input(table)).find((m) => m.objectId === 'master_limit_ceiling');
+    expect(ceiling?.payload).toMatchObject({
+      name: 'Master limiter ceiling',
+      min: -12,
+      max: 0,
+      unit_of_measurement: 'dBFS',
+      command_template: '{"params": {"master.limit.ceiling": {{ value }}}}',
+      value_template: "{{ value_json.params['master.limit.ceiling'] }}",
+    });
+    expect(ceiling?.payload.entity_category).toBeUndefined();
   });
 
   it('has no bypass switch and no numbers the engine lacks', () => {

@@ -91,6 +91,20 @@ describe('the supervisor with the real engine', () => {
     expect(Math.max(...frames.map((f) => f.reduction[1]!.nsDb))).toBe(0);
   });
 
+  it('reports the master limiter holding the outputs when the mix drives them over its ceiling', async () => {
+    const loud = { 'mix.mic.gain': 12, 'mix.inst.gain': 12, 'mic.limit.bypass': 1, 'inst.limit.bypass': 1 };
+    expect((await sendJson('PATCH', `${sup.url}/api/params`, { values: loud })).status).toBe(200);
+    try {
+      const frames = await collectFrames(sup.url, 1500);
+      expect(Math.max(...frames.map((f) => f.masterReduction.limitDb))).toBeGreaterThan(1);
+      // Held at the default ceiling of -1 dBFS (meters round to 0.1 dB).
+      expect(Math.max(...frames.flatMap((f) => f.meters.out.map((m) => m.peakDb)))).toBeLessThanOrEqual(-1);
+    } finally {
+      const back = { 'mix.mic.gain': 0, 'mix.inst.gain': 0, 'mic.limit.bypass': 0, 'inst.limit.bypass': 0 };
+      await sendJson('PATCH', `${sup.url}/api/params`, { values: back });
+    }
+  });
+
   it('applies an input gain set over HTTP in the engine, and the meters show it', async () => {
     // Only the trims between the meters: every stage bypassed, mic left, instrument right.
     const ids = (await getJson<Array<{ id: string }>>(`${sup.url}/api/params`)).map((p) => p.id);

@@ -15,4 +15,15 @@ describe('factory presets', () => {
     // whatever the engine has, the preset applies: at least the mic trim
     expect(Object.keys(preset.params).filter((id) => !unknown.includes(id))).toContain('mic.trim.gain');
   });
+
+  it.each(FACTORY_PRESETS.map((p) => [p.name, p] as const))('%s sets the master limiter itself, so recalling it never inherits the last one\'s', (name, preset) => {
+    for (const id of ['master.limit.bypass']) expect(table.has(id) && id in preset.params, id).toBe(true);
+    if (name === 'Bypass') {
+      expect(preset.params['master.limit.bypass']).toBe(1);  // every stage off: the signal as it comes in
+    } else {
+      expect(preset.params['master.limit.bypass']).toBe(0);
+      // no looser than the mic's own limiter: the sum of the strips is held where one strip is
+      expect(preset.params['master.limit.ceiling']).toBeLessThanOrEqual(preset.params['mic.limit.ceiling']!);
+    }
+  });
 });

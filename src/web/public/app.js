@@ -10,6 +10,7 @@ const STRIPS = { mic: 'Mic', inst: 'Instrument', out: 'Output' };
 const STAGES = {
   trim: 'Input', hpf: 'High-pass', hum: 'Hum removal', ns: 'Noise suppression', gate: 'Gate',
   comp: 'Compressor', eq: 'EQ', limit: 'Limiter', out: 'Output trim', mic: 'Mic → mix', inst: 'Instrument → mix', gain: 'Master',
+  'master.limit': 'Master limiter',
 };
 
 const state = { params: [], byId: new Map(), meterEls: [], frames: 0, strip: 'mic', presets: [], box: null };
@@ -78,7 +79,7 @@ function enumOptions(p) {
 function shortLabel(p) {
   let name = p.name.replace(/\s*\([^)]*\)\s*$/, '');
   for (const prefix of ['Mic ', 'Instrument ', 'Mix: ']) if (name.startsWith(prefix)) name = name.slice(prefix.length);
-  for (const stage of ['high-pass ', 'hum removal ', 'hum ', 'noise suppression ', 'gate ', 'compressor ', 'eq ', 'limiter ']) {
+  for (const stage of ['high-pass ', 'hum removal ', 'hum ', 'noise suppression ', 'gate ', 'compressor ', 'eq ', 'limiter ', 'master limiter ']) {
     if (name.toLowerCase().startsWith(stage) && name.length > stage.length) name = name.slice(stage.length);
   }
   return name.charAt(0).toUpperCase() + name.slice(1);
@@ -113,17 +114,19 @@ function buildMeters(channels) {
   }
 }
 
-function renderReduction(strips) {
+function renderReduction(strips, master) {
   const root = $('#reduction');
   const names = ['Mic', 'Inst'];
   const cells = [el('span', { className: 'head' }, ''), ...['NS', 'Gate', 'Comp', 'Limit'].map((h) => el('span', { className: 'head gr' }, h))];
+  const gr = (strip, stage, v) =>
+    el('span', { className: 'gr', dataset: { strip, stage, active: String(v >= 0.5), db: String(v) } }, v >= 0.05 ? `−${v.toFixed(1)}` : '0');
   strips.slice(0, 2).forEach((m, i) => {
     cells.push(el('span', {}, names[i]));
-    for (const [key, v] of [['ns', m.nsDb], ['gate', m.gateDb], ['comp', m.compDb], ['limit', m.limitDb]]) {
-      cells.push(el('span', { className: 'gr', dataset: { strip: String(i), stage: key, active: String(v >= 0.5), db: String(v) } }, v >= 0.05 ? `−${v.toFixed(1)}` : '0'));
-    }
+    for (const [key, v] of [['ns', m.nsDb], ['gate', m.gateDb], ['comp', m.compDb], ['limit', m.limitDb]]) cells.push(gr(String(i), key, v));
     if (m.humHz > 0) cells.push(el('span', {}, ''), el('span', { className: 'hum' }, `removing ${m.humHz.toFixed(2)} Hz mains hum`));
   });
+  // The master limiter acts on the outputs after the mix: one figure, in the Limit column.
+  if (master) cells.push(el('span', {}, 'Master'), el('span', {}), el('span', {}), el('span', {}), gr('master', 'limit', master.limitDb));
   root.replaceChildren(...cells);
 }
 
@@ -145,7 +148,7 @@ function renderTelemetry(t) {
     m.value.textContent = v.peakDb <= -120 ? '-∞' : `${v.peakDb.toFixed(1)} dB`;
     m.value.dataset.peakDb = String(v.peakDb);
   }
-  if (t.reduction && state.frames % 5 === 0) renderReduction(t.reduction);
+  if (t.reduction && state.frames % 5 === 0) renderReduction(t.reduction, t.masterReduction);
   facts($('#engine-facts'), [
     ['Sample rate', `${t.rate} Hz`],
     ['Period', `${t.frames} × ${t.periods}`],
@@ -262,7 +265,8 @@ function buildControls() {
   for (const p of state.params) {
     if (stripOf(p.id) !== state.strip || p.id === 'master.bypass') continue;
     const parts = p.id.split('.');
-    const stage = parts[0] === 'master' ? 'gain' : parts[1];
+    // master.gain sits in the Master group; master.limit.* is a stage of its own, with its own on/off.
+    const stage = parts[0] === 'master' ? (parts.length > 2 ? `master.${parts[1]}` : 'gain') : parts[1];
     if (!groups.has(stage)) groups.set(stage, []);
     groups.get(stage).push(p);
   }
