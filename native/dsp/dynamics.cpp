@@ -174,7 +174,7 @@ void Compressor::process(float* x, uint32_t n) noexcept {
 void Limiter::prepare(const ProcessSpec& spec, uint32_t channels) {
   rate_ = spec.rate;
   channels_ = channels > 0 ? channels : 1;
-  lookahead_ = static_cast<uint32_t>(spec.rate * 0.001);
+  lookahead_ = static_cast<uint32_t>(spec.rate * kLookaheadSeconds);
   if (lookahead_ < 1) lookahead_ = 1;
   delay_.assign(static_cast<size_t>(lookahead_) * channels_, 0.0f);
   uint32_t cap = 1;

@@ -94,12 +94,15 @@ class Compressor {
 // Look-ahead peak limiter: the gain needed by each sample is known `lookahead`
 // samples early; a sliding minimum and a moving average over lookahead+1
 // samples make a smooth gain that is never above what any sample needs, so
-// the ceiling is never crossed. Latency: the look-ahead (at most 1 ms).
+// the ceiling is never crossed. Latency: the look-ahead (0.5 ms).
 // Bypassed, the delay remains, so the strip's latency never changes.
 // Linked channels (the master limiter on the outputs) share one gain, taken
 // from the loudest, so the balance between them never moves.
 class Limiter {
  public:
+  // Look-ahead of each limiter: a strip's and the master's in series add
+  // 1 ms together, the limiting's whole share of the latency.
+  static constexpr double kLookaheadSeconds = 0.0005;
   // [control] `channels`: how many channels share the gain (a strip: 1).
   void prepare(const ProcessSpec& spec, uint32_t channels = 1);
   // [audio]
