@@ -1,30 +1,178 @@
 #include "real_fft.h"
 
 #include <cmath>
+#include <cstring>
 #include <numbers>
+#include <utility>
 
 namespace hushbox::dsp {
+
+namespace {
+
+// GCC/Clang vector extensions: SSE2 on x86-64, NEON on ARM64, no intrinsics.
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+inline v4 load(const float* p) noexcept {
+  v4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, v4 v) noexcept { std::memcpy(p, &v, sizeof v); }
+inline v4 splat(float f) noexcept { return v4{f, f, f, f}; }
+
+template <int I0, int I1, int I2, int I3>
+inline v4 shuffle(v4 a, v4 b) noexcept {
+#if defined(__clang__)
+  return __builtin_shufflevector(a, b, I0, I1, I2, I3);
+#else
+  return __builtin_shuffle(a, b, v4i{I0, I1, I2, I3});
+#endif
+}
+
+inline void transpose(v4& a, v4& b, v4& c, v4& d) noexcept {
+  const v4 t0 = shuffle<0, 4, 1, 5>(a, b), t1 = shuffle<2, 6, 3, 7>(a, b);
+  const v4 t2 = shuffle<0, 4, 1, 5>(c, d), t3 = shuffle<2, 6, 3, 7>(c, d);
+  a = shuffle<0, 1, 4, 5>(t0, t2);
+  b = shuffle<2, 3, 6, 7>(t0, t2);
+  c = shuffle<0, 1, 4, 5>(t1, t3);
+  d = shuffle<2, 3, 6, 7>(t1, t3);
+}
+
+// x[2m] + i x[2m + 1], m = 0..3, as split vectors.
+inline void load_interleaved(const float* x, v4& re, v4& im) noexcept {
+  const v4 lo = load(x), hi = load(x + 4);
+  re = shuffle<0, 2, 4, 6>(lo, hi);
+  im = shuffle<1, 3, 5, 7>(lo, hi);
+}
+
+template <typename T>
+struct Quad {
+  T re[4], im[4];
+};
+
+// A radix-4 decimation-in-frequency butterfly, before its twiddles:
+// y_r = sum_j x_j (-i)^(r j).
+template <typename T>
+inline Quad<T> butterfly(T ar, T ai, T br, T bi, T cr, T ci, T dr, T di) noexcept {
+  const T t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
+  const T t2r = br + dr, t2i = bi + di, t3r = bi - di, t3i = dr - br;  // -i (b - d)
+  return {{t0r + t2r, t1r + t3r, t0r - t2r, t1r - t3r}, {t0i + t2i, t1i + t3i, t0i - t2i, t1i - t3i}};
+}
+
+template <typename T>
+inline void rotate(T& re, T& im, T wr, T wi) noexcept {
+  const T r = re * wr - im * wi;
+  im = re * wi + im * wr;
+  re = r;
+}
+
+// Stockham radix-4 stage of length l and stride s (OTFFT's formulation):
+// x[q + s (p + j m)], j < 4 -> y[q + s (4 p + r)], m = l / 4, with twiddles
+// W_l^(r p). Scalar: only for the first stage of the smallest sizes.
+void stage_scalar(const float* xr, const float* xi, float* yr, float* yi, uint32_t l, uint32_t s,
+                  const float* tw) noexcept {
+  const uint32_t m = l / 4;
+  for (uint32_t p = 0; p < m; ++p) {
+    for (uint32_t q = 0; q < s; ++q) {
+      const uint32_t a = q + s * p, o = q + s * 4 * p;
+      Quad<float> y = butterfly(xr[a], xi[a], xr[a + s * m], xi[a + s * m], xr[a + 2 * s * m], xi[a + 2 * s * m],
+                                xr[a + 3 * s * m], xi[a + 3 * s * m]);
+      for (uint32_t r = 1; r < 4; ++r) rotate(y.re[r], y.im[r], tw[(2 * r - 2) * m + p], tw[(2 * r - 1) * m + p]);
+      for (uint32_t r = 0; r < 4; ++r) {
+        yr[o + s * r] = y.re[r];
+        yi[o + s * r] = y.im[r];
+      }
+    }
+  }
+}
+
+// The first stage (stride 1, l / 4 >= 4): four butterflies p..p+3 at once,
+// their outputs transposed so that each store is contiguous. With `x`, the
+// input is x[2j] + i x[2j + 1] instead of xr/xi.
+void stage_first(const float* x, const float* xr, const float* xi, float* yr, float* yi, uint32_t l,
+                 const float* tw) noexcept {
+  const uint32_t m = l / 4;
+  for (uint32_t p = 0; p < m; p += 4) {
+    v4 ar, ai, br, bi, cr, ci, dr, di;
+    if (x != nullptr) {
+      load_interleaved(x + 2 * p, ar, ai);
+      load_interleaved(x + 2 * (p + m), br, bi);
+      load_interleaved(x + 2 * (p + 2 * m), cr, ci);
+      load_interleaved(x + 2 * (p + 3 * m), dr, di);
+    } else {
+      ar = load(xr + p), ai = load(xi + p);
+      br = load(xr + p + m), bi = load(xi + p + m);
+      cr = load(xr + p + 2 * m), ci = load(xi + p + 2 * m);
+      dr = load(xr + p + 3 * m), di = load(xi + p + 3 * m);
+    }
+    Quad<v4> y = butterfly(ar, ai, br, bi, cr, ci, dr, di);
+    for (uint32_t r = 1; r < 4; ++r)
+      rotate(y.re[r], y.im[r], load(tw + (2 * r - 2) * m + p), load(tw + (2 * r - 1) * m + p));
+    transpose(y.re[0], y.re[1], y.re[2], y.re[3]);
+    transpose(y.im[0], y.im[1], y.im[2], y.im[3]);
+    for (uint32_t j = 0; j < 4; ++j) {
+      store(yr + 4 * (p + j), y.re[j]);
+      store(yi + 4 * (p + j), y.im[j]);
+    }
+  }
+}
+
+// A later stage (s >= 4): four values of q at once, the twiddles broadcast.
+void stage_vector(const float* xr, const float* xi, float* yr, float* yi, uint32_t l, uint32_t s,
+                  const float* tw) noexcept {
+  const uint32_t m = l / 4;
+  const uint32_t sm = s * m;
+  for (uint32_t p = 0; p < m; ++p) {
+    v4 wr[4], wi[4];
+    for (uint32_t r = 1; r < 4; ++r) {
+      wr[r] = splat(tw[(2 * r - 2) * m + p]);
+      wi[r] = splat(tw[(2 * r - 1) * m + p]);
+    }
+    const float* ar = xr + s * p;
+    const float* ai = xi + s * p;
+    float* or_ = yr + 4 * s * p;
+    float* oi = yi + 4 * s * p;
+    for (uint32_t q = 0; q < s; q += 4) {
+      Quad<v4> y = butterfly(load(ar + q), load(ai + q), load(ar + sm + q), load(ai + sm + q), load(ar + 2 * sm + q),
+                             load(ai + 2 * sm + q), load(ar + 3 * sm + q), load(ai + 3 * sm + q));
+      if (p != 0) {
+        for (uint32_t r = 1; r < 4; ++r) rotate(y.re[r], y.im[r], wr[r], wi[r]);
+      }
+      for (uint32_t r = 0; r < 4; ++r) {
+        store(or_ + s * r + q, y.re[r]);
+        store(oi + s * r + q, y.im[r]);
+      }
+    }
+  }
+}
+
+// The last stage when log2(n) is odd: radix 2, length 2, stride s = n / 2.
+void stage_radix2(const float* xr, const float* xi, float* yr, float* yi, uint32_t s) noexcept {
+  for (uint32_t q = 0; q < s; q += 4) {
+    const v4 ar = load(xr + q), ai = load(xi + q), br = load(xr + s + q), bi = load(xi + s + q);
+    store(yr + q, ar + br);
+    store(yi + q, ai + bi);
+    store(yr + s + q, ar - br);
+    store(yi + s + q, ai - bi);
+  }
+}
+
+}  // namespace
 
 bool RealFft::prepare(uint32_t size) {
   if (size < 8 || (size & (size - 1)) != 0) return false;
   size_ = size;
   half_ = size / 2;
   const uint32_t n = half_;
-  uint32_t bits = 0;
-  while ((1u << bits) < n) ++bits;
-  bitrev_.assign(n, 0);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint32_t r = 0;
-    for (uint32_t b = 0; b < bits; ++b) r |= ((i >> b) & 1u) << (bits - 1 - b);
-    bitrev_[i] = r;
-  }
-  stage_re_.clear();
-  stage_im_.clear();
-  for (uint32_t len = 2; len <= n; len <<= 1) {
-    for (uint32_t j = 0; j < len / 2; ++j) {
-      const double a = -2.0 * std::numbers::pi * j / len;
-      stage_re_.push_back(static_cast<float>(std::cos(a)));
-      stage_im_.push_back(static_cast<float>(std::sin(a)));
+  twiddles_.clear();
+  for (uint32_t l = n; l >= 4; l /= 4) {
+    const uint32_t m = l / 4;
+    for (uint32_t r = 1; r < 4; ++r) {
+      for (uint32_t p = 0; p < m; ++p)
+        twiddles_.push_back(static_cast<float>(std::cos(-2.0 * std::numbers::pi * r * p / l)));
+      for (uint32_t p = 0; p < m; ++p)
+        twiddles_.push_back(static_cast<float>(std::sin(-2.0 * std::numbers::pi * r * p / l)));
     }
   }
   post_re_.assign(n + 1, 0.0f);
@@ -34,106 +182,51 @@ bool RealFft::prepare(uint32_t size) {
     post_re_[k] = static_cast<float>(std::cos(a));
     post_im_[k] = static_cast<float>(std::sin(a));
   }
-  zr_.assign(n, 0.0f);
-  zi_.assign(n, 0.0f);
+  ar_.assign(n, 0.0f);
+  ai_.assign(n, 0.0f);
+  br_.assign(n, 0.0f);
+  bi_.assign(n, 0.0f);
   return true;
 }
 
-void RealFft::complex_fft(float* re, float* im) const noexcept {
-  // The input is already in bit-reversed order (forward/inverse scatter it so).
+RealFft::Split RealFft::complex_fft(const float* x) noexcept {
   const uint32_t n = half_;
-  // The first two stages have only the twiddles 1 and -i: one radix-4 pass.
-  for (uint32_t a = 0; a < n; a += 4) {
-    const float y0r = re[a] + re[a + 1], y0i = im[a] + im[a + 1];
-    const float y1r = re[a] - re[a + 1], y1i = im[a] - im[a + 1];
-    const float y2r = re[a + 2] + re[a + 3], y2i = im[a + 2] + im[a + 3];
-    const float y3r = re[a + 2] - re[a + 3], y3i = im[a + 2] - im[a + 3];
-    re[a] = y0r + y2r;
-    im[a] = y0i + y2i;
-    re[a + 2] = y0r - y2r;
-    im[a + 2] = y0i - y2i;
-    re[a + 1] = y1r + y3i;
-    im[a + 1] = y1i - y3r;
-    re[a + 3] = y1r - y3i;
-    im[a + 3] = y1i + y3r;
-  }
-  uint32_t offset = 3;  // twiddles of the stages of length 2 and 4
-  uint32_t len = 8;
-  // Two radix-2 stages at a time (lengths len and 2 len): half the passes
-  // over the data.
-  for (; 2 * len <= n; len <<= 2) {
-    const uint32_t h = len / 2;
-    const float* __restrict wr = stage_re_.data() + offset;  // W_len^j, j < h
-    const float* __restrict wi = stage_im_.data() + offset;
-    const float* __restrict vr = wr + h;  // W_2len^j, j < len
-    const float* __restrict vi = wi + h;
-    for (uint32_t base = 0; base < n; base += 2 * len) {
-      float* __restrict r0 = re + base;
-      float* __restrict i0 = im + base;
-      float* __restrict r1 = r0 + h;
-      float* __restrict i1 = i0 + h;
-      float* __restrict r2 = r0 + len;
-      float* __restrict i2 = i0 + len;
-      float* __restrict r3 = r2 + h;
-      float* __restrict i3 = i2 + h;
-#pragma GCC ivdep
-      for (uint32_t j = 0; j < h; ++j) {
-        // Stage of length len: (0, 1) and (2, 3).
-        const float t1r = r1[j] * wr[j] - i1[j] * wi[j];
-        const float t1i = r1[j] * wi[j] + i1[j] * wr[j];
-        const float t3r = r3[j] * wr[j] - i3[j] * wi[j];
-        const float t3i = r3[j] * wi[j] + i3[j] * wr[j];
-        const float b0r = r0[j] + t1r, b0i = i0[j] + t1i;
-        const float b1r = r0[j] - t1r, b1i = i0[j] - t1i;
-        const float b2r = r2[j] + t3r, b2i = i2[j] + t3i;
-        const float b3r = r2[j] - t3r, b3i = i2[j] - t3i;
-        // Stage of length 2 len: (0, 2) with W^j and (1, 3) with W^(j + h).
-        const float u2r = b2r * vr[j] - b2i * vi[j];
-        const float u2i = b2r * vi[j] + b2i * vr[j];
-        const float u3r = b3r * vr[j + h] - b3i * vi[j + h];
-        const float u3i = b3r * vi[j + h] + b3i * vr[j + h];
-        r0[j] = b0r + u2r;
-        i0[j] = b0i + u2i;
-        r2[j] = b0r - u2r;
-        i2[j] = b0i - u2i;
-        r1[j] = b1r + u3r;
-        i1[j] = b1i + u3i;
-        r3[j] = b1r - u3r;
-        i3[j] = b1i - u3i;
+  Split src{ar_.data(), ai_.data()};
+  Split dst{br_.data(), bi_.data()};
+  const float* tw = twiddles_.data();
+  if (n < 16) {
+    if (x != nullptr) {
+      for (uint32_t m = 0; m < n; ++m) {
+        src.re[m] = x[2 * m];
+        src.im[m] = x[2 * m + 1];
       }
     }
-    offset += h + len;
+    stage_scalar(src.re, src.im, dst.re, dst.im, n, 1, tw);
+  } else {
+    stage_first(x, src.re, src.im, dst.re, dst.im, n, tw);
   }
-  if (len <= n) {  // one radix-2 stage left
-    const uint32_t h = len / 2;
-    const float* __restrict wr = stage_re_.data() + offset;
-    const float* __restrict wi = stage_im_.data() + offset;
-    float* __restrict ar = re;
-    float* __restrict ai = im;
-    float* __restrict br = re + h;
-    float* __restrict bi = im + h;
-#pragma GCC ivdep
-    for (uint32_t j = 0; j < h; ++j) {
-      const float tr = br[j] * wr[j] - bi[j] * wi[j];
-      const float ti = br[j] * wi[j] + bi[j] * wr[j];
-      br[j] = ar[j] - tr;
-      bi[j] = ai[j] - ti;
-      ar[j] += tr;
-      ai[j] += ti;
-    }
+  std::swap(src, dst);
+  tw += 6 * (n / 4);
+  uint32_t l = n / 4, s = 4;
+  for (; l >= 4; l /= 4, s *= 4) {
+    stage_vector(src.re, src.im, dst.re, dst.im, l, s, tw);
+    std::swap(src, dst);
+    tw += 6 * (l / 4);
   }
+  if (l == 2) {
+    stage_radix2(src.re, src.im, dst.re, dst.im, s);
+    std::swap(src, dst);
+  }
+  return src;
 }
 
 void RealFft::forward(const float* x, float* re, float* im) noexcept {
   const uint32_t n = half_;
-  float* zr = zr_.data();
-  float* zi = zi_.data();
-  const uint32_t* rev = bitrev_.data();
-  for (uint32_t m = 0; m < n; ++m) {
-    zr[rev[m]] = x[2 * m];
-    zi[rev[m]] = x[2 * m + 1];
-  }
-  complex_fft(zr, zi);
+  const Split z = complex_fft(x);
+  const float* __restrict zr = z.re;
+  const float* __restrict zi = z.im;
+  const float* __restrict pr = post_re_.data();
+  const float* __restrict pi = post_im_.data();
   re[0] = zr[0] + zi[0];
   im[0] = 0.0f;
   re[n] = zr[0] - zi[0];
@@ -145,7 +238,7 @@ void RealFft::forward(const float* x, float* re, float* im) noexcept {
     const float cr = zr[n - k], ci = -zi[n - k];
     const float er = 0.5f * (ar + cr), ei = 0.5f * (ai + ci);
     const float or_ = 0.5f * (ai - ci), oi = -0.5f * (ar - cr);
-    const float wr = post_re_[k], wi = post_im_[k];
+    const float wr = pr[k], wi = pi[k];
     re[k] = er + or_ * wr - oi * wi;
     im[k] = ei + or_ * wi + oi * wr;
   }
@@ -153,13 +246,9 @@ void RealFft::forward(const float* x, float* re, float* im) noexcept {
 
 void RealFft::inverse(float* re, float* im, float* x) noexcept {
   const uint32_t n = half_;
-  float* zr = zr_.data();
-  float* zi = zi_.data();
   const float scale = 1.0f / static_cast<float>(n);
-  // The arithmetic first, into x (free until the end) so that the loop
-  // vectorizes; then the bit-reversed scatter on its own.
-  float* __restrict tr = x;
-  float* __restrict ti = x + n;
+  float* __restrict tr = ar_.data();
+  float* __restrict ti = ai_.data();
   const float* __restrict pr = post_re_.data();
   const float* __restrict pi = post_im_.data();
 #pragma GCC ivdep
@@ -175,15 +264,11 @@ void RealFft::inverse(float* re, float* im, float* x) noexcept {
     tr[k] = (er - oi) * scale;
     ti[k] = -(ei + or_) * scale;
   }
-  const uint32_t* rev = bitrev_.data();
-  for (uint32_t k = 0; k < n; ++k) {
-    zr[rev[k]] = tr[k];
-    zi[rev[k]] = ti[k];
-  }
-  complex_fft(zr, zi);
-  for (uint32_t m = 0; m < n; ++m) {
-    x[2 * m] = zr[m];
-    x[2 * m + 1] = -zi[m];
+  const Split z = complex_fft(nullptr);
+  for (uint32_t m = 0; m < n; m += 4) {
+    const v4 r = load(z.re + m), i = -load(z.im + m);
+    store(x + 2 * m, shuffle<0, 4, 1, 5>(r, i));
+    store(x + 2 * m + 4, shuffle<2, 6, 3, 7>(r, i));
   }
 }
 
