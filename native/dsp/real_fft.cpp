@@ -1,5 +1,6 @@
 #include "real_fft.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -158,6 +159,54 @@ void stage_radix2(const float* xr, const float* xi, float* yr, float* yi, uint32
   }
 }
 
+// A later stage computing only the outputs y[q + s (4 p + r)] with
+// q + s r >= need (for every p): what the inverse's last samples depend on.
+// One output r at a time, so that the skipped ones cost nothing.
+void stage_vector_tail(const float* xr, const float* xi, float* yr, float* yi, uint32_t l, uint32_t s, const float* tw,
+                       uint32_t need) noexcept {
+  const uint32_t m = l / 4;
+  const uint32_t sm = s * m;
+  for (uint32_t r = 0; r < 4; ++r) {
+    if (need >= s * r + s) continue;
+    const uint32_t first = need > s * r ? (need - s * r) & ~3u : 0;
+    for (uint32_t p = 0; p < m; ++p) {
+      const v4 wr = splat(r == 0 ? 1.0f : tw[(2 * r - 2) * m + p]);
+      const v4 wi = splat(r == 0 ? 0.0f : tw[(2 * r - 1) * m + p]);
+      const float* ar = xr + s * p;
+      const float* ai = xi + s * p;
+      float* or_ = yr + s * (4 * p + r);
+      float* oi = yi + s * (4 * p + r);
+      for (uint32_t q = first; q < s; q += 4) {
+        const v4 a_r = load(ar + q), a_i = load(ai + q), b_r = load(ar + sm + q), b_i = load(ai + sm + q);
+        const v4 c_r = load(ar + 2 * sm + q), c_i = load(ai + 2 * sm + q);
+        const v4 d_r = load(ar + 3 * sm + q), d_i = load(ai + 3 * sm + q);
+        v4 y_r, y_i;
+        switch (r) {
+          case 0: y_r = (a_r + c_r) + (b_r + d_r), y_i = (a_i + c_i) + (b_i + d_i); break;
+          case 1: y_r = (a_r - c_r) + (b_i - d_i), y_i = (a_i - c_i) + (d_r - b_r); break;
+          case 2: y_r = (a_r + c_r) - (b_r + d_r), y_i = (a_i + c_i) - (b_i + d_i); break;
+          default: y_r = (a_r - c_r) - (b_i - d_i), y_i = (a_i - c_i) - (d_r - b_r); break;
+        }
+        if (r != 0 && p != 0) rotate(y_r, y_i, wr, wi);
+        store(or_ + q, y_r);
+        store(oi + q, y_i);
+      }
+    }
+  }
+}
+
+// stage_radix2() computing only the outputs y[i], i >= need.
+void stage_radix2_tail(const float* xr, const float* xi, float* yr, float* yi, uint32_t s, uint32_t need) noexcept {
+  for (uint32_t q = need & ~3u; q < s; q += 4) {
+    store(yr + q, load(xr + q) + load(xr + s + q));
+    store(yi + q, load(xi + q) + load(xi + s + q));
+  }
+  for (uint32_t q = need > s ? (need - s) & ~3u : 0; q < s; q += 4) {
+    store(yr + s + q, load(xr + q) - load(xr + s + q));
+    store(yi + s + q, load(xi + q) - load(xi + s + q));
+  }
+}
+
 }  // namespace
 
 bool RealFft::prepare(uint32_t size) {
@@ -189,7 +238,7 @@ bool RealFft::prepare(uint32_t size) {
   return true;
 }
 
-RealFft::Split RealFft::complex_fft(const float* x) noexcept {
+RealFft::Split RealFft::complex_fft(const float* x, uint32_t need) noexcept {
   const uint32_t n = half_;
   Split src{ar_.data(), ai_.data()};
   Split dst{br_.data(), bi_.data()};
@@ -209,12 +258,24 @@ RealFft::Split RealFft::complex_fft(const float* x) noexcept {
   tw += 6 * (n / 4);
   uint32_t l = n / 4, s = 4;
   for (; l >= 4; l /= 4, s *= 4) {
-    stage_vector(src.re, src.im, dst.re, dst.im, l, s, tw);
+    // Only the last stage and the one before it (when the last is radix 2)
+    // can skip work: every earlier output feeds every needed one.
+    if (need != 0 && l == 4) {
+      stage_vector_tail(src.re, src.im, dst.re, dst.im, l, s, tw, need);
+    } else if (need != 0 && l == 8) {
+      stage_vector_tail(src.re, src.im, dst.re, dst.im, l, s, tw, need > n / 2 ? need - n / 2 : 0);
+    } else {
+      stage_vector(src.re, src.im, dst.re, dst.im, l, s, tw);
+    }
     std::swap(src, dst);
     tw += 6 * (l / 4);
   }
   if (l == 2) {
-    stage_radix2(src.re, src.im, dst.re, dst.im, s);
+    if (need != 0) {
+      stage_radix2_tail(src.re, src.im, dst.re, dst.im, s, need);
+    } else {
+      stage_radix2(src.re, src.im, dst.re, dst.im, s);
+    }
     std::swap(src, dst);
   }
   return src;
@@ -222,7 +283,7 @@ RealFft::Split RealFft::complex_fft(const float* x) noexcept {
 
 void RealFft::forward(const float* x, float* re, float* im) noexcept {
   const uint32_t n = half_;
-  const Split z = complex_fft(x);
+  const Split z = complex_fft(x, 0);
   const float* __restrict zr = z.re;
   const float* __restrict zi = z.im;
   const float* __restrict pr = post_re_.data();
@@ -244,7 +305,9 @@ void RealFft::forward(const float* x, float* re, float* im) noexcept {
   }
 }
 
-void RealFft::inverse(float* re, float* im, float* x) noexcept {
+void RealFft::inverse(float* re, float* im, float* x) noexcept { inverse_tail(re, im, x, size_); }
+
+void RealFft::inverse_tail(float* re, float* im, float* x, uint32_t count) noexcept {
   const uint32_t n = half_;
   const float scale = 1.0f / static_cast<float>(n);
   float* __restrict tr = ar_.data();
@@ -264,8 +327,10 @@ void RealFft::inverse(float* re, float* im, float* x) noexcept {
     tr[k] = (er - oi) * scale;
     ti[k] = -(ei + or_) * scale;
   }
-  const Split z = complex_fft(nullptr);
-  for (uint32_t m = 0; m < n; m += 4) {
+  // x[t] for t >= size_ - count comes from z[m], m >= need.
+  const uint32_t need = (size_ - std::min(count, size_)) / 2;
+  const Split z = complex_fft(nullptr, need);
+  for (uint32_t m = need & ~3u; m < n; m += 4) {
     const v4 r = load(z.re + m), i = -load(z.im + m);
     store(x + 2 * m, shuffle<0, 4, 1, 5>(r, i));
     store(x + 2 * m + 4, shuffle<2, 6, 3, 7>(r, i));

@@ -21,15 +21,18 @@ class RealFft {
   void forward(const float* x, float* re, float* im) noexcept;
   // [any] The exact inverse of forward() (scaled by 1/N); re/im are used as scratch.
   void inverse(float* re, float* im, float* x) noexcept;
+  // [any] inverse() computing only x[N - count .. N): less work in the last
+  // stages. x[0 .. N - count) is unspecified afterwards.
+  void inverse_tail(float* re, float* im, float* x, uint32_t count) noexcept;
 
  private:
   struct Split {
     float* re;
     float* im;
   };
-  // The complex FFT of half_ points in a_ (or, with `x`, of x[2m] + i x[2m+1]);
-  // answers the buffer the result ends in (a_ or b_).
-  Split complex_fft(const float* x) noexcept;
+  // The complex FFT of half_ points in a_ (or, with `x`, of x[2m] + i x[2m+1]),
+  // exact for the outputs from `need` on; answers the buffer it ends in (a_ or b_).
+  Split complex_fft(const float* x, uint32_t need) noexcept;
 
   uint32_t size_ = 0;
   uint32_t half_ = 0;
