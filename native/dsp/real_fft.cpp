@@ -120,8 +120,11 @@ void stage_first(const float* x, const float* xr, const float* xi, float* yr, fl
 }
 
 // A later stage (s >= 4): four values of q at once, the twiddles broadcast.
-void stage_vector(const float* xr, const float* xi, float* yr, float* yi, uint32_t l, uint32_t s,
+// kStride = 4 (the second stage: one vector per p) compiles without the inner loop.
+template <uint32_t kStride>
+void stage_vector(const float* xr, const float* xi, float* yr, float* yi, uint32_t l, uint32_t stride,
                   const float* tw) noexcept {
+  const uint32_t s = kStride != 0 ? kStride : stride;
   const uint32_t m = l / 4;
   const uint32_t sm = s * m;
   for (uint32_t p = 0; p < m; ++p) {
@@ -228,8 +231,8 @@ bool RealFft::prepare(uint32_t size) {
   post_im_.assign(n + 1, 0.0f);
   for (uint32_t k = 0; k <= n; ++k) {
     const double a = -2.0 * std::numbers::pi * k / size;
-    post_re_[k] = static_cast<float>(std::cos(a));
-    post_im_[k] = static_cast<float>(std::sin(a));
+    post_re_[k] = static_cast<float>(0.5 * std::cos(a));
+    post_im_[k] = static_cast<float>(0.5 * std::sin(a));
   }
   ar_.assign(n, 0.0f);
   ai_.assign(n, 0.0f);
@@ -264,8 +267,10 @@ RealFft::Split RealFft::complex_fft(const float* x, uint32_t need) noexcept {
       stage_vector_tail(src.re, src.im, dst.re, dst.im, l, s, tw, need);
     } else if (need != 0 && l == 8) {
       stage_vector_tail(src.re, src.im, dst.re, dst.im, l, s, tw, need > n / 2 ? need - n / 2 : 0);
+    } else if (s == 4) {
+      stage_vector<4>(src.re, src.im, dst.re, dst.im, l, s, tw);
     } else {
-      stage_vector(src.re, src.im, dst.re, dst.im, l, s, tw);
+      stage_vector<0>(src.re, src.im, dst.re, dst.im, l, s, tw);
     }
     std::swap(src, dst);
     tw += 6 * (l / 4);
@@ -294,14 +299,15 @@ void RealFft::forward(const float* x, float* re, float* im) noexcept {
   im[n] = 0.0f;
 #pragma GCC ivdep
   for (uint32_t k = 1; k < n; ++k) {
-    // Z[k] and conj(Z[n-k]) give the spectra of the even (E) and odd (O) samples.
-    const float ar = zr[k], ai = zi[k];
-    const float cr = zr[n - k], ci = -zi[n - k];
-    const float er = 0.5f * (ar + cr), ei = 0.5f * (ai + ci);
-    const float or_ = 0.5f * (ai - ci), oi = -0.5f * (ar - cr);
-    const float wr = pr[k], wi = pi[k];
-    re[k] = er + or_ * wr - oi * wi;
-    im[k] = ei + or_ * wi + oi * wr;
+    // Z[k] and conj(Z[n-k]) give the spectra of the even samples,
+    // E = (Z[k] + conj(Z[n-k])) / 2, and of the odd ones,
+    // O = -i (Z[k] - conj(Z[n-k])) / 2; X[k] = E + O e^{-2 pi i k / N}, the
+    // halves folded into the twiddles (h = w / 2: the same rounding).
+    const float ar = zr[k], ai = zi[k], cr = zr[n - k], ci = zi[n - k];
+    const float sr = ar - cr, si = ai + ci;
+    const float hr = pr[k], hi = pi[k];
+    re[k] = 0.5f * (ar + cr) + si * hr + sr * hi;
+    im[k] = 0.5f * (ai - ci) + si * hi - sr * hr;
   }
 }
 
@@ -316,16 +322,15 @@ void RealFft::inverse_tail(float* re, float* im, float* x, uint32_t count) noexc
   const float* __restrict pi = post_im_.data();
 #pragma GCC ivdep
   for (uint32_t k = 0; k < n; ++k) {
-    const float ar = re[k], ai = im[k];
-    const float cr = re[n - k], ci = -im[n - k];
-    const float er = 0.5f * (ar + cr), ei = 0.5f * (ai + ci);
-    // O = (X[k] - conj(X[n-k])) / 2 * e^{+2 pi i k / N}
-    const float dr = 0.5f * (ar - cr), di = 0.5f * (ai - ci);
-    const float wr = pr[k], wi = -pi[k];
-    const float or_ = dr * wr - di * wi, oi = dr * wi + di * wr;
+    // E = (X[k] + conj(X[n-k])) / 2, O = (X[k] - conj(X[n-k])) / 2 e^{+2 pi i k / N}
+    // (the half folded into h = w / 2).
+    const float ar = re[k], ai = im[k], cr = re[n - k], ci = im[n - k];
+    const float dr = ar - cr, di = ai + ci;
+    const float hr = pr[k], hi = pi[k];
+    const float or_ = dr * hr + di * hi, oi = di * hr - dr * hi;
     // Z = E + i O, conjugated so that the forward transform inverts it.
-    tr[k] = (er - oi) * scale;
-    ti[k] = -(ei + or_) * scale;
+    tr[k] = (0.5f * (ar + cr) - oi) * scale;
+    ti[k] = -(0.5f * (ai - ci) + or_) * scale;
   }
   // x[t] for t >= size_ - count comes from z[m], m >= need.
   const uint32_t need = (size_ - std::min(count, size_)) / 2;
