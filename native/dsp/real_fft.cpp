@@ -231,8 +231,8 @@ bool RealFft::prepare(uint32_t size) {
   post_im_.assign(n + 1, 0.0f);
   for (uint32_t k = 0; k <= n; ++k) {
     const double a = -2.0 * std::numbers::pi * k / size;
-    post_re_[k] = static_cast<float>(0.5 * std::cos(a));
-    post_im_[k] = static_cast<float>(0.5 * std::sin(a));
+    post_re_[k] = static_cast<float>(std::cos(a));
+    post_im_[k] = static_cast<float>(std::sin(a));
   }
   ar_.assign(n, 0.0f);
   ai_.assign(n, 0.0f);
@@ -301,13 +301,13 @@ void RealFft::forward(const float* x, float* re, float* im) noexcept {
   for (uint32_t k = 1; k < n; ++k) {
     // Z[k] and conj(Z[n-k]) give the spectra of the even samples,
     // E = (Z[k] + conj(Z[n-k])) / 2, and of the odd ones,
-    // O = -i (Z[k] - conj(Z[n-k])) / 2; X[k] = E + O e^{-2 pi i k / N}, the
-    // halves folded into the twiddles (h = w / 2: the same rounding).
+    // O = -i (Z[k] - conj(Z[n-k])) / 2: X[k] = E + O e^{-2 pi i k / N}, the
+    // halves taken last (a power of two: the same rounding).
     const float ar = zr[k], ai = zi[k], cr = zr[n - k], ci = zi[n - k];
     const float sr = ar - cr, si = ai + ci;
-    const float hr = pr[k], hi = pi[k];
-    re[k] = 0.5f * (ar + cr) + si * hr + sr * hi;
-    im[k] = 0.5f * (ai - ci) + si * hi - sr * hr;
+    const float wr = pr[k], wi = pi[k];
+    re[k] = 0.5f * ((ar + cr) + si * wr + sr * wi);
+    im[k] = 0.5f * ((ai - ci) + si * wi - sr * wr);
   }
 }
 
@@ -315,28 +315,28 @@ void RealFft::inverse(float* re, float* im, float* x) noexcept { inverse_tail(re
 
 void RealFft::inverse_tail(float* re, float* im, float* x, uint32_t count) noexcept {
   const uint32_t n = half_;
-  const float scale = 1.0f / static_cast<float>(n);
   float* __restrict tr = ar_.data();
   float* __restrict ti = ai_.data();
   const float* __restrict pr = post_re_.data();
   const float* __restrict pi = post_im_.data();
 #pragma GCC ivdep
   for (uint32_t k = 0; k < n; ++k) {
-    // E = (X[k] + conj(X[n-k])) / 2, O = (X[k] - conj(X[n-k])) / 2 e^{+2 pi i k / N}
-    // (the half folded into h = w / 2).
+    // 2 E = X[k] + conj(X[n-k]), 2 O = (X[k] - conj(X[n-k])) e^{+2 pi i k / N}
     const float ar = re[k], ai = im[k], cr = re[n - k], ci = im[n - k];
     const float dr = ar - cr, di = ai + ci;
-    const float hr = pr[k], hi = pi[k];
-    const float or_ = dr * hr + di * hi, oi = di * hr - dr * hi;
-    // Z = E + i O, conjugated so that the forward transform inverts it.
-    tr[k] = (0.5f * (ar + cr) - oi) * scale;
-    ti[k] = -(0.5f * (ai - ci) + or_) * scale;
+    const float wr = pr[k], wi = pi[k];
+    const float or_ = dr * wr + di * wi, oi = di * wr - dr * wi;
+    // 2 Z = 2 E + 2 i O, conjugated so that the forward transform inverts it.
+    tr[k] = (ar + cr) - oi;
+    ti[k] = -((ai - ci) + or_);
   }
-  // x[t] for t >= size_ - count comes from z[m], m >= need.
+  // x[t] for t >= size_ - count comes from z[m], m >= need. The scale (1/2
+  // and 1/n) applied only there: a power of two, so the same rounding.
   const uint32_t need = (size_ - std::min(count, size_)) / 2;
   const Split z = complex_fft(nullptr, need);
+  const v4 scale = splat(0.5f / static_cast<float>(n));
   for (uint32_t m = need & ~3u; m < n; m += 4) {
-    const v4 r = load(z.re + m), i = -load(z.im + m);
+    const v4 r = load(z.re + m) * scale, i = load(z.im + m) * -scale;
     store(x + 2 * m, shuffle<0, 4, 1, 5>(r, i));
     store(x + 2 * m + 4, shuffle<2, 6, 3, 7>(r, i));
   }

@@ -37,7 +37,7 @@ class RealFft {
   uint32_t size_ = 0;
   uint32_t half_ = 0;
   std::vector<float> twiddles_;           // per radix-4 stage: W^p, W^2p, W^3p (re, im), p < len / 4
-  std::vector<float> post_re_, post_im_;  // e^{-2 pi i k / N} / 2, k = 0..N/2
+  std::vector<float> post_re_, post_im_;  // e^{-2 pi i k / N}, k = 0..N/2
   std::vector<float> ar_, ai_, br_, bi_;  // two half-size complex buffers (ping-pong)
 };
 
