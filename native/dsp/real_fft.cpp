@@ -31,6 +31,8 @@ inline v4 shuffle(v4 a, v4 b) noexcept {
 #endif
 }
 
+inline v4 reverse(v4 v) noexcept { return shuffle<3, 2, 1, 0>(v, v); }
+
 inline void transpose(v4& a, v4& b, v4& c, v4& d) noexcept {
   const v4 t0 = shuffle<0, 4, 1, 5>(a, b), t1 = shuffle<2, 6, 3, 7>(a, b);
   const v4 t2 = shuffle<0, 4, 1, 5>(c, d), t3 = shuffle<2, 6, 3, 7>(c, d);
@@ -297,17 +299,33 @@ void RealFft::forward(const float* x, float* re, float* im) noexcept {
   im[0] = 0.0f;
   re[n] = zr[0] - zi[0];
   im[n] = 0.0f;
-#pragma GCC ivdep
-  for (uint32_t k = 1; k < n; ++k) {
-    // Z[k] and conj(Z[n-k]) give the spectra of the even samples,
-    // E = (Z[k] + conj(Z[n-k])) / 2, and of the odd ones,
-    // O = -i (Z[k] - conj(Z[n-k])) / 2: X[k] = E + O e^{-2 pi i k / N}, the
-    // halves taken last (a power of two: the same rounding).
+  // Z[k] and conj(Z[n-k]) give the spectra of the even samples,
+  // E = (Z[k] + conj(Z[n-k])) / 2, and of the odd ones,
+  // O = -i (Z[k] - conj(Z[n-k])) / 2: X[k] = E + O w^k (w = e^{-2 pi i / N})
+  // and X[n-k] = conj(E - O w^k), both from one product. Below, er + i ei =
+  // 2 E and p + i q = 2 O w^k.
+  const uint32_t h = n / 2;
+  uint32_t k = 1;
+  const v4 half = splat(0.5f);
+  for (; k + 4 <= h; k += 4) {
+    const v4 ar = load(zr + k), ai = load(zi + k);
+    const v4 cr = reverse(load(zr + n - k - 3)), ci = reverse(load(zi + n - k - 3));
+    const v4 wr = load(pr + k), wi = load(pi + k);
+    const v4 er = ar + cr, ei = ai - ci, sr = ar - cr, si = ai + ci;
+    const v4 p = si * wr + sr * wi, q = si * wi - sr * wr;
+    store(re + k, half * (er + p));
+    store(im + k, half * (ei + q));
+    store(re + n - k - 3, reverse(half * (er - p)));
+    store(im + n - k - 3, reverse(half * (q - ei)));
+  }
+  for (; k <= h; ++k) {  // the rest; X[n/2] last, as X[k]
     const float ar = zr[k], ai = zi[k], cr = zr[n - k], ci = zi[n - k];
-    const float sr = ar - cr, si = ai + ci;
-    const float wr = pr[k], wi = pi[k];
-    re[k] = 0.5f * ((ar + cr) + si * wr + sr * wi);
-    im[k] = 0.5f * ((ai - ci) + si * wi - sr * wr);
+    const float er = ar + cr, ei = ai - ci, sr = ar - cr, si = ai + ci;
+    const float p = si * pr[k] + sr * pi[k], q = si * pi[k] - sr * pr[k];
+    re[n - k] = 0.5f * (er - p);
+    im[n - k] = 0.5f * (q - ei);
+    re[k] = 0.5f * (er + p);
+    im[k] = 0.5f * (ei + q);
   }
 }
 
@@ -319,17 +337,38 @@ void RealFft::inverse_tail(float* re, float* im, float* x, uint32_t count) noexc
   float* __restrict ti = ai_.data();
   const float* __restrict pr = post_re_.data();
   const float* __restrict pi = post_im_.data();
-#pragma GCC ivdep
-  for (uint32_t k = 0; k < n; ++k) {
-    // 2 E = X[k] + conj(X[n-k]), 2 O = (X[k] - conj(X[n-k])) e^{+2 pi i k / N}
-    const float ar = re[k], ai = im[k], cr = re[n - k], ci = im[n - k];
-    const float dr = ar - cr, di = ai + ci;
-    const float wr = pr[k], wi = pi[k];
-    const float or_ = dr * wr + di * wi, oi = di * wr - dr * wi;
-    // 2 Z = 2 E + 2 i O, conjugated so that the forward transform inverts it.
-    tr[k] = (ar + cr) - oi;
-    ti[k] = -((ai - ci) + or_);
+  // 2 E = X[k] + conj(X[n-k]), 2 O = (X[k] - conj(X[n-k])) conj(w^k) and
+  // 2 Z[k] = 2 E + 2 i O, conjugated so that the forward transform inverts
+  // it; the pair n - k has conj(2 E) and conj(2 O). Below, er + i ei = 2 E and
+  // or_ + i oi = 2 O.
+  const auto one = [&](uint32_t k, uint32_t partner) {
+    const float ar = re[k], ai = im[k], cr = re[partner], ci = im[partner];
+    const float er = ar + cr, ei = ai - ci, dr = ar - cr, di = ai + ci;
+    const float or_ = dr * pr[k] + di * pi[k], oi = di * pr[k] - dr * pi[k];
+    tr[k] = er - oi;
+    ti[k] = -(ei + or_);
+    return std::pair{er + oi, ei - or_};  // the pair's
+  };
+  one(0, n);
+  const uint32_t h = n / 2;
+  uint32_t k = 1;
+  for (; k + 4 <= h; k += 4) {
+    const v4 ar = load(re + k), ai = load(im + k);
+    const v4 cr = reverse(load(re + n - k - 3)), ci = reverse(load(im + n - k - 3));
+    const v4 wr = load(pr + k), wi = load(pi + k);
+    const v4 er = ar + cr, ei = ai - ci, dr = ar - cr, di = ai + ci;
+    const v4 or_ = dr * wr + di * wi, oi = di * wr - dr * wi;
+    store(tr + k, er - oi);
+    store(ti + k, -(ei + or_));
+    store(tr + n - k - 3, reverse(er + oi));
+    store(ti + n - k - 3, reverse(ei - or_));
   }
+  for (; k < h; ++k) {
+    const auto [r, i] = one(k, n - k);
+    tr[n - k] = r;
+    ti[n - k] = i;
+  }
+  one(h, h);
   // x[t] for t >= size_ - count comes from z[m], m >= need. The scale (1/2
   // and 1/n) applied only there: a power of two, so the same rounding.
   const uint32_t need = (size_ - std::min(count, size_)) / 2;
