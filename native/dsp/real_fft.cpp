@@ -164,6 +164,37 @@ void stage_radix2(const float* xr, const float* xi, float* yr, float* yi, uint32
   }
 }
 
+// The last stage when log2(n) is odd, in place of a radix-4 stage of length 8
+// and a radix-2 one: radix 8, length 8 (no twiddles between stages), stride
+// s = n / 8. One 8-point DFT per q: a radix-2 step, then two 4-point DFTs
+// (even and odd outputs).
+void stage_radix8(const float* xr, const float* xi, float* yr, float* yi, uint32_t s) noexcept {
+  const v4 c = splat(0.70710678118654752f);
+  for (uint32_t q = 0; q < s; q += 4) {
+    v4 ur[4], ui[4], vr[4], vi[4];
+    for (uint32_t j = 0; j < 4; ++j) {
+      const v4 ar = load(xr + s * j + q), ai = load(xi + s * j + q);
+      const v4 br = load(xr + s * (j + 4) + q), bi = load(xi + s * (j + 4) + q);
+      ur[j] = ar + br;
+      ui[j] = ai + bi;
+      vr[j] = ar - br;
+      vi[j] = ai - bi;
+    }
+    // v_j *= e^{-2 pi i j / 8}
+    const v4 v1r = c * (vr[1] + vi[1]), v1i = c * (vi[1] - vr[1]);
+    const v4 v3r = c * (vi[3] - vr[3]), v3i = -c * (vr[3] + vi[3]);
+    const v4 v2r = vi[2], v2i = -vr[2];
+    const Quad<v4> e = butterfly(ur[0], ui[0], ur[1], ui[1], ur[2], ui[2], ur[3], ui[3]);
+    const Quad<v4> o = butterfly(vr[0], vi[0], v1r, v1i, v2r, v2i, v3r, v3i);
+    for (uint32_t r = 0; r < 4; ++r) {
+      store(yr + s * (2 * r) + q, e.re[r]);
+      store(yi + s * (2 * r) + q, e.im[r]);
+      store(yr + s * (2 * r + 1) + q, o.re[r]);
+      store(yi + s * (2 * r + 1) + q, o.im[r]);
+    }
+  }
+}
+
 // A later stage computing only the outputs y[q + s (4 p + r)] with
 // q + s r >= need (for every p): what the inverse's last samples depend on.
 // One output r at a time, so that the skipped ones cost nothing.
@@ -263,6 +294,10 @@ RealFft::Split RealFft::complex_fft(const float* x, uint32_t need) noexcept {
   tw += 6 * (n / 4);
   uint32_t l = n / 4, s = 4;
   for (; l >= 4; l /= 4, s *= 4) {
+    if (need == 0 && l == 8) {
+      stage_radix8(src.re, src.im, dst.re, dst.im, s);
+      return dst;
+    }
     // Only the last stage and the one before it (when the last is radix 2)
     // can skip work: every earlier output feeds every needed one.
     if (need != 0 && l == 4) {
