@@ -153,7 +153,7 @@ void stage_vector(const float* xr, const float* xi, float* yr, float* yi, uint32
   }
 }
 
-// The last stage when log2(n) is odd: radix 2, length 2, stride s = n / 2.
+// The last stage for n = 8: radix 2, length 2, stride s = n / 2.
 void stage_radix2(const float* xr, const float* xi, float* yr, float* yi, uint32_t s) noexcept {
   for (uint32_t q = 0; q < s; q += 4) {
     const v4 ar = load(xr + q), ai = load(xi + q), br = load(xr + s + q), bi = load(xi + s + q);
@@ -164,12 +164,20 @@ void stage_radix2(const float* xr, const float* xi, float* yr, float* yi, uint32
   }
 }
 
+// v_j *= e^{-2 pi i j / 8}, j < 4: the twiddles inside an 8-point DFT.
+inline void rotate8(v4 (&vr)[4], v4 (&vi)[4]) noexcept {
+  const v4 c = splat(0.70710678118654752f);
+  const v4 v1r = c * (vr[1] + vi[1]), v1i = c * (vi[1] - vr[1]);
+  const v4 v3r = c * (vi[3] - vr[3]), v3i = -c * (vr[3] + vi[3]);
+  const v4 v2r = vi[2], v2i = -vr[2];
+  vr[1] = v1r, vi[1] = v1i, vr[2] = v2r, vi[2] = v2i, vr[3] = v3r, vi[3] = v3i;
+}
+
 // The last stage when log2(n) is odd, in place of a radix-4 stage of length 8
 // and a radix-2 one: radix 8, length 8 (no twiddles between stages), stride
 // s = n / 8. One 8-point DFT per q: a radix-2 step, then two 4-point DFTs
 // (even and odd outputs).
 void stage_radix8(const float* xr, const float* xi, float* yr, float* yi, uint32_t s) noexcept {
-  const v4 c = splat(0.70710678118654752f);
   for (uint32_t q = 0; q < s; q += 4) {
     v4 ur[4], ui[4], vr[4], vi[4];
     for (uint32_t j = 0; j < 4; ++j) {
@@ -180,12 +188,9 @@ void stage_radix8(const float* xr, const float* xi, float* yr, float* yi, uint32
       vr[j] = ar - br;
       vi[j] = ai - bi;
     }
-    // v_j *= e^{-2 pi i j / 8}
-    const v4 v1r = c * (vr[1] + vi[1]), v1i = c * (vi[1] - vr[1]);
-    const v4 v3r = c * (vi[3] - vr[3]), v3i = -c * (vr[3] + vi[3]);
-    const v4 v2r = vi[2], v2i = -vr[2];
+    rotate8(vr, vi);
     const Quad<v4> e = butterfly(ur[0], ui[0], ur[1], ui[1], ur[2], ui[2], ur[3], ui[3]);
-    const Quad<v4> o = butterfly(vr[0], vi[0], v1r, v1i, v2r, v2i, v3r, v3i);
+    const Quad<v4> o = butterfly(vr[0], vi[0], vr[1], vi[1], vr[2], vi[2], vr[3], vi[3]);
     for (uint32_t r = 0; r < 4; ++r) {
       store(yr + s * (2 * r) + q, e.re[r]);
       store(yi + s * (2 * r) + q, e.im[r]);
@@ -195,51 +200,67 @@ void stage_radix8(const float* xr, const float* xi, float* yr, float* yi, uint32
   }
 }
 
-// A later stage computing only the outputs y[q + s (4 p + r)] with
-// q + s r >= need (for every p): what the inverse's last samples depend on.
-// One output r at a time, so that the skipped ones cost nothing.
-void stage_vector_tail(const float* xr, const float* xi, float* yr, float* yi, uint32_t l, uint32_t s, const float* tw,
-                       uint32_t need) noexcept {
-  const uint32_t m = l / 4;
-  const uint32_t sm = s * m;
-  for (uint32_t r = 0; r < 4; ++r) {
-    if (need >= s * r + s) continue;
-    const uint32_t first = need > s * r ? (need - s * r) & ~3u : 0;
-    for (uint32_t p = 0; p < m; ++p) {
-      const v4 wr = splat(r == 0 ? 1.0f : tw[(2 * r - 2) * m + p]);
-      const v4 wi = splat(r == 0 ? 0.0f : tw[(2 * r - 1) * m + p]);
-      const float* ar = xr + s * p;
-      const float* ai = xi + s * p;
-      float* or_ = yr + s * (4 * p + r);
-      float* oi = yi + s * (4 * p + r);
-      for (uint32_t q = first; q < s; q += 4) {
-        const v4 a_r = load(ar + q), a_i = load(ai + q), b_r = load(ar + sm + q), b_i = load(ai + sm + q);
-        const v4 c_r = load(ar + 2 * sm + q), c_i = load(ai + 2 * sm + q);
-        const v4 d_r = load(ar + 3 * sm + q), d_i = load(ai + 3 * sm + q);
-        v4 y_r, y_i;
-        switch (r) {
-          case 0: y_r = (a_r + c_r) + (b_r + d_r), y_i = (a_i + c_i) + (b_i + d_i); break;
-          case 1: y_r = (a_r - c_r) + (b_i - d_i), y_i = (a_i - c_i) + (d_r - b_r); break;
-          case 2: y_r = (a_r + c_r) - (b_r + d_r), y_i = (a_i + c_i) - (b_i + d_i); break;
-          default: y_r = (a_r - c_r) - (b_i - d_i), y_i = (a_i - c_i) - (d_r - b_r); break;
-        }
-        if (r != 0 && p != 0) rotate(y_r, y_i, wr, wi);
-        store(or_ + q, y_r);
-        store(oi + q, y_i);
-      }
-    }
+// Output R alone of the 4-point DFT of a: sum_j a_j (-i)^(R j).
+template <uint32_t R>
+inline void dft4_one(const v4 (&ar)[4], const v4 (&ai)[4], v4& yr, v4& yi) noexcept {
+  if constexpr (R == 0) {
+    yr = (ar[0] + ar[2]) + (ar[1] + ar[3]), yi = (ai[0] + ai[2]) + (ai[1] + ai[3]);
+  } else if constexpr (R == 1) {
+    yr = (ar[0] - ar[2]) + (ai[1] - ai[3]), yi = (ai[0] - ai[2]) + (ar[3] - ar[1]);
+  } else if constexpr (R == 2) {
+    yr = (ar[0] + ar[2]) - (ar[1] + ar[3]), yi = (ai[0] + ai[2]) - (ai[1] + ai[3]);
+  } else {
+    yr = (ar[0] - ar[2]) - (ai[1] - ai[3]), yi = (ai[0] - ai[2]) - (ar[3] - ar[1]);
   }
 }
 
-// stage_radix2() computing only the outputs y[i], i >= need.
-void stage_radix2_tail(const float* xr, const float* xi, float* yr, float* yi, uint32_t s, uint32_t need) noexcept {
-  for (uint32_t q = need & ~3u; q < s; q += 4) {
-    store(yr + q, load(xr + q) + load(xr + s + q));
-    store(yi + q, load(xi + q) + load(xi + s + q));
+// The pruned last stages, for inverse_tail(): only the outputs y[q + s r]
+// with q + s r >= need, one output r at a time, so that the skipped ones
+// cost nothing. (Every earlier stage's output feeds some needed one.)
+// Radix 4 (log2(n) even, s = n / 4), output R, from q on.
+template <uint32_t R>
+void radix4_tail(const float* xr, const float* xi, float* yr, float* yi, uint32_t s, uint32_t q) noexcept {
+  for (; q < s; q += 4) {
+    v4 ar[4], ai[4];
+    for (uint32_t j = 0; j < 4; ++j) ar[j] = load(xr + s * j + q), ai[j] = load(xi + s * j + q);
+    v4 y_r, y_i;
+    dft4_one<R>(ar, ai, y_r, y_i);
+    store(yr + s * R + q, y_r);
+    store(yi + s * R + q, y_i);
   }
-  for (uint32_t q = need > s ? (need - s) & ~3u : 0; q < s; q += 4) {
-    store(yr + s + q, load(xr + q) - load(xr + s + q));
-    store(yi + s + q, load(xi + q) - load(xi + s + q));
+}
+
+// Radix 8 (log2(n) odd, s = n / 8), output R, from q on.
+template <uint32_t R>
+void radix8_tail(const float* xr, const float* xi, float* yr, float* yi, uint32_t s, uint32_t q) noexcept {
+  for (; q < s; q += 4) {
+    v4 ar[4], ai[4];
+    for (uint32_t j = 0; j < 4; ++j) {
+      const v4 a_r = load(xr + s * j + q), a_i = load(xi + s * j + q);
+      const v4 b_r = load(xr + s * (j + 4) + q), b_i = load(xi + s * (j + 4) + q);
+      ar[j] = R % 2 == 0 ? a_r + b_r : a_r - b_r;
+      ai[j] = R % 2 == 0 ? a_i + b_i : a_i - b_i;
+    }
+    if constexpr (R % 2 != 0) rotate8(ar, ai);
+    v4 y_r, y_i;
+    dft4_one<R / 2>(ar, ai, y_r, y_i);
+    store(yr + s * R + q, y_r);
+    store(yi + s * R + q, y_i);
+  }
+}
+
+using TailFn = void (*)(const float*, const float*, float*, float*, uint32_t, uint32_t) noexcept;
+
+// The last stage of radix `radix` (4 or 8) for the outputs from `need` on.
+void stage_tail(const float* xr, const float* xi, float* yr, float* yi, uint32_t s, uint32_t radix,
+                uint32_t need) noexcept {
+  static constexpr TailFn kRadix4[] = {radix4_tail<0>, radix4_tail<1>, radix4_tail<2>, radix4_tail<3>};
+  static constexpr TailFn kRadix8[] = {radix8_tail<0>, radix8_tail<1>, radix8_tail<2>, radix8_tail<3>,
+                                       radix8_tail<4>, radix8_tail<5>, radix8_tail<6>, radix8_tail<7>};
+  for (uint32_t r = 0; r < radix; ++r) {
+    if (need >= s * r + s) continue;
+    const uint32_t first = need > s * r ? (need - s * r) & ~3u : 0;
+    (radix == 8 ? kRadix8 : kRadix4)[r](xr, xi, yr, yi, s, first);
   }
 }
 
@@ -294,16 +315,16 @@ RealFft::Split RealFft::complex_fft(const float* x, uint32_t need) noexcept {
   tw += 6 * (n / 4);
   uint32_t l = n / 4, s = 4;
   for (; l >= 4; l /= 4, s *= 4) {
-    if (need == 0 && l == 8) {
-      stage_radix8(src.re, src.im, dst.re, dst.im, s);
+    if (l == 8) {  // log2(n) odd: one radix-8 stage ends it
+      if (need != 0) {
+        stage_tail(src.re, src.im, dst.re, dst.im, s, 8, need);
+      } else {
+        stage_radix8(src.re, src.im, dst.re, dst.im, s);
+      }
       return dst;
     }
-    // Only the last stage and the one before it (when the last is radix 2)
-    // can skip work: every earlier output feeds every needed one.
     if (need != 0 && l == 4) {
-      stage_vector_tail(src.re, src.im, dst.re, dst.im, l, s, tw, need);
-    } else if (need != 0 && l == 8) {
-      stage_vector_tail(src.re, src.im, dst.re, dst.im, l, s, tw, need > n / 2 ? need - n / 2 : 0);
+      stage_tail(src.re, src.im, dst.re, dst.im, s, 4, need);
     } else if (s == 4) {
       stage_vector<4>(src.re, src.im, dst.re, dst.im, l, s, tw);
     } else {
@@ -312,12 +333,8 @@ RealFft::Split RealFft::complex_fft(const float* x, uint32_t need) noexcept {
     std::swap(src, dst);
     tw += 6 * (l / 4);
   }
-  if (l == 2) {
-    if (need != 0) {
-      stage_radix2_tail(src.re, src.im, dst.re, dst.im, s, need);
-    } else {
-      stage_radix2(src.re, src.im, dst.re, dst.im, s);
-    }
+  if (l == 2) {  // n = 8 only
+    stage_radix2(src.re, src.im, dst.re, dst.im, s);
     std::swap(src, dst);
   }
   return src;
