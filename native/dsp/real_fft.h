@@ -1,8 +1,8 @@
 // An FFT of real signals (size a power of two, >= 8) built on a complex FFT of
-// half the size: a Stockham (self-sorting) radix-4 FFT, so that no bit-reversal
-// permutation is needed, written with 4-float vectors (SSE2 on x86-64, NEON on
-// ARM64). Every twiddle is computed in prepare(). Spectra are split:
-// re[0..N/2] and im[0..N/2].
+// half the size: a Stockham (self-sorting) radix-4 FFT, ending in one radix-8
+// stage when log2(N/2) is odd, so that no bit-reversal permutation is needed;
+// written with 4-float vectors (SSE2 on x86-64, NEON on ARM64). Every twiddle
+// is computed in prepare(). Spectra are split: re[0..N/2] and im[0..N/2].
 #pragma once
 
 #include <cstdint>
