@@ -345,7 +345,7 @@ void NoiseSuppressor::process_frame() noexcept {
     gain_reduction_db_ = meter_in_ > 1e-30f ? -10.0f * std::log10(std::max(meter_out_ / meter_in_, 1e-10f)) : 0.0f;
   }
 
-  fft_.inverse(re_.data(), im_.data(), frame_.data());
+  fft_.inverse_tail(re_.data(), im_.data(), frame_.data(), synth_);
   const float* tail = frame_.data() + (size_ - synth_);
   for (uint32_t i = 0; i < synth_; ++i) overlap_[i] += tail[i] * synthesis_[i];
   std::memcpy(output_.data(), overlap_.data(), hop_ * sizeof(float));
