@@ -1,5 +1,6 @@
 #include "dynamics.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hushbox::dsp {
@@ -226,11 +227,19 @@ void Limiter::delay_only(float* const* x, uint32_t channels, uint32_t n) noexcep
   for (uint32_t c = 0; c < channels; ++c) {
     float* line = delay_.data() + static_cast<size_t>(c) * la;
     uint32_t pos = pos_;
-    for (uint32_t i = 0; i < n; ++i) {
-      const float d = line[pos];
-      line[pos] = x[c][i];
-      if (++pos == la) pos = 0;
-      x[c][i] = d;
+    // Contiguous runs up to the ring's end: each a plain swap that vectorizes.
+    for (uint32_t i = 0; i < n;) {
+      const uint32_t len = std::min(n - i, la - pos);
+      float* __restrict l = line + pos;
+      float* __restrict y = x[c] + i;
+      for (uint32_t k = 0; k < len; ++k) {
+        const float d = l[k];
+        l[k] = y[k];
+        y[k] = d;
+      }
+      pos += len;
+      if (pos == la) pos = 0;
+      i += len;
     }
   }
   pos_ = static_cast<uint32_t>((pos_ + n) % la);

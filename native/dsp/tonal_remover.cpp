@@ -10,6 +10,8 @@ namespace hushbox::dsp {
 
 namespace {
 
+using V4 = float __attribute__((vector_size(16)));
+
 constexpr double kDecimatedRate = 8000.0;  // at least; the decimation factor is an integer
 constexpr double kWindowSeconds = 0.45;    // at least; rounded up to a power of two
 constexpr double kPeakGuardHz = 16.0;      // a tone is the largest bin within this
@@ -48,7 +50,7 @@ bool TonalRemover::prepare(double rate) {
     sum += h[i];
   }
   for (uint32_t i = 0; i < taps_; ++i) fir_[i] = static_cast<float>(h[i] / sum);
-  history_.assign(2 * taps_, 0.0f);
+  line_.assign(taps_ - 1 + kChunk, 0.0f);
 
   size_ = 8;
   while (size_ < kWindowSeconds * fs_dec_) size_ <<= 1;
@@ -91,8 +93,7 @@ bool TonalRemover::prepare(double rate) {
 }
 
 void TonalRemover::reset() noexcept {
-  std::fill(history_.begin(), history_.end(), 0.0f);
-  pos_ = 0;
+  std::fill(line_.begin(), line_.end(), 0.0f);
   phase_ = 0;
   filled_ = 0;
   history_index_ = 0;
@@ -126,25 +127,38 @@ double TonalRemover::tone_hz(uint32_t i) const noexcept {
   return 0.0;
 }
 
-void TonalRemover::decimate_into(float x) noexcept {
-  history_[pos_] = x;
-  history_[pos_ + taps_] = x;
-  if (++pos_ == taps_) pos_ = 0;
-  if (++phase_ < decimation_) return;
-  phase_ = 0;
-  // history_[pos_ .. pos_ + taps_) holds the last taps_ samples; the filter
-  // is symmetric, so their order does not matter. Eight partial sums so that
-  // the loop vectorizes without reassociating a single sum.
-  const float* __restrict s = history_.data() + pos_;
-  const float* __restrict h = fir_.data();
-  float acc[8] = {};
-  for (uint32_t i = 0; i < taps_; i += 8) {
-    for (uint32_t u = 0; u < 8; ++u) acc[u] += s[i + u] * h[i + u];
+bool TonalRemover::decimate(const float* x, uint32_t m) noexcept {
+  // line_[0 .. taps_ - 1) holds the samples before x; the decimated sample
+  // due at x[j] is the filter over line_[j .. j + taps_). The filter is
+  // symmetric, so the order does not matter. Eight partial sums in two
+  // 4-float vectors (GCC vector extension: SSE on x86-64, NEON on ARM64).
+  float* line = line_.data();
+  std::memcpy(line + taps_ - 1, x, m * sizeof(float));
+  const float* h = fir_.data();
+  const uint32_t before = filled_;
+  for (uint32_t j = decimation_ - phase_ - 1; j < m; j += decimation_) {
+    const float* s = line + j;
+    V4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0;
+    for (uint32_t i = 0; i < taps_; i += 8) {
+      V4 s0, s1, h0, h1;
+      std::memcpy(&s0, s + i, sizeof(V4));
+      std::memcpy(&s1, s + i + 4, sizeof(V4));
+      std::memcpy(&h0, h + i, sizeof(V4));
+      std::memcpy(&h1, h + i + 4, sizeof(V4));
+      a0 += s0 * h0;
+      a1 += s1 * h1;
+    }
+    const V4 a = a0 + a1;
+    decimated_[filled_++] = (a[0] + a[1]) + (a[2] + a[3]);
   }
-  decimated_[filled_++] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  if (filled_ % hop_ != 0) return;
-  // A hop ends. Speech in it or in the one before (a window spans both):
-  // the window is not analysed, and the tones stay as they are.
+  phase_ = (phase_ + m) % decimation_;
+  std::memmove(line, line + m, (taps_ - 1) * sizeof(float));
+  return filled_ != before && filled_ % hop_ == 0;
+}
+
+void TonalRemover::end_of_hop() noexcept {
+  // Speech in this hop or in the one before (a window spans both): the
+  // window is not analysed for new tones, only for those followed.
   const bool quiet = presence_sum_ <= kQuietPresence * static_cast<float>(frames_);
   const bool usable = quiet && last_hop_quiet_;
   last_hop_quiet_ = quiet;
@@ -332,19 +346,31 @@ void TonalRemover::follow(const double* found_hz, uint32_t found) noexcept {
 }
 
 void TonalRemover::process(float* x, uint32_t n) noexcept {
-  for (uint32_t i = 0; i < n; ++i) {
-    // The analysis sees the input before the notches; a tone found at this
-    // sample is notched from this sample on (block sizes do not matter).
-    decimate_into(x[i]);
-    if (active_ == 0) continue;
-    double y = x[i];
-    const double depth = depth_;
-    for (uint32_t s = 0; s < kMaxTones; ++s) {
-      if ((active_ & (1u << s)) == 0) continue;
-      Tone& t = tones_[s];
-      y -= depth * t.level.next() * t.bp.process(y);
+  while (n > 0) {
+    // Up to the sample that completes the hop under way (an analysis there
+    // applies from the next sample on, whatever the block size).
+    const uint32_t outputs_left = hop_ - filled_ % hop_;
+    const uint64_t to_hop = static_cast<uint64_t>(outputs_left - 1) * decimation_ + (decimation_ - phase_);
+    const auto m = static_cast<uint32_t>(std::min<uint64_t>({n, kChunk, to_hop}));
+    const bool hop_done = decimate(x, m);
+    // The notches, one after the other (a cascade: each on the previous one's output).
+    if (active_ != 0) {
+      const double depth = depth_;
+      for (uint32_t s = 0; s < kMaxTones; ++s) {
+        if ((active_ & (1u << s)) == 0) continue;
+        Tone& t = tones_[s];
+        if (t.level.smoothing()) {
+          for (uint32_t i = 0; i < m; ++i)
+            x[i] = static_cast<float>(x[i] - depth * t.level.next() * t.bp.process(x[i]));
+        } else {
+          const double d = depth * t.level.current();
+          for (uint32_t i = 0; i < m; ++i) x[i] = static_cast<float>(x[i] - d * t.bp.process(x[i]));
+        }
+      }
     }
-    x[i] = static_cast<float>(y);
+    if (hop_done) end_of_hop();
+    x += m;
+    n -= m;
   }
 }
 

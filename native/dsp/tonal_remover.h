@@ -77,7 +77,9 @@ class TonalRemover {
     bool live = false;  // found in the last analyses (level going to or at 1)
   };
 
-  void decimate_into(float x) noexcept;
+  // Decimates x[0 .. m); true when the hop under way ended at its last sample.
+  bool decimate(const float* x, uint32_t m) noexcept;
+  void end_of_hop() noexcept;
   void analyse() noexcept;
   void follow(const double* found_hz, uint32_t found) noexcept;
   bool steady(double& hz) const noexcept;
@@ -87,12 +89,12 @@ class TonalRemover {
   float depth_ = 1.0f;
 
   // Decimator: a windowed-sinc FIR evaluated every decimation_ samples over a
-  // doubled ring (taps_ contiguous samples at pos_ .. pos_ + taps_).
+  // line of the last taps_ - 1 samples followed by up to kChunk new ones.
   uint32_t decimation_ = 6;
   uint32_t taps_ = 72;
   std::vector<float> fir_;
-  std::vector<float> history_;  // 2 * taps_
-  uint32_t pos_ = 0;
+  static constexpr uint32_t kChunk = 256;
+  std::vector<float> line_;  // taps_ - 1 + kChunk
   uint32_t phase_ = 0;
   double fs_dec_ = 8000.0;
 
