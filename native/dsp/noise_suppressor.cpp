@@ -16,8 +16,8 @@ constexpr uint32_t kReferenceSynth = 144;  // 3 ms: the synthesis window, so the
 constexpr double kAnalysisSeconds = 0.02;  // rounded up to a power of two: 1024 at 48 kHz
 constexpr uint32_t kSubWindows = 4;        // minimum statistics: 4 x 0.4 s
 constexpr double kSubWindowSeconds = 0.4;
-constexpr float kPresenceSnr = 6.31f;       // 8 dB: the SNR assumed when speech is present
-constexpr float kMinPriorSnr = 0.0031623f;  // -25 dB
+constexpr float kPresenceSnr = 6.31f;  // 8 dB: the SNR assumed when speech is present
+constexpr float kMinPriorSnr = 0.01f;  // -20 dB
 constexpr float kPowerFloor = 1e-20f;
 constexpr float kMinStatBias = 1.5f;
 // Frame-level speech presence: mean presence probability over 300 Hz..4 kHz
@@ -247,7 +247,7 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
   }
 
   // The noise the gains use: the tracker's estimate averaged over ~5 s (far
-  // less variance on steady noise), kept within 3 dB of the tracker so that
+  // less variance on steady noise), kept within 1.5 dB of the tracker so that
   // changing noise is still followed.
   float* slow = noise_slow_.data();
   float* est = noise_est_.data();
@@ -256,7 +256,7 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
   for (uint32_t k = 0; k < bins_; ++k) {
     const float sl = a_slow * slow[k] + (1.0f - a_slow) * noise[k];
     slow[k] = sl;
-    const float lo = 0.71f * noise[k], hi = 2.0f * noise[k];
+    const float lo = 0.71f * noise[k], hi = 1.4f * noise[k];
     const float above = 0.5f * (sl + lo + std::fabs(sl - lo));
     est[k] = 0.5f * (above + hi - std::fabs(above - hi));
   }
@@ -317,10 +317,10 @@ void NoiseSuppressor::process_frame() noexcept {
   // Smoothing over frequency (a shorter gain impulse response, less musical
   // noise) and a fast-attack, slow-release smoothing over time.
   const uint32_t last = bins_ - 1;
-  gain[0] = 0.75f * raw[0] + 0.25f * raw[1];
+  gain[0] = 0.9f * raw[0] + 0.1f * raw[1];
 #pragma GCC ivdep
-  for (uint32_t k = 1; k < last; ++k) gain[k] = 0.25f * raw[k - 1] + 0.5f * raw[k] + 0.25f * raw[k + 1];
-  gain[last] = 0.25f * raw[last - 1] + 0.75f * raw[last];
+  for (uint32_t k = 1; k < last; ++k) gain[k] = 0.1f * raw[k - 1] + 0.8f * raw[k] + 0.1f * raw[k + 1];
+  gain[last] = 0.1f * raw[last - 1] + 0.9f * raw[last];
   const float rel = release_alpha_;
 #pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {

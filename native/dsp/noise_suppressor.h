@@ -9,7 +9,7 @@
 // at 48 kHz) while the frequency resolution is the analysis window's; the two
 // windows' product overlap-adds to exactly 1. Noise power is tracked per bin
 // (speech presence probability MMSE tracker, Gerkmann & Hendriks 2012, with a
-// minimum-statistics floor; the gains use its 5 s average held within 3 dB of
+// minimum-statistics floor; the gains use its 5 s average held within 1.5 dB of
 // it). The a priori SNR is decision-directed with a second step (Plapous et
 // al.), the Wiener gain is smoothed over frequency and time (instant attack,
 // 50 ms release), limited by the floor, and pulled to the floor in pauses
@@ -84,7 +84,7 @@ class NoiseSuppressor {
   std::vector<float> power_;       // |X|^2 of this frame
   std::vector<float> noise_;       // noise power estimate
   std::vector<float> noise_slow_;  // noise_ averaged over ~5 s
-  std::vector<float> noise_est_;   // noise_slow_ kept within 3 dB of noise_: what the gains use
+  std::vector<float> noise_est_;   // noise_slow_ kept within 1.5 dB of noise_: what the gains use
   std::vector<float> presence_;    // smoothed speech presence probability
   std::vector<float> clean_prev_;  // last frame's clean power estimate (decision-directed)
   std::vector<float> smooth_;      // recursively smoothed power (minimum statistics)

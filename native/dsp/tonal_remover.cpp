@@ -18,10 +18,11 @@ constexpr double kPeakGuardHz = 16.0;      // a tone is the largest bin within t
 constexpr double kSideNearHz = 18.0;       // its neighbourhood: 18..40 Hz to either side (mains
 constexpr double kSideFarHz = 40.0;        // harmonics, 50 Hz apart, stay out of each other's)
 constexpr double kMatchHz = 2.0;           // a tone found again within this of where it was is the same tone
-constexpr uint32_t kMissesToDrop = 3;
+constexpr uint32_t kMissesToDrop = 6;
+constexpr double kVerifyFollowHz = 0.2;  // with speech about, a tone is followed only this far per window
 constexpr double kRampSeconds = 0.1;
 constexpr uint32_t kQuarters = 4;
-constexpr double kSteadiness = 0.25;      // sum |Xq - mean| / sum |Xq| over the quarters of a steady tone
+constexpr double kSteadiness = 0.35;      // sum |Xq - mean| / sum |Xq| over the quarters of a steady tone
 constexpr float kQuietPresence = 0.3f;    // mean speech presence of a hop without speech
 constexpr double kFloorAmplitude = 1e-5;  // -100 dBFS: quieter tones are left alone
 
@@ -246,6 +247,10 @@ void TonalRemover::verify() noexcept {
     double hz = t.hz;
     if (steady(hz)) {
       t.misses = 0;
+      if (std::fabs(hz - t.hz) > 1e-3 && std::fabs(hz - t.hz) < kVerifyFollowHz) {
+        t.hz = hz;
+        t.bp.c = design::bandpass(rate_, t.hz, kNotchWidthHz);
+      }
     } else if (++t.misses >= kMissesToDrop) {
       t.live = false;
       t.level.set_target(0.0f);

@@ -18,11 +18,11 @@
 // latest analysis, then by the phase advance of the tone from quarter to
 // quarter of the window, where a steady tone must also hold its amplitude
 // and phase (a held vowel does not, for long). Up to kMaxTones tones are followed: each gets a notch
-// x - d * bandpass(x), 3 Hz wide, at full rate in double precision, whose
+// x - d * bandpass(x), 1.5 Hz wide, at full rate in double precision, whose
 // centre follows the tone from analysis to analysis and whose depth ramps in
 // over 0.1 s when the tone is found and out when it has been missing for
-// three speechless analyses (never while speech goes on: the notches stay
-// where they were). The notches add no delay.
+// six analyses (while speech goes on a tone must still show steady in the
+// window, where it was; it is not looked for elsewhere). The notches add no delay.
 //
 // Everything is sized in prepare(); process() does not allocate, lock or
 // make system calls, and its output depends only on the sample sequence, not
@@ -42,7 +42,7 @@ namespace hushbox::dsp {
 class TonalRemover {
  public:
   static constexpr uint32_t kMaxTones = 8;
-  static constexpr double kNotchWidthHz = 3.0;
+  static constexpr double kNotchWidthHz = 1.5;  // narrow: a wider notch costs the voice more than it gains
   static constexpr double kMinHz = 25.0;
   static constexpr double kMaxHz = 2000.0;
   static constexpr float kProminenceDb = 12.0f;

@@ -372,11 +372,11 @@ double tone_amplitude(const std::vector<float>& x, size_t from, size_t to, doubl
 
 }  // namespace
 
-TEST("tonal remover: mains hum and a fan's tones in pink noise are found within 0.1 Hz and cut by 25 dB") {
+TEST("tonal remover: mains hum and a fan's tones in pink noise are found within 0.1 Hz and cut by 30 dB") {
   for (const double rate : {44100.0, 48000.0, 192000.0}) {
     const size_t n = static_cast<size_t>(4 * rate);
     const auto hum = tones(n, rate, {{50.0, 0.05}, {100.0, 0.02}, {150.0, 0.02}, {178.0, 0.01}, {356.0, 0.005}});
-    const auto noise = pink(n, 0.01f, 21);
+    const auto noise = pink(n, 0.003f, 21);
     TonalRemover tr;
     CHECK(tr.prepare(rate));
     const auto y = remove_tones(tr, add(hum, noise), 64);
@@ -385,10 +385,10 @@ TEST("tonal remover: mains hum and a fan's tones in pink noise are found within 
       bool found = false;
       for (uint32_t i = 0; i < tr.tone_count(); ++i) found = found || std::fabs(tr.tone_hz(i) - hz) < 0.1;
       CHECK(found);
-      // The last second: the tone is 25 dB down in the output.
+      // The last second: the tone is 30 dB down in the output.
       const double before = tone_amplitude(hum, n - static_cast<size_t>(rate), n, rate, hz);
       const double after = tone_amplitude(y, n - static_cast<size_t>(rate), n, rate, hz);
-      CHECK(20.0 * std::log10(before / after) >= 25.0);
+      CHECK(20.0 * std::log10(before / after) >= 30.0);
     }
     // The noise between the tones passes: the output's power equals the noise's within 0.3 dB.
     CHECK(std::fabs(db(power(y, n - static_cast<size_t>(rate), n) / power(noise, n - static_cast<size_t>(rate), n))) <
