@@ -51,7 +51,7 @@ bool TonalRemover::prepare(double rate) {
     sum += h[i];
   }
   for (uint32_t i = 0; i < taps_; ++i) fir_[i] = static_cast<float>(h[i] / sum);
-  line_.assign(taps_ - 1 + kChunk, 0.0f);
+  line_.assign(taps_ - 1 + 4 * kChunk, 0.0f);
 
   size_ = 8;
   while (size_ < kWindowSeconds * fs_dec_) size_ <<= 1;
@@ -95,6 +95,7 @@ bool TonalRemover::prepare(double rate) {
 
 void TonalRemover::reset() noexcept {
   std::fill(line_.begin(), line_.end(), 0.0f);
+  line_fill_ = taps_ - 1;
   phase_ = 0;
   filled_ = 0;
   history_index_ = 0;
@@ -129,16 +130,23 @@ double TonalRemover::tone_hz(uint32_t i) const noexcept {
 }
 
 bool TonalRemover::decimate(const float* x, uint32_t m) noexcept {
-  // line_[0 .. taps_ - 1) holds the samples before x; the decimated sample
-  // due at x[j] is the filter over line_[j .. j + taps_). The filter is
-  // symmetric, so the order does not matter. Eight partial sums in two
-  // 4-float vectors (GCC vector extension: SSE on x86-64, NEON on ARM64).
+  // line_[0 .. line_fill_) ends with the last taps_ - 1 samples before x;
+  // new samples are appended, and the tail moved back to the front only when
+  // the line is full. The decimated sample due at x[j] is the filter over the
+  // taps_ samples ending at x[j]. The filter is symmetric, so the order does
+  // not matter. Eight partial sums in two 4-float vectors (GCC vector
+  // extension: SSE on x86-64, NEON on ARM64).
   float* line = line_.data();
-  std::memcpy(line + taps_ - 1, x, m * sizeof(float));
+  if (line_fill_ + m > line_.size()) {
+    std::memmove(line, line + line_fill_ - (taps_ - 1), (taps_ - 1) * sizeof(float));
+    line_fill_ = taps_ - 1;
+  }
+  std::memcpy(line + line_fill_, x, m * sizeof(float));
   const float* h = fir_.data();
   const uint32_t before = filled_;
+  const float* first = line + line_fill_ - (taps_ - 1);  // window of x[0]
   for (uint32_t j = decimation_ - phase_ - 1; j < m; j += decimation_) {
-    const float* s = line + j;
+    const float* s = first + j;
     V4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0;
     for (uint32_t i = 0; i < taps_; i += 8) {
       V4 s0, s1, h0, h1;
@@ -153,7 +161,7 @@ bool TonalRemover::decimate(const float* x, uint32_t m) noexcept {
     decimated_[filled_++] = (a[0] + a[1]) + (a[2] + a[3]);
   }
   phase_ = (phase_ + m) % decimation_;
-  std::memmove(line, line + m, (taps_ - 1) * sizeof(float));
+  line_fill_ += m;
   return filled_ != before && filled_ % hop_ == 0;
 }
 

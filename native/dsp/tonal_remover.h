@@ -89,12 +89,13 @@ class TonalRemover {
   float depth_ = 1.0f;
 
   // Decimator: a windowed-sinc FIR evaluated every decimation_ samples over a
-  // line of the last taps_ - 1 samples followed by up to kChunk new ones.
+  // line holding the last taps_ - 1 samples and room for new ones.
   uint32_t decimation_ = 6;
   uint32_t taps_ = 72;
   std::vector<float> fir_;
   static constexpr uint32_t kChunk = 256;
-  std::vector<float> line_;  // taps_ - 1 + kChunk
+  std::vector<float> line_;  // taps_ - 1 + 4 * kChunk
+  size_t line_fill_ = 0;
   uint32_t phase_ = 0;
   double fs_dec_ = 8000.0;
 
