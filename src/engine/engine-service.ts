@@ -10,6 +10,7 @@ import type { Service, ServiceContext } from '../service.js';
 import { loadAddon, type EngineLinkHandle } from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
 import { toFrame, type EngineStatus, type TelemetryFrame } from './telemetry.js';
+import { loadAudioChoice, saveAudioChoice, withAudioChoice } from './audio-choice.js';
 
 const POLL_MS = 20; // telemetry at 50 Hz: the page wants at least 30
 const ATTACH_TIMEOUT_MS = 5000;
@@ -90,14 +91,15 @@ export class EngineService implements Service {
   ) {
     this.log = ctx.log.child({ service: this.name });
     this.linkName = `hushbox-${ctx.config.deviceId}-${process.pid}`;
-    this.engineConfig = { ...ctx.config.engine };
+    // The profile and device chosen on the box last time win over the config file's.
+    this.engineConfig = withAudioChoice({ ...ctx.config.engine }, loadAudioChoice(ctx.dataDir, this.log));
     this.sup = { ...DEFAULT_SUPERVISION, ...supervision };
     this.rootFs = new RootFs(ctx.config.system?.root ?? '/');
     this.current = {
       state: 'stopped',
       pid: null,
-      backend: ctx.config.engine.backend,
-      device: ctx.config.engine.device,
+      backend: this.engineConfig.backend,
+      device: this.engineConfig.device,
       reason: null,
       restarts: 0,
     };
@@ -172,7 +174,10 @@ export class EngineService implements Service {
     const previous = this.engineConfig;
     this.engineConfig = candidate;
     this.current = { ...this.current, backend: candidate.backend, device: candidate.device };
-    if (!this.active) return this.ioConfig();
+    if (!this.active) {
+      this.keepChoice();
+      return this.ioConfig();
+    }
     const trial: { failed?: string } = {};
     this.trial = trial;
     try {
@@ -188,7 +193,17 @@ export class EngineService implements Service {
       await this.doRestart('going back to the previous audio settings');
       throw new ConfigRejectedError( `the engine did not run with the new audio settings (${why}); the previous ones are back`);
     }
+    this.keepChoice();
     return this.ioConfig();
+  }
+
+  /** The settings now in use are the user's choice: kept for the next start. */
+  private keepChoice(): void {
+    try {
+      saveAudioChoice(this.ctx.dataDir, this.engineConfig);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot save the audio settings; they hold until the supervisor stops');
+    }
   }
 
   status(): EngineStatus {

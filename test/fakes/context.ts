@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterAll } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import type { Config } from '../../src/config/schema.js';
 import { EventBus } from '../../src/events.js';
@@ -29,8 +30,24 @@ export function tempDir(prefix = 'hushbox-test-'): { dir: string; remove: () => 
 
 type DeepPartial<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K] };
 
-/** A service context over the default config with overrides; silent unless HUSHBOX_TEST_LOG is set. */
-export function contextWith(overrides: DeepPartial<Config> = {}, dataDir = tmpdir()): ServiceContext {
+const contextDirs: string[] = [];
+afterAll(() => {
+  for (const d of contextDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A data directory of its own for one test context, removed after the test file. */
+function contextDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hushbox-ctx-'));
+  contextDirs.push(dir);
+  return dir;
+}
+
+/**
+ * A service context over the default config with overrides; silent unless
+ * HUSHBOX_TEST_LOG is set. Its data directory is a fresh one (services keep
+ * state there: presets, the audio settings chosen).
+ */
+export function contextWith(overrides: DeepPartial<Config> = {}, dataDir = contextDataDir()): ServiceContext {
   const base = defaultConfig({ ...process.env, HUSHBOX_TUNE: undefined, HUSHBOX_ROOT: undefined });
   // A unique device id keeps link names apart between test files.
   base.deviceId = `test${process.pid}x${Math.floor(Math.random() * 1e6)}`;
