@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "cli_args.h"
 #include "rt.h"
 
 namespace hushbox {
@@ -52,18 +53,6 @@ LoopbackMatch find_signal(const std::vector<float>& played, const std::vector<fl
 
 namespace {
 
-bool parse_u32(const std::string& flag, const std::string& text, uint32_t& out, std::string& error) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long v = std::strtoul(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || v > 0xFFFFFFFFul || text[0] == '-') {
-    error = flag + " expects a whole number, got '" + text + "'";
-    return false;
-  }
-  out = static_cast<uint32_t>(v);
-  return true;
-}
-
 int fail(const std::string& message) {
   std::fprintf(stderr, "hushbox-engine: latency: %s\n", message.c_str());
   return 2;
@@ -81,14 +70,7 @@ int run_latency_command(const std::vector<std::string>& args) {
   std::string error;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) {
-        error = a + " needs a value";
-        return false;
-      }
-      out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string& out) { return cli::take_value(args, i, out, error); };
     std::string v;
     bool ok = true;
     uint32_t u = 0;
@@ -99,15 +81,15 @@ int run_latency_command(const std::vector<std::string>& args) {
     else if (a == "--backend")
       ok = value(backend_name);
     else if (a == "--rate")
-      ok = value(v) && parse_u32(a, v, io.rate, error);
+      ok = value(v) && cli::parse_uint(a, v, io.rate, error);
     else if (a == "--frames")
-      ok = value(v) && parse_u32(a, v, io.frames, error);
+      ok = value(v) && cli::parse_uint(a, v, io.frames, error);
     else if (a == "--periods")
-      ok = value(v) && parse_u32(a, v, io.periods, error);
+      ok = value(v) && cli::parse_uint(a, v, io.periods, error);
     else if (a == "--channels")
-      ok = value(v) && parse_u32(a, v, io.channels, error);
+      ok = value(v) && cli::parse_uint(a, v, io.channels, error);
     else if (a == "--priority") {
-      ok = value(v) && parse_u32(a, v, u, error);
+      ok = value(v) && cli::parse_uint(a, v, u, error);
       priority = static_cast<int>(u);
     } else if (a == "--json")
       json = true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../dsp/params.h"
+#include "cli_args.h"
 #include "doctor.h"
 #include "engine.h"
 #include "json.h"
@@ -50,18 +51,6 @@ struct Args {
   std::vector<std::string> items;
   size_t pos = 0;
 };
-
-bool parse_uint(const std::string& flag, const std::string& text, uint32_t& out, std::string& error) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long v = std::strtoul(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || v > 0xFFFFFFFFul || text[0] == '-') {
-    error = flag + " expects a whole number, got '" + text + "'";
-    return false;
-  }
-  out = static_cast<uint32_t>(v);
-  return true;
-}
 
 bool parse_double(const std::string& flag, const std::string& text, double& out, std::string& error) {
   char* end = nullptr;
@@ -127,24 +116,17 @@ int cmd_run(const std::vector<std::string>& args) {
   bool rate_set = false, frames_set = false, periods_set = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) {
-        error = a + " needs a value";
-        return false;
-      }
-      out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string& out) { return hushbox::cli::take_value(args, i, out, error); };
     std::string v;
     bool ok = true;
     if (a == "--backend")
       ok = value(cfg.backend);
     else if (a == "--rate")
-      ok = rate_set = value(v) && parse_uint(a, v, cfg.io.rate, error);
+      ok = rate_set = value(v) && hushbox::cli::parse_uint(a, v, cfg.io.rate, error);
     else if (a == "--frames")
-      ok = frames_set = value(v) && parse_uint(a, v, cfg.io.frames, error);
+      ok = frames_set = value(v) && hushbox::cli::parse_uint(a, v, cfg.io.frames, error);
     else if (a == "--periods")
-      ok = periods_set = value(v) && parse_uint(a, v, cfg.io.periods, error);
+      ok = periods_set = value(v) && hushbox::cli::parse_uint(a, v, cfg.io.periods, error);
     else if (a == "--profile")
       ok = value(profile_name);
     else if (a == "--preset")
@@ -153,7 +135,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(v);
       if (ok) sets.push_back(v);
     } else if (a == "--channels")
-      ok = value(v) && parse_uint(a, v, cfg.io.channels, error);
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.io.channels, error);
     else if (a == "--device")
       ok = value(cfg.io.device);
     else if (a == "--capture-device")
@@ -172,7 +154,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.stats_path);
     else if (a == "--priority") {
       uint32_t p = 0;
-      ok = value(v) && parse_uint(a, v, p, error);
+      ok = value(v) && hushbox::cli::parse_uint(a, v, p, error);
       if (ok && p > 99) {
         error = "--priority must be 0..99";
         ok = false;
@@ -180,7 +162,7 @@ int cmd_run(const std::vector<std::string>& args) {
       cfg.rt.priority = static_cast<int>(p);
     } else if (a == "--cpu") {
       uint32_t c = 0;
-      ok = value(v) && parse_uint(a, v, c, error);
+      ok = value(v) && hushbox::cli::parse_uint(a, v, c, error);
       cfg.rt.cpu = static_cast<int>(c);
     } else if (a == "--no-mlock")
       cfg.rt.lock_memory = false;

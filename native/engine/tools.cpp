@@ -10,6 +10,7 @@
 
 #include "../dsp/chain.h"
 #include "../dsp/params.h"
+#include "cli_args.h"
 #include "engine.h"
 #include "profiles.h"
 #include "rt.h"
@@ -21,18 +22,6 @@ namespace {
 int fail(const std::string& message) {
   std::fprintf(stderr, "hushbox-engine: %s\n", message.c_str());
   return 2;
-}
-
-bool parse_count(const std::string& flag, const std::string& text, uint32_t& out, std::string& error) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long v = std::strtoul(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || v > 0xFFFFFFFFul || text[0] == '-') {
-    error = flag + " expects a whole number, got '" + text + "'";
-    return false;
-  }
-  out = static_cast<uint32_t>(v);
-  return true;
 }
 
 double thread_cpu_seconds() {
@@ -50,14 +39,7 @@ int cmd_process(const std::vector<std::string>& args) {
   uint32_t frames = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) {
-        error = a + " needs a value";
-        return false;
-      }
-      out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string& out) { return cli::take_value(args, i, out, error); };
     std::string v;
     bool ok = true;
     if (a == "--preset")
@@ -65,7 +47,7 @@ int cmd_process(const std::vector<std::string>& args) {
     else if (a == "--profile")
       ok = value(profile_name);
     else if (a == "--frames")
-      ok = value(v) && parse_count(a, v, frames, error);
+      ok = value(v) && cli::parse_uint(a, v, frames, error);
     else if (a == "--set") {
       ok = value(v);
       if (ok) sets.push_back(v);
@@ -227,13 +209,13 @@ int cmd_bench(const std::vector<std::string>& args) {
       if (!has_value) return fail(a + " needs a value");
       const std::string v = args[++i];
       if (a == "--rate")
-        ok = parse_count(a, v, rate, error) &&
+        ok = cli::parse_uint(a, v, rate, error) &&
              (rate >= 8000 && rate <= 384000 ? true : (error = "--rate must be 8000..384000", false));
       else if (a == "--frames")
-        ok = parse_count(a, v, frames, error) &&
+        ok = cli::parse_uint(a, v, frames, error) &&
              (frames >= 1 && frames <= 4096 ? true : (error = "--frames must be 1..4096", false));
       else if (a == "--channels")
-        ok = parse_count(a, v, channels, error) &&
+        ok = cli::parse_uint(a, v, channels, error) &&
              (channels >= 1 && channels <= dsp::kMaxChainChannels ? true : (error = "--channels must be 1..8", false));
       else {
         char* end = nullptr;
