@@ -187,4 +187,9 @@ describe('GET /metrics', () => {
       await bare.close();
     }
   });
+
+  it('is documented in OpenAPI as a text/plain answer', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);
+  });
 });
