@@ -153,6 +153,14 @@ describe('GET /metrics', () => {
     expect(m.value('hushbox_preset_modified')).toBe(1);
   });
 
+  it('escapes a preset name with quotes and a backslash in its label', async () => {
+    const { preset } = presets.create({ name: 'Mike\'s "late" show \\ live' }, 'test');
+    await presets.apply(preset.id, 'test');
+    const m = await scrape();
+    expect(m.value('hushbox_preset_info', { id: preset.id })).toBe(1);
+    expect(m.all('hushbox_preset_info')[0]!.labels.name).toBe('Mike\'s "late" show \\ live');
+  });
+
   it('leaves out what is not known rather than answering 0', async () => {
     engine.state = 'failed';
     engine.frame = null;

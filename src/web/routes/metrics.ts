@@ -176,8 +176,8 @@ async function scrape(deps: WebDeps): Promise<Registry> {
 
 export const metricsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, deps) => {
   // Per app, not prom-client's global registry: tests build many apps in one process.
-  const processRegistry = new Registry();
-  collectDefaultMetrics({ register: processRegistry });
+  // Started at the first scrape, so a box nobody scrapes runs none of its observers.
+  let processRegistry: Registry | undefined;
 
   app.get(
     '/metrics',
@@ -189,6 +189,10 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, dep
       },
     },
     async (_request, reply) => {
+      if (!processRegistry) {
+        processRegistry = new Registry();
+        collectDefaultMetrics({ register: processRegistry });
+      }
       const registry = Registry.merge([processRegistry, await scrape(deps)]);
       return reply.header('content-type', registry.contentType).send(await registry.metrics());
     },
