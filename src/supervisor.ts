@@ -49,7 +49,15 @@ export class Supervisor {
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
-    this.web = new WebService({ ctx: this.ctx, engine: this.engine, presets: this.presets, health: this.health, system: this.system });
+    this.web = new WebService({
+      ctx: this.ctx,
+      engine: this.engine,
+      presets: this.presets,
+      health: this.health,
+      system: this.system,
+      // Asked at scrape time; the MQTT service is made next, as it needs the web port.
+      mqtt: { connected: () => this.mqtt.connected() },
+    });
     this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, webPort: () => this.web.port() });
     // system first (it picks the audio core), systemd last (READY=1 once all is up).
     this.services = [this.system, this.engine, this.presets, this.health, this.mqtt, this.web, new SystemdService(this.ctx)];

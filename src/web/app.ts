@@ -11,6 +11,7 @@ import type { PresetsService } from '../presets/presets-service.js';
 import type { ServiceContext } from '../service.js';
 import { audioRoutes } from './routes/audio.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { paramsRoutes } from './routes/params.js';
 import { systemRoutes } from './routes/system.js';
 import { presetsRoutes } from './routes/presets.js';
@@ -28,6 +29,8 @@ export interface WebDeps {
   system?: SystemService;
   /** Absent in tests of other routes; then /api/presets, /api/ab and /api/state are not served. */
   presets?: PresetsService;
+  /** The MQTT connection; /metrics leaves hushbox_mqtt_connected out without it. */
+  mqtt?: { connected(): boolean };
 }
 
 export type App = FastifyInstance;
@@ -80,6 +83,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(audioRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(systemRoutes, deps);
+  await app.register(metricsRoutes, deps);
   await app.register(staticRoutes);
   return app;
 }

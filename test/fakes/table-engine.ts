@@ -1,7 +1,7 @@
 import type { EngineService } from '../../src/engine/engine-service.js';
 import type { Param } from '../../src/engine/params.js';
 import { validateParamValues, type ParamDef } from '../../src/engine/params.js';
-import type { EngineStatus } from '../../src/engine/telemetry.js';
+import type { EngineStatus, TelemetryFrame } from '../../src/engine/telemetry.js';
 import type { EventBus } from '../../src/events.js';
 
 type Def = Omit<Param, 'value'>;
@@ -47,7 +47,7 @@ export class TableEngine {
     return { state: this.state, pid: 1, backend: 'fake', device: '', reason: null, restarts: this.restarts };
   }
 
-  telemetry() {
+  telemetry(): TelemetryFrame | null {
     return null;
   }
 

@@ -1,0 +1,94 @@
+// /metrics of the real supervisor (compiled) with the real engine, scraped over HTTP.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/paths.js';
+import { parseExposition, type Exposition } from '../fakes/prometheus.js';
+import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+
+let sup: RunningSupervisor;
+
+beforeAll(async () => {
+  if (!existsSync(join(packageRoot, 'dist', 'web', 'routes', 'metrics.js'))) {
+    throw new Error('dist/ has no /metrics route: run `npm run build` first (npm test does)');
+  }
+  sup = await startSupervisor();
+});
+
+afterAll(async () => {
+  await sup?.stop();
+  sup?.cleanup();
+});
+
+async function scrape(): Promise<Exposition> {
+  const res = await fetch(`${sup.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+  return parseExposition(await res.text());
+}
+
+async function put(id: string, value: number | boolean): Promise<void> {
+  const r = await sendJson('PUT', `${sup.url}/api/params/${id}`, { value });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+}
+
+describe('/metrics of the real supervisor', () => {
+  it('shows the engine up at the rate and period of its profile, with a DSP load between 0 and 1', async () => {
+    const audio = await getJson<{ profile: string; profiles: Record<string, { rate: number; frames: number; periods: number }> }>(`${sup.url}/api/audio`);
+    const profile = audio.profiles[audio.profile]!;
+    const m = await scrape();
+    expect(m.value('hushbox_engine_up')).toBe(1);
+    expect(m.value('hushbox_engine_state', { state: 'running' })).toBe(1);
+    expect(m.value('hushbox_engine_restarts_total')).toBe(0);
+    expect(m.value('hushbox_profile_info', { profile: audio.profile })).toBe(1);
+    expect(m.value('hushbox_engine_sample_rate_hertz')).toBe(profile.rate);
+    expect(m.value('hushbox_engine_period_frames')).toBe(profile.frames);
+    expect(m.value('hushbox_engine_buffer_periods')).toBe(profile.periods);
+    for (const name of ['hushbox_engine_dsp_load_ratio', 'hushbox_engine_dsp_load_mean_ratio']) {
+      expect(m.value(name), name).toBeGreaterThan(0);
+      expect(m.value(name), name).toBeLessThan(1);
+    }
+    expect(m.value('hushbox_engine_latency_seconds')).toBeGreaterThan(0);
+    expect(m.value('hushbox_engine_latency_seconds')).toBeLessThan(0.05);
+    expect(m.value('hushbox_engine_xruns_total')).toBeGreaterThanOrEqual(0);
+    expect(m.value('hushbox_engine_missed_deadlines_total')).toBeGreaterThanOrEqual(0);
+    // the sim backend is clocked like a device: its wake-ups are measured
+    expect(m.value('hushbox_engine_wakeup_jitter_seconds', { quantile: '0.99' })).toBeGreaterThan(0);
+    expect(m.all('hushbox_input_peak_dbfs').map((s) => s.labels.channel)).toEqual(['1', '2']);
+    expect(m.value('hushbox_gain_reduction_db', { strip: 'mic', stage: 'comp' })).toBeGreaterThanOrEqual(0);
+    expect(m.value('hushbox_gain_reduction_db', { strip: 'master', stage: 'limit' })).toBeGreaterThanOrEqual(0);
+    expect(m.value('hushbox_memory_total_bytes')).toBeGreaterThan(0);
+    expect(m.value('hushbox_uptime_seconds')).toBeGreaterThan(0);
+    // the broker in the test setup is a closed port
+    expect(m.value('hushbox_mqtt_connected')).toBe(0);
+    expect(m.value('process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('counts the periods the engine processes from one scrape to the next', async () => {
+    const a = (await scrape()).value('hushbox_engine_periods_total')!;
+    await new Promise((r) => setTimeout(r, 200));
+    const b = (await scrape()).value('hushbox_engine_periods_total')!;
+    // 200 ms at 48 kHz / 64 frames is 150 periods; allow for a loaded machine.
+    expect(b - a).toBeGreaterThan(50);
+  });
+
+  it('shows a bypass and a gain set over HTTP', async () => {
+    expect((await scrape()).value('hushbox_master_bypass')).toBe(0);
+    await put('master.bypass', true);
+    await put('mic.out.gain', -4.5);
+    let m = await scrape();
+    expect(m.value('hushbox_master_bypass')).toBe(1);
+    expect(m.value('hushbox_parameter_value', { id: 'mic.out.gain' })).toBe(-4.5);
+    await put('master.bypass', false);
+    m = await scrape();
+    expect(m.value('hushbox_master_bypass')).toBe(0);
+  });
+
+  it('shows the preset recalled', async () => {
+    const r = await sendJson('POST', `${sup.url}/api/presets/podcast/apply`, {});
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const m = await scrape();
+    expect(m.value('hushbox_preset_info', { name: 'Podcast' })).toBe(1);
+    expect(m.value('hushbox_preset_modified')).toBe(0);
+  });
+});
