@@ -36,6 +36,12 @@ inline float exp2_approx(float y) noexcept {
   return poly * std::bit_cast<float>(bits);
 }
 
+// max and min by value: GCC turns these into maxps/minps, so the loops using
+// them vectorize (std::max, returning a reference, stays a branch). Not the
+// branch-free (a + b + |a - b|) / 2: it cancels to 0 when a and b are 70 dB apart.
+inline float max_of(float a, float b) noexcept { return a > b ? a : b; }
+inline float min_of(float a, float b) noexcept { return a < b ? a : b; }
+
 // Per-frame coefficient of a one-pole smoother with time constant tau.
 float pole(double tau_s, double frame_rate) { return static_cast<float>(std::exp(-1.0 / (tau_s * frame_rate))); }
 
@@ -210,22 +216,21 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
   const float a_n = noise_alpha_, a_p = presence_alpha_, a_s = smooth_alpha_;
   float* presence = presence_.data();
   float* posterior = raw_gain_.data();  // scratch until process_frame() computes the gains
-  // Branch-free (max(a, b) = (a + b + |a - b|) / 2) so that the loop vectorizes.
 #pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {
     const float x = -power[k] / noise[k] * c2 + 80.0f;
-    float p = 1.0f / (1.0f + c1 * exp2_approx((0.5f * (x + std::fabs(x)) - 80.0f) * 1.442695f));
+    float p = 1.0f / (1.0f + c1 * exp2_approx((max_of(x, 0.0f) - 80.0f) * 1.442695f));
     posterior[k] = p;
     presence[k] = a_p * presence[k] + (1.0f - a_p) * p;
     // A bin that looked like speech for long is let to update a little (a
     // risen noise must not be taken for speech forever).
     const float cap = presence[k] > 0.99f ? 0.99f : 1.0f;
-    p = 0.5f * (p + cap - std::fabs(p - cap));
+    p = min_of(p, cap);
     const float expected = (1.0f - p) * power[k] + p * noise[k];
     noise[k] = a_n * noise[k] + (1.0f - a_n) * expected;
     const float sm = a_s * smooth[k] + (1.0f - a_s) * power[k];
     smooth[k] = sm;
-    min_now[k] = 0.5f * (min_now[k] + sm - std::fabs(min_now[k] - sm));
+    min_now[k] = min_of(min_now[k], sm);
   }
   float band_sum = 0.0f;
   for (uint32_t k = band_lo_; k < band_hi_; ++k) band_sum += posterior[k];
@@ -257,8 +262,7 @@ void NoiseSuppressor::update_noise(const float* power) noexcept {
     const float sl = a_slow * slow[k] + (1.0f - a_slow) * noise[k];
     slow[k] = sl;
     const float lo = 0.71f * noise[k], hi = 1.4f * noise[k];
-    const float above = 0.5f * (sl + lo + std::fabs(sl - lo));
-    est[k] = 0.5f * (above + hi - std::fabs(above - hi));
+    est[k] = min_of(max_of(sl, lo), hi);
   }
 }
 
@@ -298,14 +302,13 @@ void NoiseSuppressor::process_frame() noexcept {
   ps[bins_ - 1] = power[bins_ - 1];
 #pragma GCC ivdep
   for (uint32_t k = 1; k + 1 < bins_; ++k) ps[k] = 0.25f * power[k - 1] + 0.5f * power[k] + 0.25f * power[k + 1];
-    // Branch-free (max(x, 0) = (x + |x|) / 2) so that the loop vectorizes.
 #pragma GCC ivdep
   for (uint32_t k = 0; k < bins_; ++k) {
     const float inv_noise = 1.0f / noise[k];
     const float excess = ps[k] * inv_noise - 1.0f;
-    const float ml = 0.5f * (excess + std::fabs(excess));
+    const float ml = max_of(excess, 0.0f);
     const float dd = a_dd * clean_prev[k] * inv_noise + (1.0f - a_dd) * ml - kMinPriorSnr;
-    const float prior = 0.5f * (dd + std::fabs(dd)) + kMinPriorSnr;
+    const float prior = max_of(dd, 0.0f) + kMinPriorSnr;
     // Second step (Plapous' two-step noise reduction): the a priori SNR
     // re-estimated from this frame's own gain, which removes the DD's lag.
     const float g1 = prior / (1.0f + prior);

@@ -490,3 +490,15 @@ TEST("noise suppressor: a voice over loud 50 Hz hum: the hum goes (30 dB), the v
         30.0);
   CHECK(si_sdr(clean, y, lag, from, to) > 10.0);
 }
+
+TEST("noise suppressor: loud noise, then near silence, then digital silence: every output sample stays finite") {
+  // The gains' noise estimate is the slow average clamped to the tracker; when the two are 70 dB
+  // apart a branch-free min/max cancels to 0, and 0 power over a 0 estimate was NaN.
+  const double rate = 48000.0;
+  auto x = white(5 * 48000, 0.3f, 81);
+  for (size_t i = 2 * 48000; i < 4 * 48000; ++i) x[i] *= 1e-6f;
+  for (size_t i = 4 * 48000; i < x.size(); ++i) x[i] = 0.0f;
+  const auto y = suppress(rate, x, 64);
+  CHECK(std::all_of(y.begin(), y.end(), [](float v) { return std::isfinite(v); }));
+  CHECK(std::all_of(y.end() - 24000, y.end(), [](float v) { return v == 0.0f; }));
+}
