@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <random>
 #include <vector>
 
 #include "check.h"
@@ -501,4 +502,39 @@ TEST("noise suppressor: loud noise, then near silence, then digital silence: eve
   const auto y = suppress(rate, x, 64);
   CHECK(std::all_of(y.begin(), y.end(), [](float v) { return std::isfinite(v); }));
   CHECK(std::all_of(y.end() - 24000, y.end(), [](float v) { return v == 0.0f; }));
+}
+
+TEST(
+    "noise suppressor: random stretches of silence, noise, tones, square waves, DC and clicks at -140..0 dBFS stay "
+    "finite and bounded") {
+  std::mt19937 rng(1);
+  for (int trial = 0; trial < 6; ++trial) {
+    for (const double rate : {44100.0, 192000.0}) {
+      NoiseSuppressor ns;
+      CHECK(ns.prepare({rate, 512, 1}));
+      std::vector<float> x(static_cast<size_t>(rate * 6));
+      for (size_t i = 0; i < x.size();) {
+        const size_t len = std::uniform_int_distribution<size_t>(100, static_cast<size_t>(rate))(rng);
+        const unsigned kind = rng() % 6;
+        const double level = std::pow(10.0, -std::uniform_real_distribution<double>(0.0, 140.0)(rng) / 20.0);
+        const double hz = std::uniform_real_distribution<double>(20.0, 8000.0)(rng);
+        std::uniform_real_distribution<double> u(-1.0, 1.0);
+        for (size_t k = 0; k < len && i < x.size(); ++k, ++i) {
+          double v = 0.0;
+          if (kind == 1) v = level * u(rng);
+          if (kind == 2) v = level * std::sin(2.0 * std::numbers::pi * hz * static_cast<double>(i) / rate);
+          if (kind == 3) v = (k % 2 ? 1.0 : -1.0) * level;
+          if (kind == 4) v = level;
+          if (kind == 5) v = k == 0 ? 1.0 : 0.0;
+          x[i] = static_cast<float>(v);
+        }
+      }
+      for (size_t p = 0; p < x.size();) {
+        const auto n = static_cast<uint32_t>(std::min<size_t>(1 + rng() % 512, x.size() - p));
+        ns.process(x.data() + p, n);
+        p += n;
+      }
+      CHECK(std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v) && std::fabs(v) <= 4.0f; }));
+    }
+  }
 }
