@@ -163,6 +163,10 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
       m.Set("compDb", t.reduction_comp_db[i]);
       m.Set("limitDb", t.reduction_limit_db[i]);
       m.Set("humHz", t.hum_hz[i]);
+      const uint32_t tones = std::min(t.tone_count[i], hushbox::link::Telemetry::kMaxTones);
+      Napi::Array hz = Napi::Array::New(env, tones);
+      for (uint32_t k = 0; k < tones; ++k) hz.Set(k, t.tones_hz[i][k]);
+      m.Set("tonesHz", hz);
       strips.Set(i, m);
     }
     o.Set("strips", strips);

@@ -122,8 +122,14 @@ void Strip::process(float* x, uint32_t n) noexcept {
 }
 
 StripMeters Strip::meters() const noexcept {
-  return {gate.gain_reduction_db(), comp.gain_reduction_db(), limiter.gain_reduction_db(),
-          static_cast<float>(hum.tracked_hz()), ns_fade.settled_bypassed() ? 0.0f : ns.gain_reduction_db()};
+  StripMeters m{gate.gain_reduction_db(), comp.gain_reduction_db(), limiter.gain_reduction_db(),
+                static_cast<float>(hum.tracked_hz()), ns_fade.settled_bypassed() ? 0.0f : ns.gain_reduction_db()};
+  if (!ns_fade.settled_bypassed() && ns_warmup_ == 0) {
+    const TonalRemover& t = ns.tonal();
+    m.tone_count = t.tone_count();
+    for (uint32_t i = 0; i < m.tone_count; ++i) m.tones_hz[i] = static_cast<float>(t.tone_hz(i));
+  }
+  return m;
 }
 
 }  // namespace hushbox::dsp

@@ -23,6 +23,9 @@ struct StripMeters {
   float limit_reduction_db = 0.0f;
   float hum_hz = 0.0f;  // tracked mains fundamental, 0 while none
   float ns_reduction_db = 0.0f;
+  // Steady tones the noise suppressor notches out, Hz (none while it is bypassed).
+  uint32_t tone_count = 0;
+  float tones_hz[TonalRemover::kMaxTones] = {};
 };
 
 class Strip {

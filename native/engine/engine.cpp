@@ -162,6 +162,9 @@ void Engine::publish(int64_t now) noexcept {
     telemetry_.reduction_comp_db[c] = m.comp_reduction_db;
     telemetry_.reduction_limit_db[c] = m.limit_reduction_db;
     telemetry_.hum_hz[c] = m.hum_hz;
+    telemetry_.tone_count[c] = std::min(m.tone_count, link::Telemetry::kMaxTones);
+    for (uint32_t i = 0; i < link::Telemetry::kMaxTones; ++i)
+      telemetry_.tones_hz[c][i] = i < m.tone_count ? m.tones_hz[i] : 0.0f;
   }
   telemetry_.reduction_master_limit_db = chain_.master_limit_reduction_db();
   telemetry_.time_ns = static_cast<uint64_t>(now);

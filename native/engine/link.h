@@ -13,7 +13,7 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 4;
+inline constexpr uint32_t kVersion = 5;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
@@ -115,6 +115,10 @@ struct Telemetry {
   float reduction_comp_db[kMaxChannels];
   float reduction_limit_db[kMaxChannels];
   float hum_hz[kMaxChannels];  // 0 while no mains hum is tracked
+  // Steady tones the noise suppressor notches out (hum left over, a fan, a compressor), Hz.
+  static constexpr uint32_t kMaxTones = 8;
+  uint32_t tone_count[kMaxChannels];
+  float tones_hz[kMaxChannels][kMaxTones];
   // The master limiter on the outputs: gain reduction in dB (>= 0), one for all outputs.
   float reduction_master_limit_db;
 };

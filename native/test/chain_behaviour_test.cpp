@@ -389,3 +389,26 @@ TEST("master limiter: master bypass stays bit-exact while the master limiter wou
   r.run(y, 0, n, 64);
   CHECK(peak_of(y, static_cast<size_t>(kRate * 0.05)) <= std::pow(10.0, -1.0 / 20.0));
 }
+
+TEST("chain: a strip's meters list the steady tones its noise suppressor notches, none while it is bypassed") {
+  ChainRunner r(kRate, 2);
+  const size_t n = static_cast<size_t>(3 * kRate);
+  std::vector<std::vector<float>> x(2, std::vector<float>(n));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (size_t i = 0; i < n; ++i) {
+    // 233 Hz: no mains harmonic, so the hum stage ahead leaves it to the suppressor.
+    const float tone = 0.03f * static_cast<float>(std::sin(2.0 * M_PI * 233.0 * static_cast<double>(i) / kRate));
+    x[0][i] = tone + 0.003f * u(rng);
+    x[1][i] = tone + 0.003f * u(rng);  // the instrument strip: suppression bypassed by default
+  }
+  r.run(x, 0, n, 64);
+  const StripMeters mic = r.chain.meters(0);
+  CHECK(mic.tone_count == 1);
+  CHECK_NEAR(mic.tones_hz[0], 233.0, 0.1);
+  CHECK(r.chain.meters(1).tone_count == 0);
+  r.chain.set_param(strip_param(0, kNsBypass), 1.0f);
+  std::vector<std::vector<float>> more(2, std::vector<float>(static_cast<size_t>(kRate), 0.0f));
+  r.run(more, 0, more[0].size(), 64);
+  CHECK(r.chain.meters(0).tone_count == 0);
+}

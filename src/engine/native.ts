@@ -30,7 +30,7 @@ export interface RawTelemetry {
   peakOut: number[];
   rmsOut: number[];
   /** Per strip: gain reduction in dB (>= 0) of each dynamic stage, and the tracked mains hum. */
-  strips: Array<{ nsDb: number; gateDb: number; compDb: number; limitDb: number; humHz: number }>;
+  strips: Array<{ nsDb: number; gateDb: number; compDb: number; limitDb: number; humHz: number; tonesHz?: number[] }>;
   /** The master limiter on the outputs: gain reduction in dB (>= 0), one for all outputs. */
   master: { limitDb: number };
 }

@@ -23,6 +23,10 @@ export const StripReductionSchema = Type.Object({
   compDb: Type.Number(),
   limitDb: Type.Number(),
   humHz: Type.Number({ description: 'the mains hum being removed, Hz; 0 while none is tracked' }),
+  tonesHz: Type.Array(Type.Number(), {
+    maxItems: 8,
+    description: 'steady tones the noise suppressor notches out (hum left over, a fan, a compressor), Hz, lowest first',
+  }),
 });
 
 export const MasterReductionSchema = Type.Object({
@@ -137,6 +141,7 @@ export function toFrame(
       compDb: round1(m.compDb),
       limitDb: round1(m.limitDb),
       humHz: Math.round(m.humHz * 100) / 100,
+      tonesHz: [...(m.tonesHz ?? [])].sort((a, b) => a - b).map((hz) => Math.round(hz * 10) / 10),
     })),
     masterReduction: { limitDb: round1(t.master?.limitDb ?? 0) },
     heartbeats: { audio: beat(hb.audio, hb.nowNs), housekeeping: beat(hb.housekeeping, hb.nowNs) },

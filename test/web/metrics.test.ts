@@ -43,8 +43,8 @@ const frame = (): TelemetryFrame => ({
   appliedSeq: 3,
   meters: { in: [{ peakDb: -12, rmsDb: -20 }, { peakDb: -120, rmsDb: -120 }], out: [{ peakDb: -6, rmsDb: -18 }, { peakDb: -6.5, rmsDb: -18.5 }] },
   reduction: [
-    { nsDb: 3, gateDb: 0, compDb: 4.5, limitDb: 0.5, humHz: 50.02 },
-    { nsDb: 0, gateDb: 10, compDb: 0, limitDb: 0, humHz: 0 },
+    { nsDb: 3, gateDb: 0, compDb: 4.5, limitDb: 0.5, humHz: 50.02, tonesHz: [120.1, 178] },
+    { nsDb: 0, gateDb: 10, compDb: 0, limitDb: 0, humHz: 0, tonesHz: [] },
   ],
   masterReduction: { limitDb: 1.5 },
   heartbeats: { audio: { count: 10, ageMs: 1 }, housekeeping: { count: 5, ageMs: null } },
@@ -118,6 +118,9 @@ describe('GET /metrics', () => {
     expect(m.value('hushbox_gain_reduction_db', { strip: 'master', stage: 'limit' })).toBe(1.5);
     expect(m.value('hushbox_hum_frequency_hertz', { strip: 'mic' })).toBe(50.02);
     expect(m.value('hushbox_hum_frequency_hertz', { strip: 'inst' })).toBeUndefined();
+    expect(m.value('hushbox_tone_frequency_hertz', { strip: 'mic', tone: '1' })).toBe(120.1);
+    expect(m.value('hushbox_tone_frequency_hertz', { strip: 'mic', tone: '2' })).toBe(178);
+    expect(m.value('hushbox_tone_frequency_hertz', { strip: 'inst', tone: '1' })).toBeUndefined();
     expect(m.value('hushbox_cpu_temperature_celsius')).toBe(48.3);
     expect(m.value('hushbox_load1')).toBe(0.5);
     expect(m.value('hushbox_memory_used_bytes')).toBe(1e9);

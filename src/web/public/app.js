@@ -124,6 +124,10 @@ function renderReduction(strips, master) {
     cells.push(el('span', {}, names[i]));
     for (const [key, v] of [['ns', m.nsDb], ['gate', m.gateDb], ['comp', m.compDb], ['limit', m.limitDb]]) cells.push(gr(String(i), key, v));
     if (m.humHz > 0) cells.push(el('span', {}, ''), el('span', { className: 'hum' }, `removing ${m.humHz.toFixed(2)} Hz mains hum`));
+    if (m.tonesHz?.length) {
+      const list = m.tonesHz.map((hz) => hz.toFixed(1)).join(', ');
+      cells.push(el('span', {}, ''), el('span', { className: 'hum tones', dataset: { strip: String(i) } }, `notching steady tones at ${list} Hz`));
+    }
   });
   // The master limiter acts on the outputs after the mix: one figure, in the Limit column.
   if (master) cells.push(el('span', {}, 'Master'), el('span', {}), el('span', {}), el('span', {}), gr('master', 'limit', master.limitDb));

@@ -115,6 +115,11 @@ function engineMetrics(m: Scrape, deps: WebDeps): void {
     'The mains hum a strip is removing now; absent while none is tracked',
     t.reduction.map((r, i) => ({ labels: { strip: stripName(i) }, value: r.humHz > 0 ? r.humHz : null })),
   );
+  m.gauge(
+    'hushbox_tone_frequency_hertz',
+    'Steady tones the noise suppressor notches out now (hum left over, a fan, a compressor); absent while none',
+    t.reduction.flatMap((r, i) => r.tonesHz.map((hz, k) => ({ labels: { strip: stripName(i), tone: String(k + 1) }, value: hz }))),
+  );
 }
 
 function stateMetrics(m: Scrape, deps: WebDeps): void {
