@@ -1,7 +1,8 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { OtaService } from '../../ota/ota-service.js';
+import { OtaError } from '../../ota/rauc.js';
 import { BundleCheckSchema, OtaStatusSchema } from '../../ota/schema.js';
 import type { WebDeps } from '../app.js';
 import { ErrorSchema } from '../schemas.js';
@@ -21,9 +22,20 @@ function declaredLength(header: string | undefined): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** The request body as the stream of the bundle; anything else (a JSON body) is the wrong type. */
+function bundleStream(body: unknown): Readable | undefined {
+  if (body === undefined || body === null || body instanceof Readable) return body ?? undefined;
+  throw new OtaError('unsupported_media_type', `send the bundle as ${BUNDLE}`, 415);
+}
+
 export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }> = async (app, { ota }) => {
   // The bundle stays a stream: OtaService writes it to a file of its own, within its size limit.
   app.addContentTypeParser(BUNDLE, (_request, payload, done) => done(null, payload));
+  // A refused upload is not read to its end (it may be a gigabyte): the connection closes after the answer
+  // rather than carry the rest of the body into the next request.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.method === 'POST' && reply.statusCode >= 400) reply.header('connection', 'close');
+  });
 
   app.get(
     '/api/ota',
@@ -49,7 +61,7 @@ export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }>
         response: { 200: BundleCheckSchema, ...BundleErrors },
       },
     },
-    async (request) => ota.check(request.body as Readable | undefined, declaredLength(request.headers['content-length'])),
+    async (request) => ota.check(bundleStream(request.body), declaredLength(request.headers['content-length'])),
   );
 
   app.post(
@@ -69,7 +81,7 @@ export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }>
       },
     },
     async (request, reply) => {
-      const check = await ota.install(request.body as Readable | undefined, declaredLength(request.headers['content-length']), {
+      const check = await ota.install(bundleStream(request.body), declaredLength(request.headers['content-length']), {
         allowDowngrade: request.query.allowDowngrade === 'true',
       });
       return reply.code(202).send(check);
