@@ -35,6 +35,7 @@ export class OtaService implements Service {
   private readonly log: Logger;
   private settingsCache: OtaSettings | undefined;
   private progress: { running: boolean; percent: number | null; message: string | null } = { running: false, percent: null, message: null };
+  /** A bundle is being received, checked or installed. */
   private busy = false;
   private installDone: Promise<void> | undefined;
 
@@ -79,12 +80,23 @@ export class OtaService implements Service {
   /** Verify an uploaded bundle and say what installing it would do; keeps nothing. */
   async check(body: Readable | undefined, declaredBytes: number | undefined): Promise<BundleCheck> {
     this.requireKeyring();
-    const up = await this.receive(body, declaredBytes);
+    this.claim();
     try {
-      return await this.verify(up);
+      const up = await this.receive(body, declaredBytes);
+      try {
+        return await this.verify(up);
+      } finally {
+        rmSync(up.dir, { recursive: true, force: true });
+      }
     } finally {
-      rmSync(up.dir, { recursive: true, force: true });
+      this.busy = false;
     }
+  }
+
+  /** One bundle at a time: a second upload could fill the data partition, and an install owns the slots. */
+  private claim(): void {
+    if (this.busy) throw new OtaError('ota_busy', 'another bundle is being checked or installed; try again when it is done', 409);
+    this.busy = true;
   }
 
   /**
@@ -94,9 +106,8 @@ export class OtaService implements Service {
   async install(body: Readable | undefined, declaredBytes: number | undefined, opts: BundleOptions): Promise<BundleCheck> {
     const rauc = await raucStatus(this.settings);
     if (!rauc.available) throw new OtaError('rauc_unavailable', `cannot install on this machine: ${rauc.reason}`, 409);
-    if (this.busy) throw new OtaError('install_running', 'an update is already being installed', 409);
     this.requireKeyring();
-    this.busy = true;
+    this.claim();
     let up: Upload | undefined;
     let check: BundleCheck;
     try {

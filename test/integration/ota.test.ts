@@ -161,6 +161,30 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     expectNothingLeft(before);
   });
 
+  it('takes one bundle at a time', async () => {
+    const data = readFileSync(b.good!);
+    const req = request(`${sup.url}/api/ota/check`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': data.length } });
+    const first = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+    });
+    // half of it, then wait until the supervisor holds the upload
+    req.write(data.subarray(0, 20_000));
+    const deadline = Date.now() + 5000;
+    while (!readdirSync(sup.dataDir).some((n) => n.startsWith('.tmp-ota-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const second = await post(`${sup.url}/api/ota/check`, b.good!);
+    expect(second.status).toBe(409);
+    expect(second.body.error).toBe('ota_busy');
+    req.end(data.subarray(20_000));
+    const done = await first;
+    expect(done.status, done.body).toBe(200);
+    expect((await post(`${sup.url}/api/ota/check`, b.good!)).status).toBe(200);
+  });
+
   it('refuses to install where there is no RAUC system, without faking one', async () => {
     const before = readdirSync(sup.dataDir);
     const { status, body } = await post(`${sup.url}/api/ota/install`, b.good!);
