@@ -76,6 +76,12 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     expect(body.install).toEqual({ running: false, percent: null, message: null });
   });
 
+  it('documents the OTA routes in OpenAPI', async () => {
+    const doc = (await (await fetch(`${sup.url}/docs/json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/ota', '/api/ota/check', '/api/ota/install']));
+    expect(Object.keys(doc.paths['/api/ota/check']!.post!.requestBody?.content ?? {})).toEqual(['application/octet-stream']);
+  });
+
   it('verifies a good bundle and says what it would install, keeping nothing', async () => {
     const before = readdirSync(sup.dataDir);
     const { status, body } = await post(`${sup.url}/api/ota/check`, b.good!);

@@ -42,6 +42,18 @@ describe('ota/build-bundle.sh and ota/make-keys.sh', () => {
     expect(text).toMatch(/Bundle Format:\s+verity/);
   });
 
+  it('signs with the committed DEVELOPMENT key when given none, and the committed development keyring verifies it', () => {
+    const out = join(tmp.dir, 'dev.raucb');
+    const r = build(['--image', image, '--version', '0.9.0', '--out', out, '--keyring', join(otaDir, 'dev-keys', 'keyring.pem')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/WARNING: signing with the DEVELOPMENT key/);
+    const v = spawnSync('rauc', ['--keyring', join(otaDir, 'dev-keys', 'keyring.pem'), 'info', out], { encoding: 'utf8' });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stderr).toMatch(/Verified inline signature by '.*DEVELOPMENT ONLY/);
+    // and a box with a keyring of its own refuses it
+    expect(spawnSync('rauc', ['--keyring', keys.keyring, 'info', out]).status).not.toBe(0);
+  });
+
   it('builds for the Pi with --compatible hushbox-rpi4', () => {
     const out = buildBundle({ image, version: '1.2.3', out: join(tmp.dir, 'pi.raucb'), keys, compatible: 'hushbox-rpi4' });
     const info = execFileSync('rauc', ['--keyring', keys.keyring, 'info', '--output-format=json', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
