@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -225,6 +225,14 @@ export class OtaService implements Service {
     if (typeof m.version !== 'string' || !isVersion(m.version)) {
       throw new OtaError('bad_version', `the bundle's version '${String(m.version)}' is not MAJOR.MINOR.PATCH[-suffix]`, 422);
     }
+    const images = (m.images ?? []).flatMap((img) => Object.entries(img).map(([slotClass, i]) => ({ slotClass, filename: i.filename, sizeBytes: i.size, sha256: i.checksum })));
+    const need = images.reduce((n, i) => n + i.sizeBytes, 0) + 16 * 1024 * 1024;
+    const fsStat = statfsSync(up.dir);
+    const free = fsStat.bavail * fsStat.bsize;
+    if (need > free) {
+      const mib = (n: number) => Math.ceil(n / (1024 * 1024));
+      throw new OtaError('no_space', `checking this bundle needs ${mib(need)} MiB free on the data partition for its images; there are ${mib(free)} MiB`, 507);
+    }
     // `rauc info` checks the signature over the manifest only; the payload of a
     // verity bundle is checked as it is read, which `rauc extract` does in full.
     const extract = await runRauc(s, [...conf, '--keyring', s.keyring, 'extract', up.file, join(up.dir, 'content')], 10 * 60_000);
@@ -239,9 +247,7 @@ export class OtaService implements Service {
       build: m.build ?? null,
       signer: /signature by '([^']*)'/.exec(info.stderr)?.[1] ?? null,
       sizeBytes: up.size,
-      images: (m.images ?? []).flatMap((img) =>
-        Object.entries(img).map(([slotClass, i]) => ({ slotClass, filename: i.filename, sizeBytes: i.size, sha256: i.checksum })),
-      ),
+      images,
       installedVersion: this.ctx.version,
       action: cmp > 0 ? 'upgrade' : cmp === 0 ? 'reinstall' : 'downgrade',
     };
