@@ -37,7 +37,6 @@ export class OtaService implements Service {
   private progress: { running: boolean; percent: number | null; message: string | null } = { running: false, percent: null, message: null };
   /** A bundle is being received, checked or installed. */
   private busy = false;
-  private installDone: Promise<void> | undefined;
 
   constructor(private readonly ctx: ServiceContext, private readonly settingsOverride?: OtaSettings) {
     this.log = ctx.log.child({ service: this.name });
@@ -56,14 +55,14 @@ export class OtaService implements Service {
     }
     const last = this.lastAttempt();
     if (last?.result === 'running') {
-      this.saveAttempt({ ...last, result: 'failed', finishedAt: new Date().toISOString(), message: 'interrupted: the supervisor stopped during the install' });
+      this.saveAttempt({ ...last, result: 'failed', finishedAt: new Date().toISOString(), message: 'the supervisor stopped before the install finished; the slots in rauc status show how it ended' });
     }
     this.log.debug({ compatible: this.settings.compatible, keyring: this.settings.keyring }, 'ota ready');
   }
 
   async stop(): Promise<void> {
-    // An install in progress belongs to the RAUC service; wait for our client to see its end.
-    await this.installDone;
+    // An install in progress belongs to the RAUC service and goes on without us; waiting
+    // for it could outlast systemd's stop timeout. The next start records it as interrupted.
   }
 
   async status(): Promise<OtaStatus> {
@@ -133,7 +132,7 @@ export class OtaService implements Service {
     this.saveAttempt(attempt);
     this.progress = { running: true, percent: 0, message: 'starting' };
     this.log.info({ version: check.version }, 'installing update bundle');
-    this.installDone = raucInstall(this.settings, upload.file, (percent, message) => {
+    void raucInstall(this.settings, upload.file, (percent, message) => {
       this.progress = { running: true, percent, message };
     }).then(({ ok, message }) => {
       rmSync(upload.dir, { recursive: true, force: true });
