@@ -34,6 +34,11 @@ export const TEST_DEBS = [
   'kmod',
   'linux-image-rt-amd64',
   'qemu-system-x86',
+  // test/ota, test/integration/ota.test.ts: real RAUC bundles built, signed and verified (ota/).
+  'e2fsprogs',
+  'openssl',
+  'rauc',
+  'squashfs-tools',
 ];
 /** What bench/ needs on top (not installed by --test): load generators and the reference timer test. */
 export const BENCH_DEBS = [

@@ -5,6 +5,7 @@ import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
 import { HealthService } from './health/health-service.js';
 import { MqttService } from './mqtt/mqtt-service.js';
+import { OtaService } from './ota/ota-service.js';
 import { PresetsService } from './presets/presets-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
@@ -30,6 +31,7 @@ export class Supervisor {
   readonly web: WebService;
   readonly system: SystemService;
   readonly health: HealthService;
+  readonly ota: OtaService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -48,6 +50,7 @@ export class Supervisor {
     this.engine = new EngineService(this.ctx);
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
+    this.ota = new OtaService(this.ctx);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
     this.web = new WebService({
       ctx: this.ctx,
@@ -55,12 +58,13 @@ export class Supervisor {
       presets: this.presets,
       health: this.health,
       system: this.system,
+      ota: this.ota,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
     this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, webPort: () => this.web.port() });
     // system first (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.engine, this.presets, this.health, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.services = [this.system, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

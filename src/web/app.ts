@@ -6,12 +6,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { HealthService } from '../health/health-service.js';
+import type { OtaService } from '../ota/ota-service.js';
 import type { SystemService } from '../system/system-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
 import type { ServiceContext } from '../service.js';
 import { audioRoutes } from './routes/audio.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { otaRoutes } from './routes/ota.js';
 import { paramsRoutes } from './routes/params.js';
 import { systemRoutes } from './routes/system.js';
 import { presetsRoutes } from './routes/presets.js';
@@ -31,6 +33,8 @@ export interface WebDeps {
   presets?: PresetsService;
   /** The MQTT connection; /metrics leaves hushbox_mqtt_connected out without it. */
   mqtt?: { connected(): boolean };
+  /** Update bundles; /api/ota is not served without it. */
+  ota?: OtaService;
 }
 
 export type App = FastifyInstance;
@@ -84,6 +88,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, deps);
   await app.register(systemRoutes, deps);
   await app.register(metricsRoutes, deps);
+  if (deps.ota) await app.register(otaRoutes, { ...deps, ota: deps.ota });
   await app.register(staticRoutes);
   return app;
 }
