@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../src/web/schemas.js';
+import { launchBrowser } from '../fakes/browser.js';
 import { waitFor } from '../fakes/net.js';
 import { getJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 
@@ -43,5 +44,18 @@ describe('steady tones at the mic (real supervisor and engine)', () => {
     // The instrument strip (noise suppression bypassed by default) notches nothing.
     const s = await getJson<Status>(`${sup.url}/api/status`);
     expect(s.telemetry?.reduction[1]?.tonesHz).toEqual([]);
+  }, 30_000);
+
+  it('the front panel says which tones it notches (headless Chromium)', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(sup.url);
+      const line = await page.waitForSelector('#reduction .tones[data-strip="0"]', { timeout: 15_000 });
+      expect(await line.textContent()).toMatch(/notching steady tones at 23[234]\.\d Hz/);
+      expect(await page.$('#reduction .tones[data-strip="1"]')).toBeNull();
+    } finally {
+      await browser.close();
+    }
   }, 30_000);
 });
