@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { EngineConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { writeFileAtomic } from '../presets/atomic-file.js';
+import { setAside, writeFileAtomic } from '../presets/atomic-file.js';
 
 /**
  * The audio settings chosen on the box (the page, PUT /api/audio, `hushbox
@@ -43,10 +43,7 @@ export function loadAudioChoice(dataDir: string, log: Logger): AudioChoice | nul
   } catch (err) {
     problem = (err as Error).message;
   }
-  const brokenDir = join(dataDir, 'broken');
-  mkdirSync(brokenDir, { recursive: true });
-  const aside = join(brokenDir, `${AUDIO_CHOICE_FILE}.${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  renameSync(path, aside);
+  const aside = setAside(path, join(dataDir, 'broken'));
   log.warn({ file: path, movedTo: aside, problem }, 'the saved audio settings are unreadable; using the config file\'s');
   return null;
 }

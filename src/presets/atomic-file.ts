@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Prefix of temporary files; anything starting with it is debris of a write that never finished. */
@@ -49,6 +49,18 @@ export function writeFileAtomic(path: string, data: string): void {
     throw err;
   }
   fsyncDir(dir);
+}
+
+/**
+ * Move a file that does not read into `brokenDir` (created if need be), as
+ * `<name>.<timestamp>`, durably; nothing in it is lost. Returns where it went.
+ */
+export function setAside(path: string, brokenDir: string, at = new Date()): string {
+  mkdirSync(brokenDir, { recursive: true });
+  const movedTo = join(brokenDir, `${basename(path)}.${at.toISOString().replace(/[:.]/g, '-')}`);
+  renameSync(path, movedTo);
+  fsyncDir(dirname(path));
+  return movedTo;
 }
 
 /** Remove `path` durably. */

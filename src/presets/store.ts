@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { HushboxError } from '../errors.js';
-import { fsyncDir, removeFileDurably, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
+import { removeFileDurably, setAside, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
 import { migratePreset, PRESET_SCHEMA_VERSION, slugify, type Preset } from './schema.js';
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -65,10 +65,7 @@ export class PresetStore {
         result.presets.push(preset);
       } catch (err) {
         const reason = err instanceof SyntaxError ? `not valid JSON: ${err.message}` : (err as Error).message;
-        mkdirSync(this.brokenDir, { recursive: true });
-        const movedTo = join(this.brokenDir, `${name}.${now.replace(/[:.]/g, '-')}`);
-        renameSync(file, movedTo);
-        fsyncDir(this.dir);
+        const movedTo = setAside(file, this.brokenDir, new Date(now));
         result.broken.push({ file, movedTo, reason });
       }
     }
