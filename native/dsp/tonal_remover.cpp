@@ -179,6 +179,7 @@ void TonalRemover::end_of_hop() noexcept {
   } else {
     verify();
   }
+  update_active();
   std::memmove(decimated_.data(), decimated_.data() + hop_, (size_ - hop_) * sizeof(float));
   filled_ = size_ - hop_;
 }
@@ -255,13 +256,9 @@ void TonalRemover::verify() noexcept {
     double hz = t.hz;
     if (steady(hz)) {
       t.misses = 0;
-      if (std::fabs(hz - t.hz) > 1e-3 && std::fabs(hz - t.hz) < kVerifyFollowHz) {
-        t.hz = hz;
-        t.bp.c = design::bandpass(rate_, t.hz, kNotchWidthHz);
-      }
+      if (std::fabs(hz - t.hz) > 1e-3 && std::fabs(hz - t.hz) < kVerifyFollowHz) t.retune(rate_, hz);
     } else if (++t.misses >= kMissesToDrop) {
-      t.live = false;
-      t.level.set_target(0.0f);
+      t.drop();
     }
   }
 }
@@ -311,7 +308,7 @@ void TonalRemover::follow(const double* found_hz, uint32_t found) noexcept {
   // Tones already followed (or fading out) that are found again: same place
   // within kMatchHz.
   for (auto& t : tones_) {
-    if (!t.live && t.level.current() == 0.0f && !t.level.smoothing()) continue;
+    if (!t.sounding()) continue;
     int best = -1;
     double best_distance = kMatchHz;
     for (uint32_t i = 0; i < found; ++i) {
@@ -328,34 +325,29 @@ void TonalRemover::follow(const double* found_hz, uint32_t found) noexcept {
         t.live = true;
         t.level.set_target(1.0f);
       }
-      if (std::fabs(found_hz[best] - t.hz) > 1e-3) {
-        t.hz = found_hz[best];
-        t.bp.c = design::bandpass(rate_, t.hz, kNotchWidthHz);
-      }
+      if (std::fabs(found_hz[best] - t.hz) > 1e-3) t.retune(rate_, found_hz[best]);
     } else if (t.live && ++t.misses >= kMissesToDrop) {
-      t.live = false;
-      t.level.set_target(0.0f);
+      t.drop();
     }
   }
   // New tones take free slots.
   for (uint32_t i = 0; i < found; ++i) {
     if (taken[i]) continue;
     for (auto& t : tones_) {
-      if (t.live || t.level.current() != 0.0f || t.level.smoothing()) continue;
+      if (t.sounding()) continue;
       t.live = true;
       t.misses = 0;
-      t.hz = found_hz[i];
-      t.bp.c = design::bandpass(rate_, t.hz, kNotchWidthHz);
+      t.retune(rate_, found_hz[i]);
       t.bp.reset();
       t.level.set_target(1.0f);
       break;
     }
   }
+}
+
+void TonalRemover::update_active() noexcept {
   active_ = 0;
-  for (uint32_t s = 0; s < kMaxTones; ++s) {
-    const Tone& t = tones_[s];
-    if (t.live || t.level.current() != 0.0f || t.level.smoothing()) active_ |= 1u << s;
-  }
+  for (uint32_t s = 0; s < kMaxTones; ++s) active_ |= tones_[s].sounding() ? 1u << s : 0u;
 }
 
 void TonalRemover::process(float* x, uint32_t n) noexcept {

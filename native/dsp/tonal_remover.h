@@ -75,6 +75,17 @@ class TonalRemover {
     double hz = 0.0;  // where the notch sits
     uint32_t misses = 0;
     bool live = false;  // found in the last analyses (level going to or at 1)
+
+    // The notch still does something: followed, or fading out.
+    bool sounding() const noexcept { return live || level.current() != 0.0f || level.smoothing(); }
+    void retune(double rate, double to_hz) noexcept {
+      hz = to_hz;
+      bp.c = design::bandpass(rate, hz, kNotchWidthHz);
+    }
+    void drop() noexcept {
+      live = false;
+      level.set_target(0.0f);
+    }
   };
 
   // Decimates x[0 .. m); true when the hop under way ended at its last sample.
@@ -84,6 +95,7 @@ class TonalRemover {
   void follow(const double* found_hz, uint32_t found) noexcept;
   bool steady(double& hz) const noexcept;
   void verify() noexcept;
+  void update_active() noexcept;
 
   double rate_ = 48000.0;
   float depth_ = 1.0f;
