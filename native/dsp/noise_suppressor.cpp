@@ -127,7 +127,6 @@ bool NoiseSuppressor::prepare(const ProcessSpec& spec) {
 
 void NoiseSuppressor::reset() noexcept {
   tonal_.reset();
-  tonal_.set_depth(strength_target_ * (1.0f - std::pow(10.0f, floor_db_target_ / 20.0f)));
   std::fill(input_.begin(), input_.end(), 0.0f);
   std::fill(overlap_.begin(), overlap_.end(), 0.0f);
   std::fill(output_.begin(), output_.end(), 0.0f);
