@@ -108,9 +108,8 @@ ensureDebs(args.includes('--test') ? [...BUILD_DEBS, ...TEST_DEBS] : BUILD_DEBS)
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   log('installing npm packages');
-  // `npm ci` refuses this lock file under npm 11 (optional platform packages listed
-  // with an empty version); `npm install` honours the lock all the same.
-  run('npm', ['install', '--no-audit', '--no-fund']);
+  // Exactly what the lock file says, as CI and the image install it.
+  run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
 if (args.includes('--build')) {
