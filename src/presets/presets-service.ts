@@ -616,7 +616,6 @@ export class PresetsService implements Service {
       engine_state: this.deps.engine.status().state,
       ab_active: this.ab.active,
       locked: [...this.lockedIds],
-      firmware: { installed_version: this.deps.ctx.version, latest_version: this.deps.ctx.version },
     };
   }
 
