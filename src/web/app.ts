@@ -39,6 +39,9 @@ export interface WebDeps {
 
 export type App = FastifyInstance;
 
+/** Largest WebSocket message a client may send. */
+export const WS_MAX_PAYLOAD_BYTES = 4096;
+
 /** Server timeouts (Node's http server; fastify leaves requestTimeout off by default). */
 export const HTTP_TIMEOUTS = {
   /** The whole request, body included: a 1 GiB bundle at 1.2 MB/s. */
@@ -115,7 +118,9 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket);
+  // The telemetry socket only sends; a client message larger than this closes it (1009) as soon as its
+  // frame header says so, before any of it is buffered (a 90 MB frame would otherwise be held whole).
+  await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD_BYTES } });
 
   app.setErrorHandler((err: FastifyError | HushboxError, request, reply) => {
     if (err instanceof HushboxError) {
