@@ -42,6 +42,8 @@ export const TEST_DEBS = [
   'openssl',
   'rauc',
   'squashfs-tools',
+  // test/integration/metrics.test.ts: promtool check metrics on the real /metrics output.
+  'prometheus',
 ];
 /** What bench/ needs on top (not installed by --test): load generators and the reference timer test. */
 export const BENCH_DEBS = [

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { DataDirLock } from '../../src/config/data-dir.js';
 import { packageRoot } from '../../src/paths.js';
 import type { TelemetryFrame } from '../../src/engine/telemetry.js';
 import type { Status } from '../../src/web/schemas.js';
@@ -173,7 +174,7 @@ describe('stopping the supervisor', () => {
       expect(code).toBe(0);
       expect(alive(enginePid)).toBe(false);
       expect(shmSegments()).not.toContain(segment);
-      expect(existsSync(join(sup.dataDir, 'hushbox.pid'))).toBe(false);
+      expect(existsSync(new DataDirLock(sup.dataDir).lockFile)).toBe(false);
     } finally {
       await sup.stop();
       sup.cleanup();
