@@ -108,8 +108,11 @@ Status Engine::init(const EngineConfig& config) {
   telemetry_.latency_frames = backend_->latency_frames() + chain_.latency_samples();
   link_->telemetry.init(telemetry_);
   link_->record_commands.init();
-  s = tap_.init(config.tap, io.rate, io.frames, link_);
-  if (!s) return s;
+  // The stream is an extra: a socket that cannot be bound leaves the audio running without it.
+  if (Status ts = tap_.init(config.tap, io.rate, io.frames, link_); !ts) {
+    std::fprintf(stderr, "hushbox-engine: the audio stream is off: %s\n", ts.message.c_str());
+    tap_.disable();
+  }
   set_state(link::EngineState::kStarting);
   return Status::success();
 }

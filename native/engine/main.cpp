@@ -224,6 +224,10 @@ int cmd_run(const std::vector<std::string>& args) {
     }
     if (!ok) return fail(error);
   }
+  if (cfg.tap.tcp_port != 0 && cfg.tap.token_file.empty())
+    return fail("--tap-tcp needs --tap-token-file (TCP clients must send a token)");
+  if (cfg.tap.rate != 16000 && cfg.tap.rate != 48000)
+    return fail("--tap-rate " + std::to_string(cfg.tap.rate) + " is not offered (16000 or 48000)");
   if (!profile_name.empty()) {
     const hushbox::Profile* p = hushbox::find_profile(profile_name);
     if (!p) return fail("unknown profile '" + profile_name + "' (expected " + hushbox::profile_names() + ")");

@@ -36,6 +36,16 @@ bool same_token(const std::string& a, const std::string& b) {
   for (size_t i = 0; i < b.size(); ++i) diff |= static_cast<unsigned>(b[i] ^ (i < a.size() ? a[i] : 0));
   return diff == 0 && !b.empty();
 }
+// The token file's first line; read at each TCP login, so a new token works at once.
+bool read_token(const std::string& path, std::string& out) {
+  std::ifstream f(path);
+  std::string line;
+  if (!f || !std::getline(f, line)) return false;
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.size() < 16) return false;
+  out = line;
+  return true;
+}
 }  // namespace
 
 struct TapClientState {
@@ -76,6 +86,18 @@ Tap::~Tap() {
   if (tcp_fd_ >= 0) ::close(tcp_fd_);
 }
 
+void Tap::disable() {
+  enabled_ = false;
+  if (unix_fd_ >= 0) {
+    ::close(unix_fd_);
+    ::unlink(config_.socket_path.c_str());
+  }
+  if (tcp_fd_ >= 0) ::close(tcp_fd_);
+  unix_fd_ = tcp_fd_ = -1;
+  telemetry_.listening = 0;
+  link_->tap.store(telemetry_);
+}
+
 Status Tap::init(const TapConfig& config, uint32_t engine_rate, uint32_t max_frames, link::Segment* segment) {
   config_ = config;
   engine_rate_ = engine_rate;
@@ -95,15 +117,7 @@ Status Tap::init(const TapConfig& config, uint32_t engine_rate, uint32_t max_fra
   pop_buffer_.assign(engine_rate / 2, 0.0f);
 
   if (config.tcp_port != 0) {
-    if (config.token_file.empty())
-      return Status::error("--tap-tcp needs --tap-token-file (TCP clients must send a token)");
-    std::ifstream f(config.token_file);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    token_ = ss.str();
-    while (!token_.empty() && (token_.back() == '\n' || token_.back() == '\r' || token_.back() == ' '))
-      token_.pop_back();
-    if (!f || token_.size() < 16)
+    if (!read_token(config.token_file, token_))
       return Status::error(config.token_file + ": cannot read a stream token of at least 16 characters");
   }
 
@@ -344,7 +358,7 @@ void Tap::publish() {
 namespace {
 
 // Parse whole events out of the client's input; false when the client must go.
-bool read_events(TapClientState& c, const std::string& token, uint32_t engine_rate, uint64_t& refused,
+bool read_events(TapClientState& c, const std::string& token_file, uint32_t engine_rate, uint64_t& refused,
                  uint64_t backlog_ms) {
   char buf[2048];
   for (;;) {
@@ -383,7 +397,9 @@ bool read_events(TapClientState& c, const std::string& token, uint32_t engine_ra
     const uint64_t backlog = static_cast<uint64_t>(c.rate) * backlog_ms / 1000;
     if (t == "hushbox-auth") {
       const json::Value* tok = data.get("token");
-      if (!tok || tok->type != json::Value::Type::kString || !same_token(tok->string, token)) {
+      std::string token;
+      if (!tok || tok->type != json::Value::Type::kString || !read_token(token_file, token) ||
+          !same_token(tok->string, token)) {
         ++refused;
         return false;
       }
@@ -457,7 +473,8 @@ void Tap::thread_main() {
       TapClientState& c = *clients_[i];
       const short re = fds[first_client + i].revents;
       bool keep = true;
-      if (re & (POLLIN | POLLHUP | POLLERR)) keep = read_events(c, token_, engine_rate_, refused, config_.backlog_ms);
+      if (re & (POLLIN | POLLHUP | POLLERR))
+        keep = read_events(c, config_.token_file, engine_rate_, refused, config_.backlog_ms);
       if (keep && !c.authorized && now - c.connected_ns > kAuthTimeoutNs) {
         ++refused;
         keep = false;

@@ -51,6 +51,8 @@ class Tap {
   Status start();
   void stop();
   bool enabled() const noexcept { return enabled_; }
+  // [control] After a failed init(): no sockets, no thread, push() does nothing.
+  void disable();
 
   // [audio] One block: channel 0 of the interleaved input (raw mic), the mic
   // strip's output, and the output mix (planar). Wait-free; drops when the ring is full.
