@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { RootFs } from '../system/root-fs.js';
 import { findDeviceCard } from '../system/sound-cards.js';
 import type { Service, ServiceContext } from '../service.js';
+import { sweepStaleSegments } from './shm-sweep.js';
 import { loadAddon, type EngineLinkHandle, type RawRecording, type RecordFormatName, type RecordSourceName, type TapSourceName } from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
 import { toFrame, toStreamTelemetry, type EngineStatus, type StreamTelemetry, type TelemetryFrame } from './telemetry.js';
@@ -112,6 +113,8 @@ export class EngineService implements Service {
     if (this.active) return;
     this.active = true;
     this.streak = 0;
+    const swept = sweepStaleSegments();
+    if (swept.length) this.log.warn({ segments: swept }, `removed ${swept.length} shared-memory segment(s) of supervisors that are gone`);
     await this.cycle();
   }
 
