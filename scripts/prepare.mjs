@@ -31,6 +31,8 @@ export const TEST_DEBS = [
   'mosquitto',
   'mosquitto-clients',
   'python3',
+  // test/recording: takes read back with sox (not with libsndfile, which wrote them).
+  'sox',
   // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
   'busybox-static',
   'cpio',
