@@ -39,6 +39,8 @@ export const TEST_DEBS = [
   'openssl',
   'rauc',
   'squashfs-tools',
+  // test/integration/metrics.test.ts: promtool check metrics on the real /metrics output.
+  'prometheus',
   // test/board/buildroot.test.ts: Buildroot's make <defconfig> and utils/check-package (python3-magic, flake8,
   // shellcheck) on board/buildroot; test/board/images.test.ts: the board's genimage configs and post-image scripts.
   'dosfstools',

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { RootFs } from '../system/root-fs.js';
 import { findDeviceCard } from '../system/sound-cards.js';
 import type { Service, ServiceContext } from '../service.js';
+import { sweepStaleSegments } from './shm-sweep.js';
 import { loadAddon, type EngineLinkHandle } from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
 import { toFrame, type EngineStatus, type TelemetryFrame } from './telemetry.js';
@@ -110,6 +111,8 @@ export class EngineService implements Service {
     if (this.active) return;
     this.active = true;
     this.streak = 0;
+    const swept = sweepStaleSegments();
+    if (swept.length) this.log.warn({ segments: swept }, `removed ${swept.length} shared-memory segment(s) of supervisors that are gone`);
     await this.cycle();
   }
 

@@ -39,6 +39,46 @@ export interface WebDeps {
 
 export type App = FastifyInstance;
 
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * What was wrong with a request, for people: one clause per field, e.g.
+ * "body.value: must be number or boolean; body: unexpected property 'x'"
+ * (ajv's own text reads "body body/value must be number, body/value must be
+ * boolean, body/value must match a schema in anyOf").
+ */
+export function validationMessage(context: string, errors: readonly SchemaError[]): string {
+  const byField = new Map<string, string[]>();
+  const add = (field: string, text: string) => {
+    const list = byField.get(field) ?? [];
+    if (!list.includes(text)) list.push(text);
+    byField.set(field, list);
+  };
+  for (const e of errors) {
+    const field = `${context}${e.instancePath.replace(/\//g, '.').replace(/~1/g, '/').replace(/~0/g, '~')}`;
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue; // said by the errors of its branches
+    if (e.keyword === 'additionalProperties') add(field, `unexpected property '${String(e.params.additionalProperty)}'`);
+    else if (e.keyword === 'required') add(`${field}.${String(e.params.missingProperty)}`, 'is required');
+    else if (e.keyword === 'type') add(field, `must be ${String(e.params.type)}`);
+    else if (e.keyword === 'const' || e.keyword === 'enum') add(field, `must be ${JSON.stringify(e.params.allowedValue ?? e.params.allowedValues)}`);
+    else add(field, e.message ?? e.keyword);
+  }
+  if (byField.size === 0) return `${context}: not valid`;
+  return [...byField]
+    .slice(0, 8)
+    .map(([field, texts]) => {
+      const types = texts.filter((t) => t.startsWith('must be ')).map((t) => t.slice('must be '.length));
+      const rest = texts.filter((t) => !t.startsWith('must be '));
+      return `${field}: ${[...(types.length ? [`must be ${types.join(' or ')}`] : []), ...rest].join(', ')}`;
+    })
+    .join('; ');
+}
+
 /** The HTTP app as a plugin tree, built without listening; tests use inject(). */
 export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -68,7 +108,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
       return reply.code(err.statusCode).send({ error: err.code, message: err.message });
     }
     if (err.validation) {
-      return reply.code(400).send({ error: 'invalid_input', message: `${err.validationContext ?? 'request'} ${err.message}` });
+      return reply.code(400).send({ error: 'invalid_input', message: validationMessage(err.validationContext ?? 'request', err.validation) });
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });

@@ -73,7 +73,11 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     expect(body.maxBundleBytes).toBe(MAX_BYTES);
     expect(body.rauc).toMatchObject({ available: false, reason: expect.stringMatching(/no RAUC system here/) });
     expect(body.lastAttempt).toBeNull();
-    expect(body.install).toEqual({ running: false, percent: null, message: null });
+    expect(body.install).toEqual({ running: false, phase: 'idle', percent: null, message: null, version: null });
+    expect(body.outcome).toBeNull();
+    expect(body.rebootRequired).toBe(false);
+    expect(body.settings).toEqual({ channelUrl: null, checkIntervalMinutes: 1440, autoInstall: false, reboot: 'immediate' });
+    expect(body.channel).toMatchObject({ url: null, latest: null, updateAvailable: false });
   });
 
   it('documents the OTA routes in OpenAPI', async () => {

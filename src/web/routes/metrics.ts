@@ -79,9 +79,10 @@ function engineMetrics(m: Scrape, deps: WebDeps): void {
   m.gauge('hushbox_engine_dsp_load_max_ratio', 'Highest processing time over the period since the engine started', t.dspLoadMax);
   // Lateness is measured only on clocked backends; an empty histogram means not measured.
   if (t.jitterHistogram.some((n) => n > 0)) {
-    m.gauge('hushbox_engine_wakeup_jitter_seconds', 'Wake-up lateness of the audio thread at a quantile (upper edge of its histogram bin)', [
-      { labels: { quantile: '0.99' }, value: t.jitterP99Us / 1e6 },
-      { labels: { quantile: '0.999' }, value: t.jitterP999Us / 1e6 },
+    // `percentile`, not `quantile`: Prometheus keeps that label for summaries, and this is a gauge read off a histogram.
+    m.gauge('hushbox_engine_wakeup_jitter_seconds', 'Wake-up lateness of the audio thread at a percentile (upper edge of its histogram bin)', [
+      { labels: { percentile: '99' }, value: t.jitterP99Us / 1e6 },
+      { labels: { percentile: '99.9' }, value: t.jitterP999Us / 1e6 },
     ]);
     m.gauge('hushbox_engine_wakeup_jitter_max_seconds', 'Highest wake-up lateness of the audio thread since the engine started', t.jitterMaxUs / 1e6);
   }
@@ -197,6 +198,9 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, dep
       if (!processRegistry) {
         processRegistry = new Registry();
         collectDefaultMetrics({ register: processRegistry });
+        // Gauges named like counters (promtool refuses them); nodejs_active_{handles,requests,resources}
+        // by type carry the same counts.
+        for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processRegistry.removeSingleMetric(name);
       }
       const registry = Registry.merge([processRegistry, await scrape(deps)]);
       return reply.header('content-type', registry.contentType).send(await registry.metrics());
