@@ -17,6 +17,9 @@ export const BUILD_DEBS = [
   'cmake',
   'g++',
   'libasound2-dev',
+  // The audio tap's resampler and the recordings' file writer (native/engine/tap.cpp, recorder.cpp).
+  'libsndfile1-dev',
+  'libsoxr-dev',
   'make',
   'ninja-build',
   'pkg-config',

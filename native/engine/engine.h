@@ -18,6 +18,7 @@
 #include "rt.h"
 #include "shm.h"
 #include "status.h"
+#include "tap.h"
 
 namespace hushbox {
 
@@ -29,6 +30,7 @@ struct EngineConfig {
   double duration_s = 0;   // 0: until stopped
   std::string stats_path;  // JSON written at exit
   ParamValues params;      // applied in order before the first block (profile, preset, --set)
+  TapConfig tap;           // the audio stream (off unless a socket or port is given)
 };
 
 using link::state_name;
@@ -98,6 +100,7 @@ class Engine {
   dsp::Meter meter_in_[link::kMaxChannels];
   dsp::Meter meter_out_[link::kMaxChannels];
   JitterHistogram jitter_;
+  Tap tap_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
