@@ -113,6 +113,8 @@ Status Engine::init(const EngineConfig& config) {
     std::fprintf(stderr, "hushbox-engine: the audio stream is off: %s\n", ts.message.c_str());
     tap_.disable();
   }
+  s = recorder_.init(config.recorder, io.rate, io.frames, io.channels, link_);
+  if (!s) return s;
   set_state(link::EngineState::kStarting);
   return Status::success();
 }
@@ -250,6 +252,7 @@ void Engine::audio_thread_main() noexcept {
       for (uint32_t f = 0; f < frames; ++f) out_[f * channels + c] = src[f];
     }
     tap_.push(in_.data(), channels, chain_.processed_mic(), planar_ptrs_.data(), channels, frames);
+    recorder_.push(in_.data(), channels, chain_.processed_mic(), planar_ptrs_.data(), channels, frames);
 
     const IoResult w = backend_->write(out_.data(), frames);
     if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
@@ -309,6 +312,7 @@ Status Engine::run() {
   // locked at creation, and glibc's default is 8 MiB per thread.
   pthread_t housekeeping_thread, audio_thread;
   if (Status ts = tap_.start(); !ts) return ts;
+  if (Status rs = recorder_.start(); !rs) return rs;
   if (!start_thread(
           housekeeping_thread,
           [](void* self) -> void* {
@@ -339,6 +343,7 @@ Status Engine::run() {
   pthread_join(audio_thread, nullptr);
   pthread_join(housekeeping_thread, nullptr);
   tap_.stop();
+  recorder_.stop();  // a take in progress is finished (reason engine_stop), its header final
   Status s = backend_->close();
   if (!config_.stats_path.empty()) {
     const std::string json = stats_json();

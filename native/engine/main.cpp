@@ -38,6 +38,7 @@ const char* kUsage =
     "           --tap-socket PATH  --tap-tcp [HOST:]PORT  --tap-token-file FILE (the Wyoming audio stream)\n"
     "           --tap-source mic_raw|mic|mix  --tap-rate 16000|48000  --tap-format s16le|f32\n"
     "           --tap-stuck-ms N (drop a client that takes nothing this long)  --tap-backlog-ms N\n"
+    "           --record-ring-ms N (the write stall a take absorbs; default 10000)  --record-margin-mb N\n"
     "           --profile studio|balanced|streaming|lowlatency (rate, period, periods and\n"
     "           processing defaults; --rate/--frames/--periods win)  --preset FILE  --set ID=VALUE\n"
     "  process  IN.wav OUT.wav [--preset FILE] [--profile NAME] [--frames N] [--set ID=VALUE ...]\n"
@@ -218,7 +219,27 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.stuck_ms, error);
     else if (a == "--tap-backlog-ms")
       ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.backlog_ms, error);
-    else {
+    else if (a == "--record-ring-ms") {
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.recorder.ring_ms, error);
+      if (ok && (cfg.recorder.ring_ms < 100 || cfg.recorder.ring_ms > 60000)) {
+        error = "--record-ring-ms must be 100..60000";
+        ok = false;
+      }
+    } else if (a == "--record-margin-mb") {
+      uint32_t mb = 0;
+      ok = value(v) && hushbox::cli::parse_uint(a, v, mb, error);
+      cfg.recorder.margin_bytes = static_cast<uint64_t>(mb) << 20;
+    } else if (a == "--record-test-stall") {
+      // A test hook: the writer stalls once, for MS, when the take reaches AT_MS.
+      ok = value(v);
+      const size_t colon = v.find(':');
+      if (ok && colon == std::string::npos) {
+        error = "--record-test-stall expects AT_MS:MS, got '" + v + "'";
+        ok = false;
+      }
+      ok = ok && hushbox::cli::parse_uint(a, v.substr(0, colon), cfg.recorder.stall_at_ms, error) &&
+           hushbox::cli::parse_uint(a, v.substr(colon + 1), cfg.recorder.stall_ms, error);
+    } else {
       error = "run: unknown option '" + a + "'";
       ok = false;
     }
