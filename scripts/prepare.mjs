@@ -17,6 +17,8 @@ export const BUILD_DEBS = [
   'cmake',
   'g++',
   'libasound2-dev',
+  // the JACK backend (hushbox-engine run --backend jack): libjack, which PipeWire's JACK also serves.
+  'libjack-jackd2-dev',
   'make',
   'ninja-build',
   'pkg-config',
@@ -28,6 +30,8 @@ export const TEST_DEBS = [
   'mosquitto',
   'mosquitto-clients',
   'python3',
+  // test/engine/jack.test.ts: a real JACK server (jackd2 on its dummy driver) for the JACK backend.
+  'jackd2',
   // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
   'busybox-static',
   'cpio',
