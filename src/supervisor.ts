@@ -11,6 +11,7 @@ import { PresetsService } from './presets/presets-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
+import { StreamService } from './stream/stream-service.js';
 import { SystemService } from './system/system-service.js';
 import { SystemdService } from './system/systemd.js';
 import { WebService } from './web/web-service.js';
@@ -33,6 +34,7 @@ export class Supervisor {
   readonly system: SystemService;
   readonly health: HealthService;
   readonly ota: OtaService;
+  readonly stream: StreamService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -49,6 +51,9 @@ export class Supervisor {
     };
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
+    this.stream = new StreamService({ ctx: this.ctx, engine: this.engine });
+    // The engine serves the stream itself; its options come from the stream's settings at each start.
+    this.engine.addLaunchArgs(() => this.stream.engineArgs());
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
@@ -60,12 +65,13 @@ export class Supervisor {
       health: this.health,
       system: this.system,
       ota: this.ota,
+      stream: this.stream,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
     this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, webPort: () => this.web.port() });
     // system first (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.services = [this.system, this.stream, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

@@ -73,10 +73,10 @@ Status Engine::init(const EngineConfig& config) {
   chain_frames_in_use_ = chain_frames_;
   chain_latency_.store(chain_->latency_samples(), std::memory_order_relaxed);
 
-  in_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
-  out_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
   // JACK hands periods of up to kJackMaxFrames whatever the period the chain was prepared for.
   const uint32_t planar_frames = config.backend == "jack" ? kJackMaxFrames : io.frames;
+  in_.assign(static_cast<size_t>(planar_frames) * io.channels, 0.0f);
+  out_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
   planar_.assign(io.channels, std::vector<float>(planar_frames, 0.0f));
   planar_ptrs_.clear();
   for (auto& ch : planar_) planar_ptrs_.push_back(ch.data());
@@ -122,6 +122,15 @@ Status Engine::init(const EngineConfig& config) {
   telemetry_.channels = io.channels;
   telemetry_.latency_frames = (backend_ ? backend_->latency_frames() : 0) + chain_->latency_samples();
   link_->telemetry.init(telemetry_);
+  link_->record_commands.init();
+  // The stream is an extra: a socket that cannot be bound leaves the audio running without it.
+  const uint32_t max_frames = config.backend == "jack" ? kJackMaxFrames : io.frames;
+  if (Status ts = tap_.init(config.tap, config_.io.rate, max_frames, link_); !ts) {
+    std::fprintf(stderr, "hushbox-engine: the audio stream is off: %s\n", ts.message.c_str());
+    tap_.disable();
+  }
+  s = recorder_.init(config.recorder, config_.io.rate, max_frames, io.channels, link_);
+  if (!s) return s;
   set_state(link::EngineState::kStarting);
   return Status::success();
 }
@@ -189,6 +198,10 @@ void Engine::drain_commands() noexcept {
         for (auto& m : meter_out_) m.reset();
         telemetry_.dsp_load_max = 0.0f;
         telemetry_.jitter_max_us = 0.0f;
+        break;
+      case link::CommandType::kSetTapSource:
+        if (cmd.index <= static_cast<uint32_t>(link::TapSource::kMix))
+          tap_.set_source(static_cast<link::TapSource>(cmd.index));
         break;
     }
     last_applied_seq_ = cmd.seq;
@@ -284,6 +297,8 @@ void Engine::audio_thread_main() noexcept {
       const float* src = planar_ptrs_[c];
       for (uint32_t f = 0; f < frames; ++f) out_[f * channels + c] = src[f];
     }
+    tap_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
+    recorder_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
 
     const IoResult w = backend_->write(out_.data(), frames);
     if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
@@ -374,6 +389,8 @@ Status Engine::run_threads() {
   // Small stacks: with mlockall(MCL_FUTURE) every stack page is faulted in and
   // locked at creation, and glibc's default is 8 MiB per thread.
   pthread_t housekeeping_thread, audio_thread;
+  if (Status ts = tap_.start(); !ts) return ts;
+  if (Status rs = recorder_.start(); !rs) return rs;
   if (!start_thread(
           housekeeping_thread,
           [](void* self) -> void* {
@@ -403,6 +420,8 @@ Status Engine::run_threads() {
   }
   pthread_join(audio_thread, nullptr);
   pthread_join(housekeeping_thread, nullptr);
+  tap_.stop();
+  recorder_.stop();  // a take in progress is finished (reason engine_stop), its header final
   return backend_->close();
 }
 

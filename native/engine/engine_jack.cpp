@@ -115,11 +115,17 @@ int Engine::jack_process(uint32_t nframes) noexcept {
     for (uint32_t c = 0; c < channels; ++c) {
       const auto* src = static_cast<const float*>(jack_port_get_buffer(j.in[c], nframes));
       std::memcpy(planar_ptrs_[c], src, sizeof(float) * nframes);
+      for (uint32_t f = 0; f < nframes; ++f) in_[f * channels + c] = src[f];  // the tap and recorder take it so
     }
     process_period(nframes, t0);
     for (uint32_t c = 0; c < channels; ++c) {
       auto* dst = static_cast<float*>(jack_port_get_buffer(j.out[c], nframes));
       std::memcpy(dst, planar_ptrs_[c], sizeof(float) * nframes);
+    }
+    // The processed mic is the chain's last piece: whole only when the period is one piece (not mid-swap).
+    if (nframes <= chain_frames_in_use_) {
+      tap_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, nframes);
+      recorder_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, nframes);
     }
   } else {
     for (uint32_t c = 0; c < channels; ++c)
@@ -298,6 +304,8 @@ void Engine::jack_close() noexcept {
 
 Status Engine::run_jack() {
   JackState& j = *jack_;
+  if (Status ts = tap_.start(); !ts) return ts;
+  if (Status rs = recorder_.start(); !rs) return rs;
   started_ns_ = now_ns();
   const int64_t deadline = config_.duration_s > 0 ? started_ns_ + static_cast<int64_t>(config_.duration_s * 1e9) : 0;
   int64_t next_try = 0;
@@ -345,6 +353,8 @@ Status Engine::run_jack() {
     sleep_until_ns(now + 5'000'000);
   }
   jack_close();
+  tap_.stop();
+  recorder_.stop();
   if (chain_swapped_.exchange(false)) chain_owner_ = std::move(pending_owner_);
   final_state_ = telemetry_.state;
   ended_ns_ = now_ns();

@@ -18,6 +18,8 @@ import { paramsRoutes } from './routes/params.js';
 import { systemRoutes } from './routes/system.js';
 import { presetsRoutes } from './routes/presets.js';
 import { statusRoutes } from './routes/status.js';
+import { streamRoutes } from './routes/stream.js';
+import type { StreamService } from '../stream/stream-service.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 
@@ -35,6 +37,8 @@ export interface WebDeps {
   mqtt?: { connected(): boolean };
   /** Update bundles; /api/ota is not served without it. */
   ota?: OtaService;
+  /** The audio stream; /api/stream is not served without it. */
+  stream?: StreamService;
 }
 
 export type App = FastifyInstance;
@@ -129,6 +133,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes, deps);
   await app.register(metricsRoutes, deps);
   if (deps.ota) await app.register(otaRoutes, { ...deps, ota: deps.ota });
+  if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
   await app.register(staticRoutes);
   return app;
 }
