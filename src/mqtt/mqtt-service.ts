@@ -9,6 +9,7 @@ import { discoveryMessages, updateEntityState } from '../homeassistant/discovery
 import type { Logger } from '../log.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
+import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
@@ -60,6 +61,8 @@ export interface MqttDeps {
   webPort?: () => number;
   /** Firmware updates: the update entity's state and the install/check/reboot commands. */
   ota?: Pick<OtaService, 'summary' | 'installFromUrl' | 'installFromChannel' | 'checkChannel' | 'reboot'>;
+  /** Recording takes: the record_start / record_stop commands. */
+  recordings?: Pick<RecordingsService, 'startTake' | 'stopTake'>;
 }
 
 /**
@@ -439,7 +442,18 @@ export class MqttService implements Service {
         return this.needOta().checkChannel();
       case 'reboot':
         return this.needOta().reboot();
+      case 'record_start': {
+        const { transaction: _t, ...opts } = body as RequestPayload<'record_start'>;
+        return this.needRecordings().startTake(opts);
+      }
+      case 'record_stop':
+        return this.needRecordings().stopTake();
     }
+  }
+
+  private needRecordings(): NonNullable<MqttDeps['recordings']> {
+    if (!this.deps.recordings) throw new HushboxError('unavailable', 'recordings are not available on this box');
+    return this.deps.recordings;
   }
 
   private needOta(): NonNullable<MqttDeps['ota']> {
