@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
 import { HealthService } from './health/health-service.js';
+import { MidiService } from './midi/midi-service.js';
 import { MqttService } from './mqtt/mqtt-service.js';
 import type { CheckResult } from './ota/boot-check.js';
 import { OtaService } from './ota/ota-service.js';
@@ -33,6 +34,7 @@ export class Supervisor {
   readonly system: SystemService;
   readonly health: HealthService;
   readonly ota: OtaService;
+  readonly midi: MidiService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -53,6 +55,7 @@ export class Supervisor {
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
+    this.midi = new MidiService({ ctx: this.ctx, engine: this.engine, presets: this.presets });
     this.web = new WebService({
       ctx: this.ctx,
       engine: this.engine,
@@ -60,12 +63,14 @@ export class Supervisor {
       health: this.health,
       system: this.system,
       ota: this.ota,
+      midi: this.midi,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
-    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, webPort: () => this.web.port() });
-    // system first (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, midi: this.midi, webPort: () => this.web.port() });
+    // system first (it picks the audio core), midi before the engine (its input is an engine argument),
+    // systemd last (READY=1 once all is up).
+    this.services = [this.system, this.midi, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

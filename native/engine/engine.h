@@ -14,6 +14,8 @@
 #include "../dsp/meter.h"
 #include "backend.h"
 #include "link.h"
+#include "midi.h"
+#include "midi_input.h"
 #include "profiles.h"
 #include "rt.h"
 #include "shm.h"
@@ -25,10 +27,12 @@ struct EngineConfig {
   std::string backend = "sim";
   IoConfig io;
   RtConfig rt;
-  std::string link_name;   // empty: no link
-  double duration_s = 0;   // 0: until stopped
-  std::string stats_path;  // JSON written at exit
-  ParamValues params;      // applied in order before the first block (profile, preset, --set)
+  std::string link_name;     // empty: no link
+  double duration_s = 0;     // 0: until stopped
+  std::string stats_path;    // JSON written at exit
+  ParamValues params;        // applied in order before the first block (profile, preset, --set)
+  std::string midi;          // MIDI source: empty (none), "seq", "hw:..." or "file:PATH"
+  link::MidiMap midi_map{};  // mappings before the supervisor sends its own (--midi-map)
 };
 
 using link::state_name;
@@ -83,6 +87,8 @@ class Engine {
   void post_event(link::EventType type, uint32_t seq, int32_t code, float value) noexcept;
   void count_xrun(const IoResult& r) noexcept;
   void add_jitter_bin(int64_t late_ns) noexcept;
+  void drain_midi(int64_t now) noexcept;
+  struct MidiTarget;
 
   EngineConfig config_;
   std::unique_ptr<Backend> backend_;
@@ -98,6 +104,18 @@ class Engine {
   dsp::Meter meter_in_[link::kMaxChannels];
   dsp::Meter meter_out_[link::kMaxChannels];
   JitterHistogram jitter_;
+
+  // MIDI: the thread, its queue to the audio thread, and the audio thread's copy of the map.
+  MidiInput midi_;
+  MidiToAudioQueue midi_queue_;
+  link::MidiMap midi_map_{};
+  uint32_t midi_map_version_ = ~0u;
+  JitterHistogram midi_latency_;  // sequencer/raw arrival -> applied on the audio thread
+  uint32_t midi_touched_[link::kMaxMidiMappings] = {};
+  uint32_t midi_touched_count_ = 0;
+  uint64_t midi_programs_ = 0;
+  int32_t midi_last_program_ = -1;
+  uint64_t midi_actions_ = 0;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
@@ -115,7 +133,7 @@ class Engine {
   double load_sum_ = 0.0;
   uint32_t last_applied_seq_ = 0;
   uint64_t periods_at_last_xrun_ = 0;
-  static constexpr uint32_t kXrunTimes = 32;
+  static constexpr uint32_t kXrunTimes = 256;
   int64_t xrun_times_ns_[kXrunTimes] = {};                        // CLOCK_MONOTONIC of the first xruns, for the stats
   link::EngineState final_state_ = link::EngineState::kStarting;  // the state the audio loop ended in
   Status run_status_;

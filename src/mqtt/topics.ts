@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from '../errors.js';
 import { PresetInputSchema } from '../presets/schema.js';
 import { AbSlotSchema, BoxStateSchema } from '../presets/state.js';
+import { MidiLearnRequestSchema } from '../midi/schema.js';
 
 export const AVAILABILITY_ONLINE = 'online';
 export const AVAILABILITY_OFFLINE = 'offline';
@@ -85,6 +86,8 @@ export const RequestSchemas = {
   ),
   check_update: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
   reboot: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
+  midi_learn: Type.Composite([Type.Object({ transaction: Transaction }), MidiLearnRequestSchema], { additionalProperties: false }),
+  midi_learn_cancel: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 export type Command = keyof typeof RequestSchemas;
 export type RequestPayload<C extends Command> = Static<(typeof RequestSchemas)[C]>;

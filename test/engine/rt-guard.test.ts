@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,24 +19,31 @@ interface GuardThread {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the audio thread under the rt_guard interposer (sim backend, parameters changing)', () => {
+describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, MIDI coming in)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-'));
   const linkName = `hushbox-rtguard-${process.pid}`;
   const addon = loadAddon();
   let threads: GuardThread[] = [];
   let applied = 0;
+  let midiApplied = 0;
 
   afterAll(() => {
     addon.unlinkSegment(linkName);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the engine for three seconds under the guard while parameters change', async () => {
+  it('runs the engine for three seconds under the guard while parameters change and MIDI comes in', async () => {
     expect(existsSync(guardLibrary), `${guardLibrary} is missing: run npm run build`).toBe(true);
     const out = join(dir, 'guard.json');
+    // MIDI through a pipe (the engine's test hook): the same parser, thread, queue and mapping as a device.
+    const fifo = join(dir, 'midi');
+    execFileSync('mkfifo', [fifo]);
+    const pipe = openSync(fifo, constants.O_RDWR);
     const child = spawn(
       defaultEngineBinary(),
-      ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json')],
+      ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json'),
+        '--midi', `file:${fifo}`, '--midi-map', 'cc:7=master.gain', '--midi-map', 'cc:8=mic.eq.peak1.freq,rel-twos',
+        '--midi-map', 'note:60=toggle:master.bypass', '--midi-map', 'pc=preset'],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
     );
     let stderr = '';
@@ -63,6 +70,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
         const value = p.min + ((seq * 0.37) % 1) * (p.max - p.min);
         link!.setParams([[p.index, value]], ++seq);
         link!.resetMeters(++seq);
+        // A knob, an encoder, a switch, a program change, and junk: SysEx, clock, running status.
+        writeSync(pipe, Buffer.from([0xb0, 7, seq & 0x7f, 8, seq & 1 ? 1 : 127, 0x90, 60, 100, 0xc0, seq & 0x7f, 0xf0, 1, 2, 3, 0xf7, 0xf8]));
         await sleep(5);
         for (const e of link!.events()) if (e.type === 'applied') applied = Math.max(applied, e.seq);
       }
@@ -70,8 +79,11 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
+      closeSync(pipe);
     }
     expect(applied).toBeGreaterThan(100);
+    midiApplied = (JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as { midi: { applied: number } }).midi.applied;
+    expect(midiApplied).toBeGreaterThan(400);
     threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
   });
 
@@ -88,6 +100,9 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     const main = threads.find((t) => t.name === 'main')!;
     expect(main.by_category.alloc).toBeGreaterThan(0);
     expect(main.by_category.syscall).toBeGreaterThan(0);
-    expect(main.counts.pthread_create).toBe(2);
+    // housekeeping, audio, MIDI
+    expect(main.counts.pthread_create).toBe(3);
+    const midi = threads.find((t) => t.name === 'hb-midi')!;
+    expect(midi.counts.read).toBeGreaterThan(0);
   });
 });
