@@ -12,6 +12,7 @@ import { PresetsService } from './presets/presets-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
+import { StreamService } from './stream/stream-service.js';
 import { SystemService } from './system/system-service.js';
 import { SystemdService } from './system/systemd.js';
 import { WebService } from './web/web-service.js';
@@ -35,6 +36,7 @@ export class Supervisor {
   readonly health: HealthService;
   readonly ota: OtaService;
   readonly midi: MidiService;
+  readonly stream: StreamService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -51,6 +53,9 @@ export class Supervisor {
     };
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
+    this.stream = new StreamService({ ctx: this.ctx, engine: this.engine });
+    // The engine serves the stream itself; its options come from the stream's settings at each start.
+    this.engine.addLaunchArgs(() => this.stream.engineArgs());
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
@@ -64,13 +69,14 @@ export class Supervisor {
       system: this.system,
       ota: this.ota,
       midi: this.midi,
+      stream: this.stream,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
     this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, midi: this.midi, webPort: () => this.web.port() });
-    // system first (it picks the audio core), midi before the engine (its input is an engine argument),
-    // systemd last (READY=1 once all is up).
-    this.services = [this.system, this.midi, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    // system first (it picks the audio core), midi and stream before the engine (they add to its
+    // command line), systemd last (READY=1 once all is up).
+    this.services = [this.system, this.midi, this.stream, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

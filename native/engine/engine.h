@@ -17,9 +17,11 @@
 #include "midi.h"
 #include "midi_input.h"
 #include "profiles.h"
+#include "recorder.h"
 #include "rt.h"
 #include "shm.h"
 #include "status.h"
+#include "tap.h"
 
 namespace hushbox {
 
@@ -33,6 +35,8 @@ struct EngineConfig {
   ParamValues params;        // applied in order before the first block (profile, preset, --set)
   std::string midi;          // MIDI source: empty (none), "seq", "hw:..." or "file:PATH"
   link::MidiMap midi_map{};  // mappings before the supervisor sends its own (--midi-map)
+  TapConfig tap;             // the audio stream (off unless a socket or port is given)
+  RecorderConfig recorder;   // recording takes (started over the link)
 };
 
 using link::state_name;
@@ -104,6 +108,8 @@ class Engine {
   dsp::Meter meter_in_[link::kMaxChannels];
   dsp::Meter meter_out_[link::kMaxChannels];
   JitterHistogram jitter_;
+  Tap tap_;
+  Recorder recorder_;
 
   // MIDI: the thread, its queue to the audio thread, and the audio thread's copy of the map.
   MidiInput midi_;

@@ -41,6 +41,14 @@ const BACKOFF_MAX_MS = 30_000;
 /** Commands waiting for the one before them; more are answered "busy" rather than queued without bound. */
 const MAX_PENDING_COMMANDS = 64;
 const MAX_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * The largest MQTT packet the box takes (MQTT 5 Maximum Packet Size, told to the
+ * broker at connect): the broker drops anything larger instead of sending it, so
+ * a 100 MB publish on <base>/set never reaches the supervisor's memory.
+ */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
+/** QoS 1/2 messages the broker may have in flight to the box at once (MQTT 5 Receive Maximum). */
+export const RECEIVE_MAXIMUM = 16;
 
 export interface MqttDeps {
   ctx: ServiceContext;
@@ -106,6 +114,9 @@ export class MqttService implements Service {
 
     const opts: IClientOptions = {
       clientId: `hushbox-${this.deps.ctx.config.deviceId}-${process.pid}`,
+      // MQTT 5 for its limits (Mosquitto 1.6+, EMQX, HiveMQ speak it); 3.1.1 has no way to say them.
+      protocolVersion: 5,
+      properties: { maximumPacketSize: MAX_PACKET_BYTES, receiveMaximum: RECEIVE_MAXIMUM },
       clean: true,
       keepalive: 30,
       connectTimeout: 5000,

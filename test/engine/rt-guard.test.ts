@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon, type EngineLinkHandle } from '../../src/engine/native.js';
 import { defaultEngineBinary, nativeBuildDir } from '../../src/paths.js';
+import { WyomingReference } from '../fakes/wyoming.js';
 
 // The LD_PRELOAD interposer from native/test/rt_guard, built with the engine.
 const guardLibrary = join(nativeBuildDir, 'Release', 'libhushbox_rt_guard.so');
@@ -19,22 +20,27 @@ interface GuardThread {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, MIDI coming in)', () => {
+describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording, MIDI coming in)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-'));
   const linkName = `hushbox-rtguard-${process.pid}`;
   const addon = loadAddon();
   let threads: GuardThread[] = [];
   let applied = 0;
   let midiApplied = 0;
+  let streamed = 0;
+  let recorded = 0;
+  const wyoming = new WyomingReference();
 
   afterAll(() => {
+    wyoming.cleanup();
     addon.unlinkSegment(linkName);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the engine for three seconds under the guard while parameters change and MIDI comes in', async () => {
+  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream, a take records and MIDI comes in', async () => {
     expect(existsSync(guardLibrary), `${guardLibrary} is missing: run npm run build`).toBe(true);
     const out = join(dir, 'guard.json');
+    const socket = join(dir, 'audio.sock');
     // MIDI through a pipe (the engine's test hook): the same parser, thread, queue and mapping as a device.
     const fifo = join(dir, 'midi');
     execFileSync('mkfifo', [fifo]);
@@ -42,6 +48,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     const child = spawn(
       defaultEngineBinary(),
       ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json'),
+        '--tap-socket', socket,
         '--midi', `file:${fifo}`, '--midi-map', 'cc:7=master.gain', '--midi-map', 'cc:8=mic.eq.peak1.freq,rel-twos',
         '--midi-map', 'note:60=toggle:master.bypass', '--midi-map', 'pc=preset'],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
@@ -63,6 +70,10 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
       expect(link, `the engine did not come up: ${stderr}`).toBeDefined();
       const params = link!.params().filter((p) => p.scale === 'db' || p.scale === 'linear');
       expect(params.length).toBeGreaterThan(0);
+      // The stream's client reads all along: the audio thread feeds the tap's ring every period.
+      const reading = wyoming.read(`unix://${socket}`, 3);
+      // ...and a take of every source records all along: the audio thread feeds the writer's ring too.
+      expect(link!.recordStart({ path: join(dir, 'take.wav'), source: 'all', format: 'wav' }, 1)).toBe(true);
       const started = Date.now();
       let seq = 0;
       while (Date.now() - started < 3000) {
@@ -75,6 +86,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
         await sleep(5);
         for (const e of link!.events()) if (e.type === 'applied') applied = Math.max(applied, e.seq);
       }
+      streamed = (await reading).pcm.length / 2;
+      recorded = link!.recording()?.framesWritten ?? 0;
       link!.close();
     } finally {
       child.kill('SIGTERM');
@@ -82,6 +95,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
       closeSync(pipe);
     }
     expect(applied).toBeGreaterThan(100);
+    expect(streamed).toBeGreaterThan(16000 * 2);
+    expect(recorded).toBeGreaterThan(48000 * 2);
     midiApplied = (JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as { midi: { applied: number } }).midi.applied;
     expect(midiApplied).toBeGreaterThan(400);
     threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
@@ -100,9 +115,12 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     const main = threads.find((t) => t.name === 'main')!;
     expect(main.by_category.alloc).toBeGreaterThan(0);
     expect(main.by_category.syscall).toBeGreaterThan(0);
-    // housekeeping, audio, MIDI
-    expect(main.counts.pthread_create).toBe(3);
-    const midi = threads.find((t) => t.name === 'hb-midi')!;
-    expect(midi.counts.read).toBeGreaterThan(0);
+    expect(main.counts.pthread_create).toBe(5); // housekeeping, tap, writer, audio, MIDI
+    // The tap thread did the socket work the audio thread must not.
+    const tap = threads.find((t) => t.name === 'hb-tap')!;
+    expect(tap.by_category.syscall, JSON.stringify(threads.map((t) => [t.name, t.by_category]))).toBeGreaterThan(0);
+    // So did the writer thread, the file work; and the MIDI thread, the reading.
+    expect(threads.find((t) => t.name === 'hb-writer')!.by_category.syscall).toBeGreaterThan(0);
+    expect(threads.find((t) => t.name === 'hb-midi')!.counts.read).toBeGreaterThan(0);
   });
 });
