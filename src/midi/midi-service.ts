@@ -4,6 +4,7 @@ import type { EngineService, MidiLinkEntry } from '../engine/engine-service.js';
 import type { EventMap } from '../events.js';
 import type { Logger } from '../log.js';
 import type { PresetsService } from '../presets/presets-service.js';
+import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import {
   MAX_MAPPINGS,
@@ -32,6 +33,8 @@ export interface MidiDeps {
   engine: EngineService;
   /** Program Change recalls and the A/B toggle go through the presets service, as any recall does. */
   presets?: PresetsService;
+  /** A record switch starts a take, or stops the one recording. */
+  recordings?: Pick<RecordingsService, 'startTake' | 'stopTake'>;
 }
 
 const SOURCES = { cc: 1, note: 2, program: 3 } as const;
@@ -277,7 +280,9 @@ export class MidiService implements Service {
   private async onAction({ action }: EventMap['midiAction']): Promise<void> {
     try {
       if (action === 'ab_toggle') await this.deps.presets?.abToggle('midi');
-      else this.log.warn('a MIDI switch asked for a recording; this box has no recorder yet');
+      else if (!this.deps.recordings) this.log.warn('a MIDI switch asked for a recording; this box has no recorder');
+      else if (this.deps.engine.recording()?.state === 'recording') await this.deps.recordings.stopTake();
+      else await this.deps.recordings.startTake({});
     } catch (err) {
       this.log.warn({ err, action }, 'MIDI action failed');
     }

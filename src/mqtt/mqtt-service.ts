@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { MidiService } from '../midi/midi-service.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
+import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
@@ -62,6 +63,8 @@ export interface MqttDeps {
   ota?: Pick<OtaService, 'summary' | 'installFromUrl' | 'installFromChannel' | 'checkChannel' | 'reboot'>;
   /** MIDI learn (request/midi_learn). */
   midi?: Pick<MidiService, 'learn' | 'cancelLearn' | 'status'>;
+  /** Recording takes: the record_start / record_stop commands. */
+  recordings?: Pick<RecordingsService, 'startTake' | 'stopTake'>;
 }
 
 /**
@@ -429,12 +432,23 @@ export class MqttService implements Service {
       }
       case 'midi_learn_cancel':
         return { cancelled: this.needMidi().cancelLearn() };
+      case 'record_start': {
+        const { transaction: _t, ...opts } = body as RequestPayload<'record_start'>;
+        return this.needRecordings().startTake(opts);
+      }
+      case 'record_stop':
+        return this.needRecordings().stopTake();
     }
   }
 
   private needMidi(): NonNullable<MqttDeps['midi']> {
     if (!this.deps.midi) throw new HushboxError('unavailable', 'MIDI is not available on this box');
     return this.deps.midi;
+  }
+
+  private needRecordings(): NonNullable<MqttDeps['recordings']> {
+    if (!this.deps.recordings) throw new HushboxError('unavailable', 'recordings are not available on this box');
+    return this.deps.recordings;
   }
 
   private needOta(): NonNullable<MqttDeps['ota']> {

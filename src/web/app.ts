@@ -21,6 +21,8 @@ import { systemRoutes } from './routes/system.js';
 import { presetsRoutes } from './routes/presets.js';
 import { statusRoutes } from './routes/status.js';
 import { streamRoutes } from './routes/stream.js';
+import { recordingsRoutes } from './routes/recordings.js';
+import type { RecordingsService } from '../recording/recordings-service.js';
 import type { StreamService } from '../stream/stream-service.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -43,6 +45,8 @@ export interface WebDeps {
   midi?: MidiService;
   /** The audio stream; /api/stream is not served without it. */
   stream?: StreamService;
+  /** Recording takes; /api/recordings is not served without it. */
+  recordings?: RecordingsService;
 }
 
 export type App = FastifyInstance;
@@ -159,6 +163,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.ota) await app.register(otaRoutes, { ...deps, ota: deps.ota });
   if (deps.midi) await app.register(midiRoutes, { ...deps, midi: deps.midi });
   if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
+  if (deps.recordings) await app.register(recordingsRoutes, { ...deps, recordings: deps.recordings });
   await app.register(staticRoutes);
   return app;
 }

@@ -135,9 +135,21 @@ describe('MIDI control through the supervisor', () => {
     await until(() => sup.presets.state().bypass === (1 - before === 1), 'state shows the bypass');
   });
 
+  it('starts and stops a recording take with a footswitch', async () => {
+    expect((await api('POST', '/api/midi/mappings', { source: 'note', channel: 'omni', number: 62, action: 'record' })).status).toBe(201);
+    send(0x90, 62, 100);
+    await until(() => sup.engine.recording()?.state === 'recording', 'a take recording');
+    send(0x80, 62, 0, 0x90, 62, 100);
+    await until(() => sup.engine.recording()?.state === 'stopped', 'the take stopped');
+    const takes = (await api('GET', '/api/recordings')).body.takes as Array<{ name: string; recording: boolean }>;
+    expect(takes.length).toBe(1);
+    expect(takes[0]!.recording).toBe(false);
+  });
+
   it('shows recent activity and the counters', async () => {
     const { body } = await api('GET', '/api/midi');
-    expect(body.activity[0]).toMatchObject({ kind: 'note_off', channel: 1, number: 61 });
+    expect(body.activity[0]).toMatchObject({ kind: 'note_on', channel: 1, number: 62 });
+    expect(body.activity.some((a: { kind: string; number: number }) => a.kind === 'note_off' && a.number === 61)).toBe(true);
     expect(body.activity.some((a: { kind: string; number: number }) => a.kind === 'program' && a.number === 1)).toBe(true);
     expect(body.counters.received).toBeGreaterThanOrEqual(8);
     expect(body.counters.dropped).toBe(0);
@@ -165,7 +177,7 @@ describe('MIDI control through the supervisor', () => {
 
   it('exports and imports the MIDI settings whole; a learn that nobody answers times out', async () => {
     const exported = (await api('GET', '/api/midi/settings')).body;
-    expect(exported.mappings.length).toBe(3);
+    expect(exported.mappings.length).toBe(4);
     const trimmed = { ...exported, mappings: exported.mappings.slice(0, 1) };
     expect((await api('PUT', '/api/midi/settings', trimmed)).status).toBe(200);
     expect((await api('GET', '/api/midi/mappings')).body).toEqual(trimmed.mappings);
