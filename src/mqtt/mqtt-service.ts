@@ -49,6 +49,7 @@ const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
 /** QoS 1/2 messages the broker may have in flight to the box at once (MQTT 5 Receive Maximum). */
 export const RECEIVE_MAXIMUM = 16;
+const REASSERT_MIN_MS = 1000;
 
 export interface MqttDeps {
   ctx: ServiceContext;
@@ -88,6 +89,8 @@ export class MqttService implements Service {
   private tableSignature = '';
   private readonly announcer: DiscoveryAnnouncer;
   private readonly health: HealthSource;
+  private lastReassert = 0;
+  private reassertTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: MqttDeps) {
     this.log = deps.ctx.log.child({ service: this.name });
@@ -176,6 +179,8 @@ export class MqttService implements Service {
     this.offs = [];
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.healthTimer = undefined;
+    clearTimeout(this.reassertTimer);
+    this.reassertTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -230,7 +235,9 @@ export class MqttService implements Service {
     else this.log.info('MQTT connected');
     this.attempts = 0;
     client.options.reconnectPeriod = BACKOFF_MIN_MS;
-    client.subscribe([this.topics.set, this.topics.requestWildcard, this.ha.status], { qos: 1 }, (err) => {
+    // Its own availability too: another client (a second box with the same id, a stale will) that
+    // overwrites the retained `online` is corrected, or Home Assistant shows the box unavailable for good.
+    client.subscribe([this.topics.set, this.topics.requestWildcard, this.ha.status, this.topics.availability], { qos: 1 }, (err) => {
       if (err) this.log.error({ err: err.message }, 'MQTT subscribe failed');
     });
     this.publish(this.topics.availability, AVAILABILITY_ONLINE, { retain: true, qos: 1 });
@@ -319,9 +326,32 @@ export class MqttService implements Service {
     }
   }
 
+  /** Publish `online` again, at most once a second (two boxes sharing an id must not flood the broker). */
+  private reassertOnline(): void {
+    if (!this.client?.connected) return;
+    const now = Date.now();
+    if (now - this.lastReassert < REASSERT_MIN_MS) {
+      if (!this.reassertTimer) {
+        this.reassertTimer = setTimeout(() => {
+          this.reassertTimer = undefined;
+          this.reassertOnline();
+        }, REASSERT_MIN_MS - (now - this.lastReassert));
+      }
+      return;
+    }
+    this.lastReassert = now;
+    this.log.warn({ topic: this.topics.availability }, 'another client overwrote this box\'s availability; publishing online again (two boxes with one device id?)');
+    this.publish(this.topics.availability, AVAILABILITY_ONLINE, { retain: true, qos: 1 });
+  }
+
   // --- commands ---
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    if (topic === this.topics.availability) {
+      // A retained one is what was there before this connection; onConnect's `online` replaces it.
+      if (!retained && payload.toString() !== AVAILABILITY_ONLINE) this.reassertOnline();
+      return;
+    }
     if (topic === this.ha.status) {
       if (payload.toString() === HA_STATUS_ONLINE) {
         this.log.info('Home Assistant came online; announcing again');
