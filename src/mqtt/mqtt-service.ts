@@ -7,6 +7,7 @@ import type { EngineService } from '../engine/engine-service.js';
 import { DiscoveryAnnouncer } from '../homeassistant/announcer.js';
 import { discoveryMessages, updateEntityState } from '../homeassistant/discovery.js';
 import type { Logger } from '../log.js';
+import type { MidiService } from '../midi/midi-service.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
 import type { RecordingsService } from '../recording/recordings-service.js';
@@ -61,6 +62,8 @@ export interface MqttDeps {
   webPort?: () => number;
   /** Firmware updates: the update entity's state and the install/check/reboot commands. */
   ota?: Pick<OtaService, 'summary' | 'installFromUrl' | 'installFromChannel' | 'checkChannel' | 'reboot'>;
+  /** MIDI learn (request/midi_learn). */
+  midi?: Pick<MidiService, 'learn' | 'cancelLearn' | 'status'>;
   /** Recording takes: the record_start / record_stop commands. */
   recordings?: Pick<RecordingsService, 'startTake' | 'stopTake'>;
 }
@@ -442,6 +445,23 @@ export class MqttService implements Service {
         return this.needOta().checkChannel();
       case 'reboot':
         return this.needOta().reboot();
+      case 'midi_learn': {
+        // Answered twice: at once ({learning}), and with the mapping once a control moved (or the
+        // error). Learn waits for a person; the commands behind it in the queue must not.
+        const { transaction, ...request } = body as RequestPayload<'midi_learn'>;
+        const midi = this.needMidi();
+        midi.learn(request, 'mqtt').then(
+          (mapping) => this.respond('midi_learn', { status: 'ok', data: { mapping } }, transaction),
+          (err: Error) => {
+            const known = err instanceof HushboxError;
+            if (!known) this.log.error({ err }, 'MIDI learn failed');
+            this.respond('midi_learn', { status: 'error', error: { code: known ? err.code : 'internal', message: known ? err.message : 'internal error' } }, transaction);
+          },
+        );
+        return { learning: midi.status().learning };
+      }
+      case 'midi_learn_cancel':
+        return { cancelled: this.needMidi().cancelLearn() };
       case 'record_start': {
         const { transaction: _t, ...opts } = body as RequestPayload<'record_start'>;
         return this.needRecordings().startTake(opts);
@@ -449,6 +469,11 @@ export class MqttService implements Service {
       case 'record_stop':
         return this.needRecordings().stopTake();
     }
+  }
+
+  private needMidi(): NonNullable<MqttDeps['midi']> {
+    if (!this.deps.midi) throw new HushboxError('unavailable', 'MIDI is not available on this box');
+    return this.deps.midi;
   }
 
   private needRecordings(): NonNullable<MqttDeps['recordings']> {
