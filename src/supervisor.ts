@@ -1,5 +1,6 @@
 import { loadConfig } from './config/config.js';
 import { DataDirLock } from './config/data-dir.js';
+import { dataReserveBytes, freeBytes } from './config/data-space.js';
 import type { Config } from './config/schema.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
@@ -95,6 +96,14 @@ export class Supervisor {
 
   async start(): Promise<void> {
     this.lock.acquire();
+    const free = freeBytes(this.ctx.dataDir);
+    if (free !== null && free < dataReserveBytes()) {
+      // The box starts all the same (its lock is not on /data); what users add is refused with 507 until there is room.
+      this.ctx.log.error(
+        { dataDir: this.ctx.dataDir, freeBytes: free, reserveBytes: dataReserveBytes() },
+        `the data partition is full (${(free / 2 ** 20).toFixed(1)} MiB free): settings may not be saved; new presets, imports and uploads are refused until there is room`,
+      );
+    }
     try {
       for (const s of this.services) {
         await s.start();

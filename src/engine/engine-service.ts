@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Value } from '@sinclair/typebox/value';
 import { EngineConfigSchema, type EngineConfig } from '../config/schema.js';
+import { noSpaceError } from '../config/data-space.js';
 import { EngineError, HushboxError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RootFs } from '../system/root-fs.js';
@@ -225,7 +226,12 @@ export class EngineService implements Service {
     try {
       saveAudioChoice(this.ctx.dataDir, this.engineConfig);
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'cannot save the audio settings; they hold until the supervisor stops');
+      // The engine runs with them, but the caller must hear that they are not kept (PUT /api/audio answered 200 here).
+      const e = err as NodeJS.ErrnoException;
+      this.log.error({ err: e.message }, 'cannot save the audio settings; they hold until the supervisor stops');
+      const what = 'the new audio settings are in use but could not be saved; they hold until the supervisor stops';
+      if (e.code === 'ENOSPC') throw noSpaceError(this.ctx.dataDir, what);
+      throw new HushboxError('not_saved', `${what} (${e.code ?? e.message})`);
     }
   }
 

@@ -120,7 +120,11 @@ function healthChecks(h: Health, add: Add): void {
     const what = [th.underVoltageNow || th.underVoltageOccurred ? 'under-voltage' : '', th.throttledNow || th.throttledOccurred ? 'throttling' : '', th.frequencyCappedNow || th.frequencyCappedOccurred ? 'frequency capping' : '', th.softTempLimitNow || th.softTempLimitOccurred ? 'soft temperature limit' : ''].filter(Boolean).join(', ');
     add('health.throttling', 'Power and throttling', now ? 'fail' : past ? 'warn' : 'pass', now ? `now: ${what} (${th.raw})` : past ? `since boot: ${what} (${th.raw})` : `none (${th.raw})`, now || past ? (th.underVoltageNow || th.underVoltageOccurred ? 'use the official 5.1 V / 3 A power supply and a short cable' : 'improve cooling') : null);
   }
-  if (h.disk) add('health.disk', 'Data partition', h.disk.usedPercent >= 95 ? 'fail' : h.disk.usedPercent >= 85 ? 'warn' : 'pass', `${h.disk.usedPercent}% used of ${(h.disk.totalBytes / 1e9).toFixed(1)} GB at ${h.disk.path}`, h.disk.usedPercent >= 85 ? 'delete old recordings or exported presets' : null);
+  if (h.disk) {
+    const level = h.disk.full || h.disk.usedPercent >= 95 ? 'fail' : h.disk.usedPercent >= 85 ? 'warn' : 'pass';
+    const detail = `${h.disk.usedPercent}% used of ${(h.disk.totalBytes / 1e9).toFixed(1)} GB at ${h.disk.path}${h.disk.full ? `; only ${(h.disk.freeBytes / 2 ** 20).toFixed(1)} MiB free, below the reserve for settings: new presets, imports and uploads are refused` : ''}`;
+    add('health.disk', 'Data partition', level, detail, level !== 'pass' ? 'delete old recordings or exported presets' : null);
+  }
   add('health.memory', 'Memory', h.memory.usedPercent >= 90 ? 'warn' : 'pass', `${h.memory.usedPercent}% used`, h.memory.usedPercent >= 90 ? 'restart the box; report it if it keeps growing' : null);
 }
 

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { dataReserveBytes } from '../config/data-space.js';
 import { Type, type Static } from '@sinclair/typebox';
 import si from 'systeminformation';
 import type { EngineStatus, TelemetryFrame } from '../engine/telemetry.js';
@@ -42,7 +43,13 @@ export const HealthSchema = Type.Object({
   throttling: Type.Union([ThrottlingSchema, Type.Null()]),
   memory: Type.Object({ totalBytes: Type.Number(), availableBytes: Type.Number(), usedPercent: Type.Number() }),
   disk: Type.Union([
-    Type.Object({ path: Type.String(), totalBytes: Type.Number(), freeBytes: Type.Number(), usedPercent: Type.Number() }),
+    Type.Object({
+      path: Type.String(),
+      totalBytes: Type.Number(),
+      freeBytes: Type.Number(),
+      usedPercent: Type.Number(),
+      full: Type.Boolean({ description: 'free space is below the reserve kept for settings: new presets, imports and uploads are refused (507)' }),
+    }),
     Type.Null(),
   ]),
   engine: Type.Object({
@@ -178,7 +185,13 @@ export async function collectHealth(src: HealthSources): Promise<Health> {
       : { totalBytes: 0, availableBytes: 0, usedPercent: 0 },
     disk:
       disk && totalDisk > 0
-        ? { path: src.dataDir, totalBytes: totalDisk, freeBytes: disk.bavail * disk.bsize, usedPercent: round(100 * (1 - disk.bfree / disk.blocks)) }
+        ? {
+            path: src.dataDir,
+            totalBytes: totalDisk,
+            freeBytes: disk.bavail * disk.bsize,
+            usedPercent: round(100 * (1 - disk.bfree / disk.blocks)),
+            full: disk.bavail * disk.bsize < dataReserveBytes(),
+          }
         : null,
     engine: engineHealth(src.engine.status(), src.engine.telemetry()),
   };

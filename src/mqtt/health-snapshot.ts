@@ -1,3 +1,4 @@
+import { dataReserveBytes } from '../config/data-space.js';
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem, uptime } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ export function engineHealthSource(ctx: ServiceContext, engine: EngineService): 
     let disk: HealthPayload['disk'] = null;
     try {
       const s = statfsSync(ctx.dataDir);
-      disk = { data_total_mb: round((s.blocks * s.bsize) / 2 ** 20), data_free_mb: round((s.bavail * s.bsize) / 2 ** 20) };
+      disk = { data_total_mb: round((s.blocks * s.bsize) / 2 ** 20), data_free_mb: round((s.bavail * s.bsize) / 2 ** 20), data_full: s.bavail * s.bsize < dataReserveBytes() };
     } catch {
       disk = null;
     }

@@ -31,7 +31,7 @@ export const HealthPayloadSchema = Type.Object({
   cpu_temperature: Type.Union([Type.Number(), Type.Null()], { description: '°C; null when the board has no sensor' }),
   cpu_load: Type.Number({ description: '1-minute load average per core, percent' }),
   memory: Type.Object({ total_mb: Type.Number(), available_mb: Type.Number(), supervisor_rss_mb: Type.Number() }),
-  disk: Type.Union([Type.Object({ data_total_mb: Type.Number(), data_free_mb: Type.Number() }), Type.Null()]),
+  disk: Type.Union([Type.Object({ data_total_mb: Type.Number(), data_free_mb: Type.Number(), data_full: Type.Boolean({ description: 'below the reserve kept for settings' }) }), Type.Null()]),
   uptime_s: Type.Number({ description: 'supervisor uptime' }),
   system_uptime_s: Type.Number(),
   engine_restarts: Type.Integer(),

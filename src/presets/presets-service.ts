@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ConflictError, EngineError, LimitError, NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
+import { noSpaceError, requireRoom } from '../config/data-space.js';
+import { ConflictError, EngineError, HushboxError, LimitError, NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { ParamDef } from '../engine/params.js';
 import { engineProfiles, profileOf } from '../engine/profiles.js';
@@ -300,6 +301,7 @@ export class PresetsService implements Service {
   create(raw: PresetInput, source: string): { preset: PresetEntry; warnings: string[] } {
     const input = cleanPresetText(raw, '');
     this.checkRoom(1);
+    requireRoom(this.deps.ctx.dataDir, 'cannot save a new preset');
     const name = input.name;
     const clash = this.nameTaken(name);
     if (clash) throw new ConflictError(`a preset named '${clash.name}' already exists (id ${clash.id})`);
@@ -325,6 +327,7 @@ export class PresetsService implements Service {
 
   update(id: string, rawPatch: PresetPatch, source: string): { preset: PresetEntry; warnings: string[] } {
     const patch = cleanPresetText(rawPatch, '');
+    requireRoom(this.deps.ctx.dataDir, 'cannot save the preset');
     if (this.factory.has(id)) throw new ConflictError(`'${this.factory.get(id)!.name}' is a factory preset and read-only; save a copy under another name`);
     const old = this.user.get(id);
     if (!old) throw new NotFoundError(`no preset with id '${id}'`);
@@ -521,7 +524,7 @@ export class PresetsService implements Service {
    * With dryRun, report what would happen. If any item is invalid nothing is
    * imported and the report says which and why.
    */
-  importBundle(body: unknown, opts: { dryRun: boolean; collision: CollisionPolicy }, source: string): ImportReport {
+  async importBundle(body: unknown, opts: { dryRun: boolean; collision: CollisionPolicy }, source: string): Promise<ImportReport> {
     let raws: unknown[];
     if (Array.isArray(body)) raws = body;
     else if (isObject(body) && Array.isArray(body.presets)) {
@@ -592,10 +595,18 @@ export class PresetsService implements Service {
       throw new ValidationError(`nothing imported: ${errors.join('; ')}`, report);
     }
     this.checkRoom(writes.filter((p) => !this.user.has(p.id)).length);
-    for (const p of writes) {
-      this.store.save(p);
-      this.user.set(p.id, p);
+    const dataDir = this.deps.ctx.dataDir;
+    requireRoom(dataDir, 'nothing imported', writes.reduce((n, p) => n + JSON.stringify(p, null, 2).length, 0));
+    try {
+      await this.store.saveAll(writes);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.audit.append({ action: 'preset.import.failed', source, details: { collision: opts.collision, presets: writes.length, error: e.code ?? e.message } });
+      this.log.error({ err: e.message }, 'preset import failed; nothing imported');
+      if (e.code === 'ENOSPC') throw noSpaceError(dataDir, `nothing imported (${writes.length} presets)`);
+      throw new HushboxError('storage', `nothing imported: the presets could not be written (${e.code ?? e.message})`);
     }
+    for (const p of writes) this.user.set(p.id, p);
     this.audit.append({ action: 'preset.import', source, details: { collision: opts.collision, counts, ids: writes.map((p) => p.id) } });
     if (writes.length) this.changed(writes.map((p) => p.id), source);
     return report;

@@ -189,7 +189,12 @@ export function slugify(name: string): string {
 }
 
 function describeErrors(schema: TSchema, value: unknown, where: string): string[] {
-  return [...Value.Errors(schema, value)].slice(0, 8).map((e) => `${where}${e.path || ''}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`);
+  // A bad value is shown, but not a 10 000-character one.
+  const shown = (v: unknown) => {
+    const text = JSON.stringify(v);
+    return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  };
+  return [...Value.Errors(schema, value)].slice(0, 8).map((e) => `${where}${e.path || ''}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${shown(e.value)})` : ''}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

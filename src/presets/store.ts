@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HushboxError } from '../errors.js';
 import { removeFileDurably, setAside, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
@@ -47,7 +48,8 @@ export class PresetStore {
     for (const name of readdirSync(this.dir).sort()) {
       const file = join(this.dir, name);
       if (name.startsWith(TEMP_PREFIX)) {
-        unlinkSync(file); // a write that never reached its rename: the old file is intact
+        // a write (or an import's staging directory) that never reached its rename: the old files are intact
+        rmSync(file, { recursive: true, force: true });
         continue;
       }
       if (!name.endsWith('.json')) continue;
@@ -75,6 +77,38 @@ export class PresetStore {
   save(preset: Preset): void {
     mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(this.fileOf(preset.id), `${JSON.stringify(preset, null, 2)}\n`);
+  }
+
+  /**
+   * Write several presets all or nothing: each to a staging directory (written
+   * and fsynced through the thread pool, so the event loop never waits on the
+   * disk), and only when every one is there, renamed into place. A failure while
+   * staging (a full disk) removes the staging directory and changes nothing.
+   */
+  async saveAll(presets: Preset[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const stage = await mkdtemp(join(this.dir, `${TEMP_PREFIX}import-`));
+    try {
+      for (const p of presets) {
+        const fh = await open(join(stage, `${p.id}.json`), 'w', 0o644);
+        try {
+          await fh.writeFile(`${JSON.stringify(p, null, 2)}\n`);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      }
+      // Renames need no room: once staged, the import cannot fail for want of space.
+      for (const p of presets) await rename(join(stage, `${p.id}.json`), this.fileOf(p.id));
+      const dh = await open(this.dir, 'r');
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
   }
 
   remove(id: string): void {

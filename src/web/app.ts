@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { noSpaceError } from '../config/data-space.js';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { HealthService } from '../health/health-service.js';
@@ -139,6 +140,11 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     if (err instanceof HushboxError) {
       if (err.statusCode >= 500) request.log.warn({ code: err.code }, err.message);
       return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+      const e = noSpaceError(deps.ctx.dataDir, `${request.method} ${request.url.split('?')[0]}`);
+      request.log.warn({ code: e.code }, e.message);
+      return reply.code(e.statusCode).send({ error: e.code, message: e.message });
     }
     if (err.validation) {
       return reply.code(400).send({ error: 'invalid_input', message: validationMessage(err.validationContext ?? 'request', err.validation) });

@@ -23,7 +23,7 @@ function health(over: Partial<Health> = {}): Health {
     cpu: { temperatureC: 50, loadPercent: 10, load1: 0.1, load5: 0.1, load15: 0.1, frequencyMhz: 1500, cores: 4 },
     throttling: null,
     memory: { totalBytes: 4e9, availableBytes: 3e9, usedPercent: 25 },
-    disk: { path: '/data', totalBytes: 8e9, freeBytes: 6e9, usedPercent: 25 },
+    disk: { path: '/data', totalBytes: 8e9, freeBytes: 6e9, usedPercent: 25, full: false },
     engine: { state: 'running', restarts: 0, reason: null, dspLoad: 0.1, dspLoadMax: 0.2, xruns: 0, jitterUs: 10, jitterMaxUs: 50, latencyMs: 2.7 },
     ...over,
   };
@@ -103,7 +103,7 @@ describe('doctor', () => {
   });
 
   it('fails without an interface, naming the fix, and reports the missing parts', async () => {
-    const r = await doctorOn('no-interface', { h: health({ cpu: { ...health().cpu, temperatureC: 83 }, disk: { path: '/data', totalBytes: 1e9, freeBytes: 1e7, usedPercent: 99 } }) });
+    const r = await doctorOn('no-interface', { h: health({ cpu: { ...health().cpu, temperatureC: 83 }, disk: { path: '/data', totalBytes: 1e9, freeBytes: 1e7, usedPercent: 99, full: true } }) });
     expect(status(r)).toMatchObject({
       'kernel.preempt_rt': 'warn',
       'interface.present': 'fail',

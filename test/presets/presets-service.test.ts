@@ -167,7 +167,7 @@ describe('PresetsService import/export', () => {
     const { presets } = await setup();
     presets.create({ name: 'Mine', params: { 'mic.trim.gain': 1 } }, 'test');
     const bundle = { format: 'hushbox-presets', presets: [v1('Mine', { 'mic.trim.gain': 2 }), { name: 'Legacy', 'mic.trim.gain': 4 }, v1('Podcast', {})] };
-    const report = presets.importBundle(bundle, { dryRun: true, collision: 'copy' }, 'test');
+    const report = await presets.importBundle(bundle, { dryRun: true, collision: 'copy' }, 'test');
     expect(report.ok).toBe(true);
     expect(report.items.map((i) => [i.action, i.id, i.as, i.migratedFrom])).toEqual([
       ['copy', 'mine-2', 'Mine (2)', null],
@@ -181,14 +181,14 @@ describe('PresetsService import/export', () => {
     const { presets } = await setup();
     presets.create({ name: 'Mine', params: { 'mic.trim.gain': 1 } }, 'test');
     const bundle = [v1('Mine', { 'mic.trim.gain': 2 })];
-    expect(presets.importBundle(bundle, { dryRun: false, collision: 'skip' }, 'test').items[0]!.action).toBe('skip');
+    expect((await presets.importBundle(bundle, { dryRun: false, collision: 'skip' }, 'test')).items[0]!.action).toBe('skip');
     expect(presets.get('mine').params['mic.trim.gain']).toBe(1);
-    expect(presets.importBundle(bundle, { dryRun: false, collision: 'overwrite' }, 'test').items[0]!.action).toBe('overwrite');
+    expect((await presets.importBundle(bundle, { dryRun: false, collision: 'overwrite' }, 'test')).items[0]!.action).toBe('overwrite');
     expect(presets.get('mine').params['mic.trim.gain']).toBe(2);
-    presets.importBundle(bundle, { dryRun: false, collision: 'copy' }, 'test');
+    await presets.importBundle(bundle, { dryRun: false, collision: 'copy' }, 'test');
     expect(presets.find('Mine (2)').params['mic.trim.gain']).toBe(2);
     // factory presets are never overwritten
-    const r = presets.importBundle([v1('Podcast', { 'mic.trim.gain': 9 })], { dryRun: false, collision: 'overwrite' }, 'test');
+    const r = await presets.importBundle([v1('Podcast', { 'mic.trim.gain': 9 })], { dryRun: false, collision: 'overwrite' }, 'test');
     expect(r.items[0]).toMatchObject({ action: 'copy', as: 'Podcast (2)' });
     expect(presets.get('podcast').params['mic.trim.gain']).toBe(6);
     expect(audit().filter((e) => e.action === 'preset.import')).toHaveLength(4);
@@ -197,11 +197,11 @@ describe('PresetsService import/export', () => {
   it('imports nothing when one item is invalid, naming it', async () => {
     const { presets } = await setup();
     const bundle = [v1('Good', { 'mic.trim.gain': 2 }), v1('Bad', { 'mic.trim.gain': 200 }), { schema: 1, name: 'Broken' }];
-    const dry = presets.importBundle(bundle, { dryRun: true, collision: 'copy' }, 'test');
+    const dry = await presets.importBundle(bundle, { dryRun: true, collision: 'copy' }, 'test');
     expect(dry.ok).toBe(false);
     expect(dry.items.map((i) => i.action)).toEqual(['create', 'error', 'error']);
     expect(dry.items[1]!.error).toMatch(/presets\[1\]\.params\.mic\.trim\.gain: 200 is outside/);
-    expect(() => presets.importBundle(bundle, { dryRun: false, collision: 'copy' }, 'test')).toThrow(/nothing imported/);
+    await expect(presets.importBundle(bundle, { dryRun: false, collision: 'copy' }, 'test')).rejects.toThrow(/nothing imported/);
     expect(presets.list().filter((p) => !p.factory)).toEqual([]);
   });
 
@@ -214,7 +214,7 @@ describe('PresetsService import/export', () => {
     tmp.cleanup();
     tmp = tempDir();
     const b = await setup();
-    const r = b.presets.importBundle(JSON.parse(JSON.stringify(bundle)), { dryRun: false, collision: 'copy' }, 'test');
+    const r = await b.presets.importBundle(JSON.parse(JSON.stringify(bundle)), { dryRun: false, collision: 'copy' }, 'test');
     expect(r.items[1]!.warnings.join()).toMatch(/mic\.comp\.ratio/);
     expect(b.presets.get('two').params).toEqual({ 'inst.trim.gain': -1, 'mic.comp.ratio': 3 });
   });

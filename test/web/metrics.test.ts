@@ -57,7 +57,7 @@ const health = (): Health => ({
   cpu: { temperatureC: 48.3, loadPercent: 12.5, load1: 0.5, load5: 0.25, load15: 0.125, frequencyMhz: 1500, cores: 4 },
   throttling: null,
   memory: { totalBytes: 4e9, availableBytes: 3e9, usedPercent: 25 },
-  disk: { path: '/data', totalBytes: 1e10, freeBytes: 4e9, usedPercent: 60 },
+  disk: { path: '/data', totalBytes: 1e10, freeBytes: 4e9, usedPercent: 60, full: false },
   engine: { state: 'running', restarts: 0, reason: null, dspLoad: 0.2, dspLoadMax: 0.5, xruns: 2, jitterUs: 12, jitterMaxUs: 80, latencyMs: 4 },
 });
 

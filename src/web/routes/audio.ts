@@ -60,7 +60,7 @@ export const audioRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { eng
         summary: 'Change the profile and/or the device; the engine restarts with the same parameters',
         description: 'A profile sets rate, frames and periods; explicit rate/frames/periods override it. Answers once the engine runs again.',
         body: AudioPatchSchema,
-        response: { 200: AudioSettingsSchema, 400: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema },
+        response: { 200: AudioSettingsSchema, 400: ErrorSchema, 422: ErrorSchema, 500: ErrorSchema, 503: ErrorSchema, 507: ErrorSchema },
       },
     },
     async (request) => {

@@ -1,0 +1,109 @@
+// A real full filesystem (a small tmpfs, mounted here as root): the box starts and says so,
+// refuses what users add with 507, and an import that runs out of room leaves nothing.
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PresetsService } from '../../src/presets/presets-service.js';
+import { buildApp } from '../../src/web/app.js';
+import { makeContext } from '../fakes/temp-context.js';
+import { FULL_TABLE, TableEngine } from '../fakes/table-engine.js';
+import { getJson, startSupervisor } from '../fakes/supervisor-process.js';
+
+let mnt: string;
+
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs and must run as root (CI does)');
+  mnt = mkdtempSync(join(tmpdir(), 'hushbox-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0755', 'tmpfs', mnt]);
+});
+afterAll(() => {
+  if (mnt) {
+    execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
+/** Fill the filesystem until only `leave` bytes are free. */
+function fill(dir: string, leave: number): void {
+  const fd = openSync(join(dir, `filler-${Date.now()}`), 'w');
+  const chunk = Buffer.alloc(4096, 1);
+  try {
+    for (;;) {
+      const s = statfsSync(dir);
+      if (s.bavail * s.bsize <= leave) break;
+      writeSync(fd, chunk);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const NOW = '2026-01-01T00:00:00.000Z';
+/** A preset of about 2.6 KB: its file takes a 4 KiB page of the tmpfs. */
+function preset(i: number): Record<string, unknown> {
+  const p = { schema: 1, id: `imported-${i}`, name: `Imported ${i}`, tags: [], notes: '', created: NOW, modified: NOW, params: Object.fromEntries(FULL_TABLE.map((d) => [d.id, d.default])) };
+  p.notes = 'x'.repeat(2000);
+  return p;
+}
+
+describe('a full data partition', () => {
+  it('an import that runs out of room midway writes nothing, answers 507 naming the free space, and leaves an audit line', async () => {
+    const dataDir = join(mnt, 'import');
+    const ctx = makeContext(dataDir);
+    const engine = new TableEngine(FULL_TABLE, ctx.bus);
+    const presets = new PresetsService({ ctx, engine: engine.asService() });
+    await presets.start();
+    const app = await buildApp({ ctx, engine: engine.asService(), presets });
+    process.env.HUSHBOX_DATA_RESERVE_MB = '0';
+    try {
+      // more than the files' bytes (the check before writing passes), less than the pages they take: ENOSPC midway
+      fill(mnt, 7 * 4096 + 2048);
+      const r = await app.inject({ method: 'POST', url: '/api/presets/import', payload: Array.from({ length: 10 }, (_, i) => preset(i)) });
+      expect(r.statusCode, r.body).toBe(507);
+      expect(r.json()).toMatchObject({ error: 'no_space' });
+      expect(r.json().message).toMatch(/nothing imported \(10 presets\): the data partition \(.*\) has [\d.]+ MiB free/);
+      expect(readdirSync(join(dataDir, 'presets'))).toEqual([]);
+      expect(presets.list().filter((p) => !p.factory)).toEqual([]);
+      const audit = readFileSync(join(dataDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; details: { error: string } });
+      expect(audit.at(-1)).toMatchObject({ action: 'preset.import.failed', details: { error: 'ENOSPC' } });
+
+      // the reserve: refused before anything is written, naming the free space
+      process.env.HUSHBOX_DATA_RESERVE_MB = '1';
+      const create = await app.inject({ method: 'POST', url: '/api/presets', payload: { name: 'One more', params: {} } });
+      expect(create.statusCode).toBe(507);
+      expect(create.json().message).toMatch(/cannot save a new preset: the data partition .* has [\d.]+ MiB free and the box keeps 1.0 MiB for its settings/);
+    } finally {
+      delete process.env.HUSHBOX_DATA_RESERVE_MB;
+      await app.close();
+      await presets.stop();
+    }
+  });
+
+  it('the supervisor starts on a full /data, and /api/health, doctor and the log say so', async () => {
+    const dataDir = join(mnt, 'box');
+    fill(mnt, 0);
+    expect(existsSync(dataDir)).toBe(false);
+    // an empty directory takes no blocks on tmpfs: it is the box's data directory with no room at all
+    execFileSync('mkdir', [dataDir]);
+    const sup = await startSupervisor({ dataDir, waitRunning: false, env: { HUSHBOX_LOG_LEVEL: 'error' } });
+    try {
+      const h = await getJson<{ disk: { freeBytes: number; full: boolean } }>(`${sup.url}/api/health`);
+      expect(h.disk.full).toBe(true);
+      expect(h.disk.freeBytes).toBeLessThan(64 * 1024);
+      const doctor = await getJson<{ checks: Array<{ id: string; status: string; detail: string }> }>(`${sup.url}/api/doctor`);
+      const disk = doctor.checks.find((c) => c.id === 'health.disk');
+      expect(disk).toMatchObject({ status: 'fail' });
+      expect(disk!.detail).toMatch(/below the reserve for settings/);
+      expect(sup.output()).toMatch(/the data partition is full/);
+      const create = await fetch(`${sup.url}/api/presets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'X' }) });
+      expect(create.status).toBe(507);
+    } finally {
+      await sup.stop();
+    }
+  }, 60_000);
+});
+
