@@ -17,6 +17,8 @@ export const BUILD_DEBS = [
   'cmake',
   'g++',
   'libasound2-dev',
+  // the JACK backend (hushbox-engine run --backend jack): libjack, which PipeWire's JACK also serves.
+  'libjack-jackd2-dev',
   // The audio tap's resampler and the recordings' file writer (native/engine/tap.cpp, recorder.cpp).
   'libsndfile1-dev',
   'libsoxr-dev',
@@ -31,6 +33,10 @@ export const TEST_DEBS = [
   'mosquitto',
   'mosquitto-clients',
   'python3',
+  // test/engine/jack.test.ts: a real JACK server (jackd2 on its dummy driver) for the JACK backend.
+  'jackd2',
+  // test/recording: takes read back with sox (not with libsndfile, which wrote them).
+  'sox',
   // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
   'busybox-static',
   'cpio',
@@ -44,6 +50,16 @@ export const TEST_DEBS = [
   'squashfs-tools',
   // test/integration/metrics.test.ts: promtool check metrics on the real /metrics output.
   'prometheus',
+  // test/board/buildroot.test.ts: Buildroot's make <defconfig> and utils/check-package (python3-magic, flake8,
+  // shellcheck) on board/buildroot; test/board/images.test.ts: the board's genimage configs and post-image scripts.
+  'dosfstools',
+  'flake8',
+  'genimage',
+  'grub-common',
+  'mtools',
+  'python3-magic',
+  'shellcheck',
+  'xz-utils',
 ];
 /** What bench/ needs on top (not installed by --test): load generators and the reference timer test. */
 export const BENCH_DEBS = [

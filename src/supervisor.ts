@@ -11,6 +11,7 @@ import { PresetsService } from './presets/presets-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
+import { RecordingsService } from './recording/recordings-service.js';
 import { StreamService } from './stream/stream-service.js';
 import { SystemService } from './system/system-service.js';
 import { SystemdService } from './system/systemd.js';
@@ -35,6 +36,7 @@ export class Supervisor {
   readonly health: HealthService;
   readonly ota: OtaService;
   readonly stream: StreamService;
+  readonly recordings: RecordingsService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -54,6 +56,9 @@ export class Supervisor {
     this.stream = new StreamService({ ctx: this.ctx, engine: this.engine });
     // The engine serves the stream itself; its options come from the stream's settings at each start.
     this.engine.addLaunchArgs(() => this.stream.engineArgs());
+    // The engine writes the takes itself (so a take is finished even if the supervisor dies).
+    this.recordings = new RecordingsService({ ctx: this.ctx, engine: this.engine, presetName: () => this.presets.state().preset });
+    this.engine.addLaunchArgs(() => this.recordings.engineArgs());
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
@@ -66,12 +71,13 @@ export class Supervisor {
       system: this.system,
       ota: this.ota,
       stream: this.stream,
+      recordings: this.recordings,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
-    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, webPort: () => this.web.port() });
+    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, recordings: this.recordings, webPort: () => this.web.port() });
     // system first (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.stream, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.services = [this.system, this.stream, this.recordings, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

@@ -30,14 +30,17 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
-    "           --backend alsa|sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --backend alsa|sim|file|jack  --rate HZ  --frames N  --periods N  --channels N\n"
     "           --device hw:CARD[,DEV[,SUB]] (alsa; default hw:Gen)  --capture-device NAME\n"
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
+    "           jack: --jack-name NAME (default hushbox)  --connect in:PORT[,PORT...] out:PORT[,PORT...]\n"
+    "           (rate and period are the JACK server's; ports mic, inst.. and out_left, out_right..)\n"
     "           --tap-socket PATH  --tap-tcp [HOST:]PORT  --tap-token-file FILE (the Wyoming audio stream)\n"
     "           --tap-source mic_raw|mic|mix  --tap-rate 16000|48000  --tap-format s16le|f32\n"
     "           --tap-stuck-ms N (drop a client that takes nothing this long)  --tap-backlog-ms N\n"
+    "           --record-ring-ms N (the write stall a take absorbs; default 10000)  --record-margin-mb N\n"
     "           --profile studio|balanced|streaming|lowlatency (rate, period, periods and\n"
     "           processing defaults; --rate/--frames/--periods win)  --preset FILE  --set ID=VALUE\n"
     "  process  IN.wav OUT.wav [--preset FILE] [--profile NAME] [--frames N] [--set ID=VALUE ...]\n"
@@ -143,7 +146,38 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.device);
     else if (a == "--capture-device")
       ok = value(cfg.io.capture_device);
-    else if (a == "--no-dma-latency")
+    else if (a == "--jack-name")
+      ok = value(cfg.jack_name);
+    else if (a == "--connect") {
+      // One or more values: in:PORT,PORT... and out:PORT,PORT... (a JACK port name has a colon of its own).
+      ok = value(v);
+      while (ok) {
+        std::vector<std::string>* list = v.rfind("in:", 0) == 0    ? &cfg.connect_in
+                                         : v.rfind("out:", 0) == 0 ? &cfg.connect_out
+                                                                   : nullptr;
+        if (!list) {
+          error = "--connect expects in:PORT,... or out:PORT,..., got '" + v + "'";
+          ok = false;
+          break;
+        }
+        std::string ports = v.substr(v.find(':') + 1);
+        if (ports.empty()) {
+          error = "--connect " + v + " names no port";
+          ok = false;
+          break;
+        }
+        for (size_t start = 0;;) {
+          const size_t comma = ports.find(',', start);
+          list->push_back(ports.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+        if (i + 1 < args.size() && (args[i + 1].rfind("in:", 0) == 0 || args[i + 1].rfind("out:", 0) == 0))
+          v = args[++i];
+        else
+          break;
+      }
+    } else if (a == "--no-dma-latency")
       cfg.rt.hold_dma_latency = false;
     else if (a == "--input")
       ok = value(cfg.io.input);
@@ -218,7 +252,27 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.stuck_ms, error);
     else if (a == "--tap-backlog-ms")
       ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.backlog_ms, error);
-    else {
+    else if (a == "--record-ring-ms") {
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.recorder.ring_ms, error);
+      if (ok && (cfg.recorder.ring_ms < 100 || cfg.recorder.ring_ms > 60000)) {
+        error = "--record-ring-ms must be 100..60000";
+        ok = false;
+      }
+    } else if (a == "--record-margin-mb") {
+      uint32_t mb = 0;
+      ok = value(v) && hushbox::cli::parse_uint(a, v, mb, error);
+      cfg.recorder.margin_bytes = static_cast<uint64_t>(mb) << 20;
+    } else if (a == "--record-test-stall") {
+      // A test hook: the writer stalls once, for MS, when the take reaches AT_MS.
+      ok = value(v);
+      const size_t colon = v.find(':');
+      if (ok && colon == std::string::npos) {
+        error = "--record-test-stall expects AT_MS:MS, got '" + v + "'";
+        ok = false;
+      }
+      ok = ok && hushbox::cli::parse_uint(a, v.substr(0, colon), cfg.recorder.stall_at_ms, error) &&
+           hushbox::cli::parse_uint(a, v.substr(colon + 1), cfg.recorder.stall_ms, error);
+    } else {
       error = "run: unknown option '" + a + "'";
       ok = false;
     }

@@ -348,7 +348,12 @@ export class EngineService implements Service {
       '--link', this.linkName,
     ];
     if (e.backend === 'alsa') args.push('--device', e.device);
-    else args.push('--input', e.input);
+    else if (e.backend === 'jack') {
+      // Rate and period are the JACK server's; without a server the engine waits for one (waiting_for_device).
+      args.push('--jack-name', e.jackName ?? 'hushbox');
+      if (e.jackConnectIn?.length) args.push('--connect', `in:${e.jackConnectIn.join(',')}`);
+      if (e.jackConnectOut?.length) args.push('--connect', `out:${e.jackConnectOut.join(',')}`);
+    } else args.push('--input', e.input);
     if (e.cpu >= 0) args.push('--cpu', String(e.cpu));
     for (const provider of this.launchArgs) args.push(...provider());
 

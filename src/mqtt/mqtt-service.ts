@@ -9,6 +9,7 @@ import { discoveryMessages, updateEntityState } from '../homeassistant/discovery
 import type { Logger } from '../log.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
+import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
@@ -40,6 +41,14 @@ const BACKOFF_MAX_MS = 30_000;
 /** Commands waiting for the one before them; more are answered "busy" rather than queued without bound. */
 const MAX_PENDING_COMMANDS = 64;
 const MAX_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * The largest MQTT packet the box takes (MQTT 5 Maximum Packet Size, told to the
+ * broker at connect): the broker drops anything larger instead of sending it, so
+ * a 100 MB publish on <base>/set never reaches the supervisor's memory.
+ */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
+/** QoS 1/2 messages the broker may have in flight to the box at once (MQTT 5 Receive Maximum). */
+export const RECEIVE_MAXIMUM = 16;
 
 export interface MqttDeps {
   ctx: ServiceContext;
@@ -51,6 +60,8 @@ export interface MqttDeps {
   webPort?: () => number;
   /** Firmware updates: the update entity's state and the install/check/reboot commands. */
   ota?: Pick<OtaService, 'summary' | 'installFromUrl' | 'installFromChannel' | 'checkChannel' | 'reboot'>;
+  /** Recording takes: the record_start / record_stop commands. */
+  recordings?: Pick<RecordingsService, 'startTake' | 'stopTake'>;
 }
 
 /**
@@ -103,6 +114,9 @@ export class MqttService implements Service {
 
     const opts: IClientOptions = {
       clientId: `hushbox-${this.deps.ctx.config.deviceId}-${process.pid}`,
+      // MQTT 5 for its limits (Mosquitto 1.6+, EMQX, HiveMQ speak it); 3.1.1 has no way to say them.
+      protocolVersion: 5,
+      properties: { maximumPacketSize: MAX_PACKET_BYTES, receiveMaximum: RECEIVE_MAXIMUM },
       clean: true,
       keepalive: 30,
       connectTimeout: 5000,
@@ -398,7 +412,18 @@ export class MqttService implements Service {
         return this.needOta().checkChannel();
       case 'reboot':
         return this.needOta().reboot();
+      case 'record_start': {
+        const { transaction: _t, ...opts } = body as RequestPayload<'record_start'>;
+        return this.needRecordings().startTake(opts);
+      }
+      case 'record_stop':
+        return this.needRecordings().stopTake();
     }
+  }
+
+  private needRecordings(): NonNullable<MqttDeps['recordings']> {
+    if (!this.deps.recordings) throw new HushboxError('unavailable', 'recordings are not available on this box');
+    return this.deps.recordings;
   }
 
   private needOta(): NonNullable<MqttDeps['ota']> {
