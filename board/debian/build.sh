@@ -75,13 +75,20 @@ hash_of() {
 	} | sha256sum | cut -c1-16
 }
 
-# Whether step $1 must run for inputs hash $2; prints why.
+# Whether step $1 must run for inputs hash $2 (or because one of its outputs,
+# the further arguments, is missing); prints why.
 stale() {
-	if [ -f "$work/$1.key" ] && [ "$(cat "$work/$1.key")" = "$2" ]; then
-		say "$1: up to date ($2)"
+	step="$1"
+	key="$2"
+	shift 2
+	missing=""
+	for f in "$@"; do [ -e "$f" ] || missing="$f"; done
+	if [ -z "$missing" ] && [ -f "$work/$step.key" ] && [ "$(cat "$work/$step.key")" = "$key" ]; then
+		say "$step: up to date ($key)"
 		return 1
 	fi
-	say "$1: building ($2)"
+	say "$step: building ($key)"
+	rm -f "$work/$step.key"
 	return 0
 }
 built() { echo "$2" >"$work/$1.key"; }
@@ -161,7 +168,7 @@ fi
 app_inputs="package.json package-lock.json bin dist src/web/public build/native/hushbox-engine build/native/Release/hushbox.node"
 app_key="$(hash_of $app_inputs "=$version")"
 app="$work/app"
-if want app && stale app "$app_key"; then
+if want app && stale app "$app_key" "$app"; then
 	for f in dist/main.js build/native/hushbox-engine build/native/Release/hushbox.node; do
 		[ -e "$f" ] || die "app: $f is missing: run npm run build first"
 	done
@@ -192,7 +199,7 @@ fi
 # --- overlay: the root tree ---------------------------------------------------
 overlay_key="$(hash_of "=$root_key" "=$app_key" rootfs board/debian/overlay board/debian/configure.sh ota/system-x86_64.conf ota/dev-keys/keyring.pem "=$version")"
 tree="$work/tree"
-if want overlay && stale overlay "$overlay_key"; then
+if want overlay && stale overlay "$overlay_key" "$tree/usr"; then
 	[ -s "$root_tar" ] || die "overlay: the root step's $root_tar is missing"
 	[ -d "$app" ] || die "overlay: the app step's output is missing"
 	rm -rf "$tree"
@@ -211,7 +218,7 @@ fi
 # --- partitions -------------------------------------------------------------
 parts_key="$(hash_of "=$overlay_key" board/debian/grub board/debian/build.sh "=$slot_mib" "=$efi_mib")"
 parts="$work/parts"
-if want partitions && stale partitions "$parts_key"; then
+if want partitions && stale partitions "$parts_key" "$parts/rootfs.ext4" "$parts/efi.vfat" "$parts/data.ext4"; then
 	[ -d "$tree/usr" ] || die "partitions: the overlay step's tree is missing"
 	rm -rf "$parts"
 	mkdir -p "$parts"
@@ -244,7 +251,7 @@ fi
 # --- disk -------------------------------------------------------------------
 disk_key="$(hash_of "=$parts_key" "=$disk_mib")"
 img="$out/$name.img"
-if want disk && stale disk "$disk_key"; then
+if want disk && stale disk "$disk_key" "$img" "$img.zst" "$out/rootfs.ext4"; then
 	[ -s "$parts/rootfs.ext4" ] || die "disk: the partitions step's output is missing"
 	rm -f "$img" "$img.zst" "$img.zst.sha256"
 	truncate -s "${disk_mib}M" "$img.tmp"
@@ -277,7 +284,7 @@ fi
 # --- bundle -----------------------------------------------------------------
 bundle_key="$(hash_of "=$parts_key" ota/build-bundle.sh ota/hooks "=${HUSHBOX_BUNDLE_CERT:-dev}")"
 bundle="$out/$name-$version.raucb"
-if want bundle && stale bundle "$bundle_key"; then
+if want bundle && stale bundle "$bundle_key" "$bundle"; then
 	[ -s "$parts/rootfs.ext4" ] || die "bundle: the partitions step's output is missing"
 	rm -f "$out"/*.raucb
 	set -- --image "$parts/rootfs.ext4" --version "$version" --compatible hushbox-x86_64 --out "$bundle" --keyring ota/dev-keys/keyring.pem
