@@ -228,10 +228,10 @@ if want partitions && stale partitions "$parts_key" "$parts/rootfs.ext4" "$parts
 	SOURCE_DATE_EPOCH="$(git log -1 --format=%ct 2>/dev/null || date +%s)" \
 		mkfs.ext4 -q -F -L hushbox-root -U 6b1e3f52-7d4c-4f0a-9a51-1d5c0b0a0001 \
 		-E hash_seed=6b1e3f52-7d4c-4f0a-9a51-1d5c0b0a0002,root_owner=0:0 \
-		-O ^orphan_file,^metadata_csum_seed -m 0 -d "$tree" "$parts/rootfs.ext4" "${slot_mib}M"
+		-O ^orphan_file,^metadata_csum_seed -m 0 -d "$tree" "$parts/rootfs.ext4" "${slot_mib}M" >/dev/null
 	say "partitions: data.ext4"
 	mkdir -p "$parts/data/rauc" "$parts/data/hushbox" "$parts/data/etc" "$parts/data/log/journal"
-	mkfs.ext4 -q -F -L hushbox-data -O ^orphan_file,^metadata_csum_seed -m 0 -d "$parts/data" "$parts/data.ext4" 128M
+	mkfs.ext4 -q -F -L hushbox-data -O ^orphan_file,^metadata_csum_seed -m 0 -d "$parts/data" "$parts/data.ext4" 128M >/dev/null
 	rm -rf "$parts/data"
 	say "partitions: efi.vfat (GRUB)"
 	mkdir -p "$parts/efi"
@@ -274,7 +274,7 @@ if want disk && stale disk "$disk_key" "$img" "$img.zst" "$out/rootfs.ext4"; the
 	place "$parts/data.ext4" 4
 	mv "$img.tmp" "$img"
 	say "disk: compressing (zstd)"
-	zstd -q -T0 -10 --sparse -f "$img" -o "$img.zst.tmp"
+	zstd -q -T0 -6 --sparse -f "$img" -o "$img.zst.tmp"
 	mv "$img.zst.tmp" "$img.zst"
 	(cd "$out" && sha256sum "$name.img.zst" >"$name.img.zst.sha256")
 	cp "$parts/rootfs.ext4" "$out/rootfs.ext4"
