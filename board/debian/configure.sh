@@ -63,6 +63,15 @@ for unit in rauc-mark-good.service; do
 	if [ -e "$tree/usr/lib/systemd/system/$unit" ]; then sc mask "$unit"; fi
 done
 
+# Every library the engine and the addon link is in the image (they were built on this machine).
+for bin in /usr/lib/hushbox/build/native/hushbox-engine /usr/lib/hushbox/build/native/Release/hushbox.node; do
+	if missing="$(chroot "$tree" /usr/bin/ldd "$bin" 2>&1 | grep 'not found')"; then
+		echo "configure: $bin needs libraries the image lacks (add their packages to board/debian/packages):" >&2
+		echo "$missing" >&2
+		exit 1
+	fi
+done
+
 # Users of the journal's files.
 mkdir -p "$tree/var/log/journal"
 echo "configure: $version"
