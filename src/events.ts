@@ -1,6 +1,7 @@
 import type { Logger } from './log.js';
 import type { EngineStatus, TelemetryFrame } from './engine/telemetry.js';
 import type { Health } from './health/health.js';
+import type { OtaSummary } from './ota/schema.js';
 import type { BoxState } from './presets/state.js';
 
 /** Every event on the bus, with its payload type. */
@@ -19,6 +20,18 @@ export interface EventMap {
   stateChanged: BoxState;
   /** A preset was created, changed, removed or imported. */
   presetsChanged: { ids: string[]; source: string };
+  /** An update's progress or outcome, or the channel's latest version, changed. */
+  otaChanged: OtaSummary;
+  /** A MIDI message reached the engine (activity view, learn). A flood shows its first messages per period. */
+  midiActivity: { kind: 'cc' | 'note_on' | 'note_off' | 'program'; channel: number; number: number; value: number };
+  /** A Program Change matched a preset mapping (channel 1..16). */
+  midiProgram: { channel: number; program: number };
+  /** A switch matched an action mapping. */
+  midiAction: { action: 'ab_toggle' | 'record' };
+  /** The MIDI mappings or settings changed. */
+  midiChanged: { source: string };
+  /** Every service has started (the supervisor is up). */
+  started: { at: Date };
 }
 
 type Listener<K extends keyof EventMap> = (payload: EventMap[K]) => void | Promise<void>;

@@ -230,7 +230,7 @@ if want partitions && stale partitions "$parts_key" "$parts/rootfs.ext4" "$parts
 		-E hash_seed=6b1e3f52-7d4c-4f0a-9a51-1d5c0b0a0002,root_owner=0:0 \
 		-O ^orphan_file,^metadata_csum_seed -m 0 -d "$tree" "$parts/rootfs.ext4" "${slot_mib}M" >/dev/null
 	say "partitions: data.ext4"
-	mkdir -p "$parts/data/rauc" "$parts/data/hushbox" "$parts/data/etc" "$parts/data/log/journal"
+	mkdir -p "$parts/data/rauc" "$parts/data/etc" "$parts/data/log/journal"
 	mkfs.ext4 -q -F -L hushbox-data -O ^orphan_file,^metadata_csum_seed -m 0 -d "$parts/data" "$parts/data.ext4" 128M >/dev/null
 	rm -rf "$parts/data"
 	say "partitions: efi.vfat (GRUB)"

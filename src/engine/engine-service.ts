@@ -7,9 +7,19 @@ import type { Logger } from '../log.js';
 import { RootFs } from '../system/root-fs.js';
 import { findDeviceCard } from '../system/sound-cards.js';
 import type { Service, ServiceContext } from '../service.js';
-import { loadAddon, type EngineLinkHandle } from './native.js';
+import { sweepStaleSegments } from './shm-sweep.js';
+import {
+  loadAddon,
+  type EngineLinkHandle,
+  type RawMidiCounters,
+  type RawMidiMapping,
+  type RawRecording,
+  type RecordFormatName,
+  type RecordSourceName,
+  type TapSourceName,
+} from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
-import { toFrame, type EngineStatus, type TelemetryFrame } from './telemetry.js';
+import { toFrame, toStreamTelemetry, type EngineStatus, type StreamTelemetry, type TelemetryFrame } from './telemetry.js';
 import { loadAudioChoice, saveAudioChoice, withAudioChoice } from './audio-choice.js';
 
 const POLL_MS = 20; // telemetry at 50 Hz: the page wants at least 30
@@ -46,6 +56,12 @@ export const DEFAULT_SUPERVISION: SupervisionOptions = {
   failAfter: 5,
   devicePollMs: 1000,
 };
+
+/** A MIDI mapping for the link, its parameter named by id (the index is the running engine's). */
+export type MidiLinkEntry = Omit<RawMidiMapping, 'index'> & { param?: string };
+
+const MIDI_KINDS: Record<number, 'cc' | 'note_on' | 'note_off' | 'program'> = { 0xb0: 'cc', 0x90: 'note_on', 0x80: 'note_off', 0xc0: 'program' };
+const MIDI_ACTIONS: Record<number, 'ab_toggle' | 'record'> = { 4: 'ab_toggle', 5: 'record' };
 
 /** The I/O settings a profile or device change may touch (changing them restarts the engine). */
 export type EngineIoPatch = Partial<Pick<EngineConfig, 'backend' | 'device' | 'input' | 'rate' | 'frames' | 'periods' | 'channels' | 'cpu' | 'priority'>>;
@@ -84,6 +100,11 @@ export class EngineService implements Service {
   /** Set while reconfigure() tries new settings: a failed start is reported here instead of retried. */
   private trial: { failed?: string } | undefined;
   private changes: Promise<unknown> = Promise.resolve();
+  /** The MIDI input (--midi) and mappings; the mappings go to every engine that attaches. */
+  private midiInput = 'none';
+  private midiMap: MidiLinkEntry[] = [];
+  /** Options other services add to the engine's command line (the stream, recordings). */
+  private readonly launchArgs: Array<() => string[]> = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -110,6 +131,8 @@ export class EngineService implements Service {
     if (this.active) return;
     this.active = true;
     this.streak = 0;
+    const swept = sweepStaleSegments();
+    if (swept.length) this.log.warn({ segments: swept }, `removed ${swept.length} shared-memory segment(s) of supervisors that are gone`);
     await this.cycle();
   }
 
@@ -254,6 +277,37 @@ export class EngineService implements Service {
     return result;
   }
 
+  /** The MIDI input the engine reads: 'none', 'seq' or 'hw:...'. A change restarts a running engine. */
+  async setMidiInput(input: string): Promise<void> {
+    if (input === this.midiInput) return;
+    this.midiInput = input;
+    if (this.active && this.child) await this.restart('MIDI input changed');
+  }
+
+  /** The mappings the audio thread applies; sent now if an engine runs, and to every engine that attaches. */
+  setMidiMap(entries: MidiLinkEntry[]): void {
+    this.midiMap = entries.map((e) => ({ ...e }));
+    if (this.link) this.pushMidiMap(this.link);
+  }
+
+  /** The MIDI counters of the running engine. */
+  midiCounters(): RawMidiCounters | null {
+    return this.link?.midiCounters() ?? null;
+  }
+
+  private pushMidiMap(link: EngineLinkHandle): void {
+    const raw: RawMidiMapping[] = [];
+    for (const { param, ...e } of this.midiMap) {
+      const index = param === undefined ? 0 : this.table.get(param)?.index;
+      if (index === undefined) {
+        this.log.warn({ param }, 'a MIDI mapping names a parameter this engine does not have; left out');
+        continue;
+      }
+      raw.push({ ...e, index });
+    }
+    link.setMidiMap(raw);
+  }
+
   /** Launch the engine unless it runs, is launching, or its device is absent (then look again later). */
   private async cycle(): Promise<void> {
     while (this.launching) await this.launching; // a retry scheduled while the last launch was unwinding
@@ -298,6 +352,36 @@ export class EngineService implements Service {
     });
   }
 
+  /** [control] More command-line options for every engine started from now on (asked at each launch). */
+  addLaunchArgs(provider: () => string[]): void {
+    this.launchArgs.push(provider);
+  }
+
+  /** The audio stream's counters and clients; null while no engine is attached. */
+  stream(): StreamTelemetry | null {
+    const t = this.link?.tap();
+    return t ? toStreamTelemetry(t, loadAddon().monotonicNs()) : null;
+  }
+
+  /** Switch what the stream carries, without a restart; false while no engine is attached. */
+  setStreamSource(source: TapSourceName): boolean {
+    return this.link?.setTapSource(source, 0) ?? false;
+  }
+
+  /** The current or last recording take as the engine's writer thread reports it. */
+  recording(): RawRecording | null {
+    return this.link?.recording() ?? null;
+  }
+
+  /** Hand a take to the engine's writer thread; false when no engine is attached or its queue is full. */
+  recordStart(options: { path: string; source: RecordSourceName; format: RecordFormatName }, seq: number): boolean {
+    return this.link?.recordStart(options, seq) ?? false;
+  }
+
+  recordStop(seq: number): boolean {
+    return this.link?.recordStop(seq) ?? false;
+  }
+
   private async launch(): Promise<void> {
     const e = this.engineConfig;
     const addon = loadAddon();
@@ -313,8 +397,15 @@ export class EngineService implements Service {
       '--link', this.linkName,
     ];
     if (e.backend === 'alsa') args.push('--device', e.device);
-    else args.push('--input', e.input);
+    else if (e.backend === 'jack') {
+      // Rate and period are the JACK server's; without a server the engine waits for one (waiting_for_device).
+      args.push('--jack-name', e.jackName ?? 'hushbox');
+      if (e.jackConnectIn?.length) args.push('--connect', `in:${e.jackConnectIn.join(',')}`);
+      if (e.jackConnectOut?.length) args.push('--connect', `out:${e.jackConnectOut.join(',')}`);
+    } else args.push('--input', e.input);
     if (e.cpu >= 0) args.push('--cpu', String(e.cpu));
+    if (this.midiInput !== 'none') args.push('--midi', this.midiInput);
+    for (const provider of this.launchArgs) args.push(...provider());
 
     this.setStatus({ state: 'starting', pid: null });
     this.stderrTail = [];
@@ -364,6 +455,7 @@ export class EngineService implements Service {
     this.table = new Map(
       link.params().map((p) => [p.id, { index: p.index, id: p.id, name: p.name, unit: p.unit, scale: p.scale, min: p.min, max: p.max, default: p.default }]),
     );
+    this.pushMidiMap(link);
     const restore = [...this.wanted].filter(([id]) => this.table.has(id)).map(([id, v]): [number, number] => [this.table.get(id)!.index, v]);
     this.runningSince = Date.now();
     this.pollTimer = setInterval(() => this.poll(), POLL_MS);
@@ -407,6 +499,8 @@ export class EngineService implements Service {
     const t = link.telemetry();
     if (!t) return;
     this.frame = toFrame(t, hb);
+    const tap = link.tap();
+    if (tap && (tap.unix || tap.tcp)) this.frame.stream = toStreamTelemetry(tap, hb.nowNs);
     this.ctx.bus.emit('telemetry', this.frame);
   }
 
@@ -422,6 +516,7 @@ export class EngineService implements Service {
   }
 
   private drainEvents(link: EngineLinkHandle): void {
+    let midiValues: Record<string, number> | undefined;
     for (const ev of link.events()) {
       if (ev.type === 'applied') {
         for (const [seq, done] of this.waiters) {
@@ -432,8 +527,25 @@ export class EngineService implements Service {
         }
       } else if (ev.type === 'xrun') {
         this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
+      } else if (ev.type === 'midi') {
+        const status = (ev.code >> 16) & 0xff;
+        const kind = MIDI_KINDS[status & 0xf0];
+        if (kind) this.ctx.bus.emit('midiActivity', { kind, channel: (status & 0x0f) + 1, number: (ev.code >> 8) & 0x7f, value: ev.code & 0x7f });
+      } else if (ev.type === 'midi_param') {
+        // The audio thread moved a parameter itself: the change shows like any other.
+        const def = [...this.table.values()].find((d) => d.index === ev.seq);
+        if (def) {
+          this.wanted.set(def.id, ev.value);
+          (midiValues ??= {})[def.id] = ev.value;
+        }
+      } else if (ev.type === 'midi_program') {
+        this.ctx.bus.emit('midiProgram', { channel: ev.seq + 1, program: ev.code });
+      } else if (ev.type === 'midi_action') {
+        const action = MIDI_ACTIONS[ev.code];
+        if (action) this.ctx.bus.emit('midiAction', { action });
       }
     }
+    if (midiValues) this.ctx.bus.emit('paramsChanged', { values: midiValues, source: 'midi' });
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {

@@ -53,12 +53,38 @@ export interface RawParamInfo {
 }
 
 export interface RawEvent {
-  type: 'applied' | 'xrun' | 'device_error' | 'state' | 'unknown';
+  /**
+   * midi: activity, code = status << 16 | data1 << 8 | data2; midi_param: a mapping moved
+   * parameter `seq` to `value`; midi_program: Program Change `code` on channel `seq`
+   * matched a preset mapping; midi_action: a switch matched action `code` (link.h MidiAction).
+   */
+  type: 'applied' | 'xrun' | 'device_error' | 'state' | 'midi' | 'midi_param' | 'midi_program' | 'midi_action' | 'unknown';
   seq: number;
   code: number;
   value: number;
   timeNs: number;
   state?: string;
+}
+
+/** One MIDI mapping as the link carries it (link.h MidiMapping; numbers are its enums). */
+export interface RawMidiMapping {
+  source: number;
+  channel: number;
+  number: number;
+  mode: number;
+  action: number;
+  index: number;
+  invert: boolean;
+  min?: number;
+  max?: number;
+}
+
+export interface RawMidiCounters {
+  received: number;
+  dropped: number;
+  ignored: number;
+  applied: number;
+  ports: number;
 }
 
 /** The engine link as the addon maps it (native/engine/link.h). */
@@ -71,7 +97,58 @@ export interface EngineLinkHandle {
   params(): RawParamInfo[];
   events(): RawEvent[];
   state(): string;
+  setMidiMap(mappings: RawMidiMapping[]): void;
+  midiCounters(): RawMidiCounters;
+  tap(): RawTap | null;
+  setTapSource(source: TapSourceName, seq?: number): boolean;
+  recording(): RawRecording | null;
+  recordStart(options: { path: string; source: RecordSourceName; format: RecordFormatName }, seq?: number): boolean;
+  recordStop(seq?: number): boolean;
   readonly enginePid: number;
+}
+
+export type TapSourceName = 'mic_raw' | 'mic' | 'mix';
+export type RecordSourceName = 'mic_raw' | 'mic' | 'mix' | 'all';
+export type RecordFormatName = 'wav' | 'flac';
+
+/** The audio stream's counters, as the engine's tap thread publishes them. */
+export interface RawTap {
+  source: TapSourceName;
+  unix: boolean;
+  tcp: boolean;
+  ringDroppedFrames: number;
+  clientsAccepted: number;
+  clientsDroppedStuck: number;
+  clientsRefused: number;
+  clients: Array<{
+    id: number;
+    transport: 'unix' | 'tcp';
+    rate: number;
+    format: 's16le' | 'f32';
+    connectedNs: number;
+    sentFrames: number;
+    droppedFrames: number;
+    queuedMs: number;
+  }>;
+}
+
+/** The current (or last) recording take, as the engine's writer thread publishes it. */
+export interface RawRecording {
+  state: 'idle' | 'recording' | 'stopped' | 'failed';
+  reason: 'requested' | 'disk_full' | 'engine_stop' | 'write_error' | 'open_error' | null;
+  seq: number;
+  source: RecordSourceName;
+  format: RecordFormatName;
+  channels: number;
+  rate: number;
+  error: number;
+  framesWritten: number;
+  gaps: number;
+  gapFrames: number;
+  startedNs: number;
+  freeBytes: number;
+  ringMs: number;
+  path: string;
 }
 
 export interface HushboxAddon {
