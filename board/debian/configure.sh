@@ -48,7 +48,7 @@ rm -f "$tree/vmlinuz" "$tree/vmlinuz.old" "$tree/initrd.img" "$tree/initrd.img.o
 
 sc() { systemctl --root="$tree" --quiet "$@"; }
 sc enable systemd-networkd.service systemd-resolved.service avahi-daemon.service mosquitto.service \
-	hushbox.service hushbox-identity.service
+	hushbox.service hushbox-identity.service hushbox-mqtt-credentials.service
 # No login prompt anywhere (the box is an appliance; the debug shell is opt-in, see grub.cfg).
 sc mask getty@.service serial-getty@.service console-getty.service getty-static.service
 # Without a network cable this would hold the boot for 2 minutes.
