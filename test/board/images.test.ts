@@ -55,7 +55,7 @@ describe('board post-build and post-image scripts, on stand-ins for Buildroot\'s
 
   async function postImage(board: string, dir: string, build: string) {
     const r = await run(join(boards, board, 'post-image.sh'), [], {
-      env: { ...process.env, BINARIES_DIR: dir, BUILD_DIR: build, HUSHBOX_VERSION: '1.2.3' },
+      env: { ...process.env, BINARIES_DIR: dir, BUILD_DIR: build, HUSHBOX_RELEASE_VERSION: '1.2.3' },
     });
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     return r;
@@ -148,7 +148,7 @@ describe('board post-build and post-image scripts, on stand-ins for Buildroot\'s
       mkdirSync(join(target, 'etc', 'systemd', 'system'), { recursive: true });
       writeFileSync(join(target, 'etc', 'fstab'), '/dev/root / auto ro 0 1\n');
       for (let i = 0; i < 2; i++) {
-        execFileSync(join(boards, board, 'post-build.sh'), [target], { env: { ...process.env, HUSHBOX_VERSION: '1.2.3' } });
+        execFileSync(join(boards, board, 'post-build.sh'), [target], { env: { ...process.env, HUSHBOX_RELEASE_VERSION: '1.2.3' } });
       }
       const osRelease = readFileSync(join(target, 'etc', 'os-release'), 'utf8');
       expect(osRelease).toContain('VERSION_ID="1.2.3"');
@@ -164,9 +164,9 @@ describe('board post-build and post-image scripts, on stand-ins for Buildroot\'s
     }
   });
 
-  it('without HUSHBOX_VERSION the version is git describe --dirty, in the form RAUC bundles take', () => {
+  it('without HUSHBOX_RELEASE_VERSION the version is git describe --dirty, in the form RAUC bundles take', () => {
     const env = { ...process.env };
-    delete env.HUSHBOX_VERSION;
+    delete env.HUSHBOX_RELEASE_VERSION;
     const v = execFileSync(join(externalTree, 'scripts', 'version.sh'), { env, encoding: 'utf8' }).trim();
     const head = execFileSync('git', ['-C', packageRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     expect(v).toMatch(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/);

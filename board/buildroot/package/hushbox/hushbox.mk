@@ -8,7 +8,9 @@
 # so nothing is downloaded by Buildroot itself and no hash file applies; the
 # npm packages are fetched by npm, checked against the integrity hashes in
 # package-lock.json.
-HUSHBOX_VERSION = $(shell git -C $(BR2_EXTERNAL_HUSHBOX_PATH) describe --dirty --always 2>/dev/null || echo unknown)
+# The image's version (scripts/version.sh: $HUSHBOX_RELEASE_VERSION or git
+# describe --dirty), the same the os-release stamp and the bundle carry.
+HUSHBOX_VERSION = $(shell $(BR2_EXTERNAL_HUSHBOX_PATH)/scripts/version.sh)
 HUSHBOX_SITE = $(BR2_EXTERNAL_HUSHBOX_PATH)/../..
 HUSHBOX_SITE_METHOD = local
 HUSHBOX_LICENSE = MIT
