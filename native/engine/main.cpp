@@ -14,6 +14,8 @@
 #include "engine.h"
 #include "json.h"
 #include "latency.h"
+#include "midi.h"
+#include "midi_input.h"
 #include "profiles.h"
 #include "tools.h"
 
@@ -30,14 +32,21 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
-    "           --backend alsa|sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --backend alsa|sim|file|jack  --rate HZ  --frames N  --periods N  --channels N\n"
     "           --device hw:CARD[,DEV[,SUB]] (alsa; default hw:Gen)  --capture-device NAME\n"
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
+    "           --midi none|seq|hw:CARD[,DEV[,SUB]]|file:PATH (MIDI in: the ALSA sequencer, every\n"
+    "           port subscribed; a raw MIDI device; a pipe of raw MIDI bytes)\n"
+    "           --midi-map cc:N[@CH]|note:N[@CH]|pc[@CH]=PARAM_ID|toggle:PARAM_ID|preset|ab|record\n"
+    "           [,rel-twos|rel-offset|rel-signed][,min=X][,max=X][,invert]  (repeatable)\n"
+    "           jack: --jack-name NAME (default hushbox)  --connect in:PORT[,PORT...] out:PORT[,PORT...]\n"
+    "           (rate and period are the JACK server's; ports mic, inst.. and out_left, out_right..)\n"
     "           --tap-socket PATH  --tap-tcp [HOST:]PORT  --tap-token-file FILE (the Wyoming audio stream)\n"
     "           --tap-source mic_raw|mic|mix  --tap-rate 16000|48000  --tap-format s16le|f32\n"
     "           --tap-stuck-ms N (drop a client that takes nothing this long)  --tap-backlog-ms N\n"
+    "           --record-ring-ms N (the write stall a take absorbs; default 10000)  --record-margin-mb N\n"
     "           --profile studio|balanced|streaming|lowlatency (rate, period, periods and\n"
     "           processing defaults; --rate/--frames/--periods win)  --preset FILE  --set ID=VALUE\n"
     "  process  IN.wav OUT.wav [--preset FILE] [--profile NAME] [--frames N] [--set ID=VALUE ...]\n"
@@ -48,6 +57,8 @@ const char* kUsage =
     "  profiles the profiles: rate, period, periods and processing defaults (--json)\n"
     "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
     "           --frames N --periods N [--json]\n"
+    "  midi-send DEVICE|FILE [--count N] [--interval-us U] [--cc N | --program N] [--channel 0..15]\n"
+    "           raw MIDI out, paced (tests and bench/midi.mjs)\n"
     "  doctor   sound cards and real-time prerequisites, with fixes: [--json] [--root DIR]\n";
 
 struct Args {
@@ -143,7 +154,38 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.device);
     else if (a == "--capture-device")
       ok = value(cfg.io.capture_device);
-    else if (a == "--no-dma-latency")
+    else if (a == "--jack-name")
+      ok = value(cfg.jack_name);
+    else if (a == "--connect") {
+      // One or more values: in:PORT,PORT... and out:PORT,PORT... (a JACK port name has a colon of its own).
+      ok = value(v);
+      while (ok) {
+        std::vector<std::string>* list = v.rfind("in:", 0) == 0    ? &cfg.connect_in
+                                         : v.rfind("out:", 0) == 0 ? &cfg.connect_out
+                                                                   : nullptr;
+        if (!list) {
+          error = "--connect expects in:PORT,... or out:PORT,..., got '" + v + "'";
+          ok = false;
+          break;
+        }
+        std::string ports = v.substr(v.find(':') + 1);
+        if (ports.empty()) {
+          error = "--connect " + v + " names no port";
+          ok = false;
+          break;
+        }
+        for (size_t start = 0;;) {
+          const size_t comma = ports.find(',', start);
+          list->push_back(ports.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+        if (i + 1 < args.size() && (args[i + 1].rfind("in:", 0) == 0 || args[i + 1].rfind("out:", 0) == 0))
+          v = args[++i];
+        else
+          break;
+      }
+    } else if (a == "--no-dma-latency")
       cfg.rt.hold_dma_latency = false;
     else if (a == "--input")
       ok = value(cfg.io.input);
@@ -151,7 +193,19 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.output);
     else if (a == "--link")
       ok = value(cfg.link_name);
-    else if (a == "--duration")
+    else if (a == "--midi") {
+      ok = value(cfg.midi);
+      if (ok && cfg.midi == "none") cfg.midi.clear();
+    } else if (a == "--midi-map") {
+      ok = value(v);
+      if (ok) {
+        hushbox::Status ms = hushbox::midi::parse_mapping(v, cfg.midi_map);
+        if (!ms) {
+          error = ms.message;
+          ok = false;
+        }
+      }
+    } else if (a == "--duration")
       ok = value(v) && parse_double(a, v, cfg.duration_s, error);
     else if (a == "--stats")
       ok = value(cfg.stats_path);
@@ -218,7 +272,27 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.stuck_ms, error);
     else if (a == "--tap-backlog-ms")
       ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.backlog_ms, error);
-    else {
+    else if (a == "--record-ring-ms") {
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.recorder.ring_ms, error);
+      if (ok && (cfg.recorder.ring_ms < 100 || cfg.recorder.ring_ms > 60000)) {
+        error = "--record-ring-ms must be 100..60000";
+        ok = false;
+      }
+    } else if (a == "--record-margin-mb") {
+      uint32_t mb = 0;
+      ok = value(v) && hushbox::cli::parse_uint(a, v, mb, error);
+      cfg.recorder.margin_bytes = static_cast<uint64_t>(mb) << 20;
+    } else if (a == "--record-test-stall") {
+      // A test hook: the writer stalls once, for MS, when the take reaches AT_MS.
+      ok = value(v);
+      const size_t colon = v.find(':');
+      if (ok && colon == std::string::npos) {
+        error = "--record-test-stall expects AT_MS:MS, got '" + v + "'";
+        ok = false;
+      }
+      ok = ok && hushbox::cli::parse_uint(a, v.substr(0, colon), cfg.recorder.stall_at_ms, error) &&
+           hushbox::cli::parse_uint(a, v.substr(colon + 1), cfg.recorder.stall_ms, error);
+    } else {
       error = "run: unknown option '" + a + "'";
       ok = false;
     }
@@ -280,6 +354,7 @@ int main(int argc, char** argv) {
   if (command == "bench") return hushbox::cmd_bench(args);
   if (command == "profiles") return hushbox::cmd_profiles(args);
   if (command == "latency") return hushbox::run_latency_command(args);
+  if (command == "midi-send") return hushbox::run_midi_send_command(args);
   if (command == "doctor") return hushbox::run_doctor_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);

@@ -22,24 +22,43 @@ export function bundleDir(dataDir: string): Upload {
   return { dir, file: join(dir, 'bundle.raucb'), size: 0 };
 }
 
-/** Stream a request body into a directory of its own in the data directory, within the size limit. */
-export async function receiveBundle(dataDir: string, body: Readable | undefined, declaredBytes: number | undefined, max: number, onBytes?: (n: number) => void): Promise<Upload> {
+/** An upload that sends nothing for this long is abandoned (and its connection closed), so one stalled client cannot hold `ota_busy`. */
+export const UPLOAD_IDLE_MS = 30_000;
+
+/** Stream a request body into a directory of its own in the data directory, within the size limit and the idle timeout. */
+export async function receiveBundle(
+  dataDir: string,
+  body: Readable | undefined,
+  declaredBytes: number | undefined,
+  max: number,
+  onBytes?: (n: number) => void,
+  idleMs = UPLOAD_IDLE_MS,
+): Promise<Upload> {
   if (!body || declaredBytes === 0) throw new OtaError('no_bundle', 'no bundle in the request body (send the .raucb file as application/octet-stream)', 400);
   if (declaredBytes !== undefined && declaredBytes > max) {
     throw new OtaError('too_large', `the bundle is ${declaredBytes} bytes; this box takes at most ${max}`, 413);
   }
   const up = bundleDir(dataDir);
   let size = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const stalled = () =>
+    body.destroy(new OtaError('upload_stalled', `the upload sent nothing for ${Math.round(idleMs / 1000)} s after ${size}${declaredBytes !== undefined ? ` of ${declaredBytes}` : ''} bytes; abandoned`, 408));
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(stalled, idleMs);
+  };
   try {
+    arm();
     const limit = new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        arm();
         size += chunk.length;
         onBytes?.(size);
         if (size > max) cb(new OtaError('too_large', `the bundle is more than ${max} bytes, the most this box takes`, 413));
         else cb(null, chunk);
       },
     });
-    await pipeline(body, limit, createWriteStream(up.file));
+    await pipeline(body, limit, createWriteStream(up.file)).finally(() => clearTimeout(idle));
     if (size === 0) throw new OtaError('no_bundle', 'no bundle in the request body (send the .raucb file as application/octet-stream)', 400);
     if (declaredBytes !== undefined && size !== declaredBytes) {
       throw new OtaError('truncated_upload', `the upload ended after ${size} of ${declaredBytes} bytes`, 400);

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext } from '../service.js';
 import { classifyBoot, failedChecks, otherSlot, bootedSlot, outcomeOf, runSelfCheck, type CheckResult } from './boot-check.js';
-import { OTA_TEMP_PREFIX, bundleDir, receiveBundle, verifyBundle, type Upload } from './bundle.js';
+import { OTA_TEMP_PREFIX, UPLOAD_IDLE_MS, bundleDir, receiveBundle, verifyBundle, type Upload } from './bundle.js';
 import { NO_CHANNEL, checkDownloadUrl, downloadBundle, fetchManifest } from './channel.js';
 import { OtaStore } from './ota-store.js';
 import { OtaError, otaSettings, raucCli, systemReboot, type OtaSettings, type Rauc, type RaucResult } from './rauc.js';
@@ -28,6 +28,8 @@ export interface OtaTiming {
   firstChannelCheckMs: number;
   /** A download that receives nothing for this long is abandoned. */
   downloadIdleMs: number;
+  /** An upload that sends nothing for this long is abandoned and its connection closed. */
+  uploadIdleMs: number;
 }
 
 export interface OtaDeps {
@@ -95,6 +97,7 @@ export class OtaService implements Service {
       rebootDelayMs: 1500,
       firstChannelCheckMs: 15_000,
       downloadIdleMs: envMs('HUSHBOX_OTA_IDLE_S', 60_000),
+      uploadIdleMs: envMs('HUSHBOX_OTA_UPLOAD_IDLE_S', UPLOAD_IDLE_MS),
       ...deps.timing,
     };
   }
@@ -276,7 +279,7 @@ export class OtaService implements Service {
     this.requireKeyring();
     this.claim();
     try {
-      const up = await receiveBundle(this.deps.ctx.dataDir, body, declaredBytes, this.settings.maxBundleBytes);
+      const up = await receiveBundle(this.deps.ctx.dataDir, body, declaredBytes, this.settings.maxBundleBytes, undefined, this.timing.uploadIdleMs);
       try {
         return await verifyBundle(this.settings, up, this.deps.ctx.version);
       } finally {
@@ -311,7 +314,7 @@ export class OtaService implements Service {
           last = pct;
           this.setProgress({ percent: pct });
         }
-      }),
+      }, this.timing.uploadIdleMs),
     );
   }
 

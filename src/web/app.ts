@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { HealthService } from '../health/health-service.js';
+import type { MidiService } from '../midi/midi-service.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { SystemService } from '../system/system-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
@@ -13,12 +14,15 @@ import type { ServiceContext } from '../service.js';
 import { audioRoutes } from './routes/audio.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { midiRoutes } from './routes/midi.js';
 import { otaRoutes } from './routes/ota.js';
 import { paramsRoutes } from './routes/params.js';
 import { systemRoutes } from './routes/system.js';
 import { presetsRoutes } from './routes/presets.js';
 import { statusRoutes } from './routes/status.js';
 import { streamRoutes } from './routes/stream.js';
+import { recordingsRoutes } from './routes/recordings.js';
+import type { RecordingsService } from '../recording/recordings-service.js';
 import type { StreamService } from '../stream/stream-service.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -37,11 +41,26 @@ export interface WebDeps {
   mqtt?: { connected(): boolean };
   /** Update bundles; /api/ota is not served without it. */
   ota?: OtaService;
+  /** MIDI control; /api/midi is not served without it. */
+  midi?: MidiService;
   /** The audio stream; /api/stream is not served without it. */
   stream?: StreamService;
+  /** Recording takes; /api/recordings is not served without it. */
+  recordings?: RecordingsService;
 }
 
 export type App = FastifyInstance;
+
+/** Largest WebSocket message a client may send. */
+export const WS_MAX_PAYLOAD_BYTES = 4096;
+
+/** Server timeouts (Node's http server; fastify leaves requestTimeout off by default). */
+export const HTTP_TIMEOUTS = {
+  /** The whole request, body included: a 1 GiB bundle at 1.2 MB/s. */
+  requestMs: 15 * 60_000,
+  headersMs: 20_000,
+  keepAliveMs: 5_000,
+};
 
 interface SchemaError {
   instancePath: string;
@@ -89,8 +108,15 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     // Request logs (info) stay quiet; warnings and errors from handlers still show.
     loggerInstance: deps.ctx.log.child({ service: 'web' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    // Nothing from outside holds a connection for ever. The whole request (an update bundle included)
+    // must arrive within requestTimeout; its headers within headersTimeout (below); an idle kept-alive
+    // connection closes after keepAliveTimeout. A bundle upload that stalls is cut sooner (ota/bundle.ts).
+    requestTimeout: HTTP_TIMEOUTS.requestMs,
+    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveMs,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.server.headersTimeout = HTTP_TIMEOUTS.headersMs;
 
   await app.register(swagger, {
     openapi: {
@@ -104,7 +130,9 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket);
+  // The telemetry socket only sends; a client message larger than this closes it (1009) as soon as its
+  // frame header says so, before any of it is buffered (a 90 MB frame would otherwise be held whole).
+  await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD_BYTES } });
 
   app.setErrorHandler((err: FastifyError | HushboxError, request, reply) => {
     if (err instanceof HushboxError) {
@@ -133,7 +161,9 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes, deps);
   await app.register(metricsRoutes, deps);
   if (deps.ota) await app.register(otaRoutes, { ...deps, ota: deps.ota });
+  if (deps.midi) await app.register(midiRoutes, { ...deps, midi: deps.midi });
   if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
+  if (deps.recordings) await app.register(recordingsRoutes, { ...deps, recordings: deps.recordings });
   await app.register(staticRoutes);
   return app;
 }

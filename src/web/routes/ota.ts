@@ -15,7 +15,7 @@ const bundleBody = {
   consumes: [BUNDLE],
   body: Type.Unsafe<unknown>({ format: 'binary', description: 'the bundle (.raucb)' }),
 };
-const BundleErrors = { 400: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema, 507: ErrorSchema };
+const BundleErrors = { 400: ErrorSchema, 408: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema, 507: ErrorSchema };
 const DownloadErrors = { ...BundleErrors, 502: ErrorSchema, 504: ErrorSchema };
 
 function declaredLength(header: string | undefined): number | undefined {

@@ -38,6 +38,15 @@ HUSHBOX_CONF_OPTS = \
 	-DHUSHBOX_NODE_INCLUDE_DIR=$(STAGING_DIR)/usr/include/node \
 	-DHUSHBOX_NODE_ADDON_API_DIR=$(@D)/node_modules/node-addon-api
 
+# The engine's jack backend, when the image has JACK (jack2); without it the
+# backend says it is missing.
+ifeq ($(BR2_PACKAGE_JACK2),y)
+HUSHBOX_DEPENDENCIES += jack2
+HUSHBOX_CONF_OPTS += -DHUSHBOX_REQUIRE_JACK=ON
+else
+HUSHBOX_CONF_OPTS += -DHUSHBOX_REQUIRE_JACK=OFF
+endif
+
 define HUSHBOX_BUILD_SUPERVISOR
 	cd $(@D) && $(HOST_DIR)/bin/node node_modules/typescript/bin/tsc \
 		-p tsconfig.build.json
