@@ -162,7 +162,7 @@ describe('board post-build and post-image scripts, on stand-ins for Buildroot\'s
       }
       for (const path of extra) expect(existsSync(join(target, path)), `${board}: ${path}`).toBe(true);
     }
-  });
+  }, 120_000);
 
   it('without HUSHBOX_RELEASE_VERSION the version is git describe --dirty, in the form RAUC bundles take', () => {
     const env = { ...process.env };

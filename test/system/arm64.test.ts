@@ -114,14 +114,13 @@ function testSignal(rate: number): Float64Array[] {
 
 describe('the engine built for aarch64 (Raspberry Pi 4/5), run under qemu-aarch64', () => {
   beforeAll(async () => {
-    if (!existsSync(join(buildDir, 'build.ninja'))) {
-      const c = await run('cmake', ['-S', 'native', '-B', buildDir, '-G', 'Ninja', `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`,
-        // the addon too, against Node's headers without cmake-js, as the Buildroot package builds it
-        '-DHUSHBOX_NODE_INCLUDE_DIR=/usr/include/node',
-        // as the images build it by default: no JACK (the jack backend then says it is missing)
-        '-DHUSHBOX_REQUIRE_JACK=OFF']);
-      if (c.status !== 0) throw new Error(`cmake configure for aarch64 failed:\n${c.stdout}\n${c.stderr}`);
-    }
+    // Configured every time (quick once done), so these options always apply.
+    const c = await run('cmake', ['-S', 'native', '-B', buildDir, '-G', 'Ninja', `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`,
+      // the addon too, against Node's headers without cmake-js, as the Buildroot package builds it
+      '-DHUSHBOX_NODE_INCLUDE_DIR=/usr/include/node',
+      // as the images build it by default: no JACK (the jack backend then says it is missing)
+      '-DHUSHBOX_REQUIRE_JACK=OFF']);
+    if (c.status !== 0) throw new Error(`cmake configure for aarch64 failed:\n${c.stdout}\n${c.stderr}`);
     const b = await run('cmake', ['--build', buildDir]);
     if (b.status !== 0) throw new Error(`aarch64 build failed:\n${b.stdout}\n${b.stderr}`);
   }, 1_200_000);
