@@ -64,3 +64,12 @@ export class UnsupportedError extends HushboxError {
     super('unsupported', message);
   }
 }
+
+/** Who is asking is unknown, or may not do this (401/403), or the account is not in the state the request needs (409). */
+export class AuthError extends HushboxError {
+  override readonly statusCode: number;
+  constructor(code: string, message: string, statusCode = 401) {
+    super(code, message);
+    this.statusCode = statusCode;
+  }
+}

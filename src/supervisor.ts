@@ -1,3 +1,4 @@
+import { AuthService } from './auth/auth-service.js';
 import { loadConfig } from './config/config.js';
 import { DataDirLock } from './config/data-dir.js';
 import type { Config } from './config/schema.js';
@@ -32,6 +33,7 @@ export class Supervisor {
   readonly system: SystemService;
   readonly health: HealthService;
   readonly ota: OtaService;
+  readonly auth: AuthService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -51,10 +53,12 @@ export class Supervisor {
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService(this.ctx);
+    this.auth = new AuthService(this.ctx);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
     this.web = new WebService({
       ctx: this.ctx,
       engine: this.engine,
+      auth: this.auth,
       presets: this.presets,
       health: this.health,
       system: this.system,
@@ -63,8 +67,8 @@ export class Supervisor {
       mqtt: { connected: () => this.mqtt.connected() },
     });
     this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, webPort: () => this.web.port() });
-    // system first (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    // auth first (the reset file is acted on at once), system next (it picks the audio core), systemd last (READY=1 once all is up).
+    this.services = [this.auth, this.system, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

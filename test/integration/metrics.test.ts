@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { parseExposition, type Exposition } from '../fakes/prometheus.js';
 import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 
 let sup: RunningSupervisor;
 
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 async function scrape(): Promise<Exposition> {
-  const res = await fetch(`${sup.url}/metrics`);
+  const res = await ownerFetch(`${sup.url}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   return parseExposition(await res.text());

@@ -1,6 +1,8 @@
 // The front panel: meters and state over /ws/telemetry; controls derived from
 // the engine's parameter table (/api/params); presets, A/B and bypass through
 // the HTTP API; system health from /api/health.
+import { ensureOwner, mountAccess, request } from './account.js';
+
 const $ = (sel) => document.querySelector(sel);
 const CHANNEL_NAMES = ['Mic', 'Inst', 'Ch 3', 'Ch 4', 'Ch 5', 'Ch 6', 'Ch 7', 'Ch 8'];
 // Outputs are after the 2-in/2-out mix: left and right, not the strips.
@@ -41,16 +43,8 @@ function showMessage(text, isError = false) {
   showMessage.timer = setTimeout(() => (m.hidden = true), isError ? 8000 : 3000);
 }
 
-async function api(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new Error(data?.message ?? res.statusText);
-  return data;
-}
+// Every call goes as the owner (account.js: the session, the request header, login again on 401).
+const api = request;
 
 function formatValue(p, v) {
   if (!p) return String(v);
@@ -403,6 +397,7 @@ function connect() {
 }
 
 async function init() {
+  const owner = await ensureOwner();
   const status = await api('GET', '/api/status');
   $('#device-name').textContent = `${status.name} · ${status.deviceId} · v${status.version}`;
   renderStatus(status.engine);
@@ -423,6 +418,7 @@ async function init() {
   refreshHealth();
   setInterval(refreshHealth, 5000);
   connect();
+  await mountAccess($('.side'), owner);
 }
 
 init();

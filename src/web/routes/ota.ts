@@ -68,6 +68,8 @@ export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }>
   app.post(
     '/api/ota/install',
     {
+      // A new (or older) firmware: the owner's password within the last 5 minutes, never a token.
+      config: { confirm: true },
       schema: {
         summary: 'Verify an update bundle and install it to the inactive slot (only on a box with a RAUC system)',
         description:
