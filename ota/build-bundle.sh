@@ -3,10 +3,13 @@
 # filesystem image.
 #
 #   ota/build-bundle.sh --image ROOTFS --version VERSION --out BUNDLE.raucb
-#       [--compatible hushbox-x86_64|hushbox-rpi4] [--cert PEM --key PEM]
-#       [--keyring PEM]
+#       [--compatible hushbox-x86_64|hushbox-rpi4|hushbox-rpi5]
+#       [--boot BOOT.vfat] [--cert PEM --key PEM] [--keyring PEM]
 #
-# ROOTFS is an .ext4 or .squashfs image of one rootfs slot. Without --cert and
+# ROOTFS is an .ext4 or .squashfs image of one rootfs slot. BOOT is the image
+# of a boot partition that belongs to each rootfs slot (the Raspberry Pi 5's:
+# kernel, DTBs and config beside the firmware's tryboot); hushbox-rpi5
+# bundles need one, the others have none. Without --cert and
 # --key it signs with the DEVELOPMENT key in ota/dev-keys and says so loudly;
 # a production bundle names its release signing certificate (ota/KEYS.md).
 # With --keyring, the signature is checked against it after signing.
@@ -20,25 +23,27 @@ compatible="hushbox-x86_64"
 cert=""
 key=""
 keyring=""
+boot=""
 
 die() {
 	echo "build-bundle: $*" >&2
 	exit 1
 }
 usage() {
-	sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
 while [ "$#" -gt 0 ]; do
 	case "$1" in
-	--image | --version | --out | --compatible | --cert | --key | --keyring)
+	--image | --version | --out | --compatible | --boot | --cert | --key | --keyring)
 		[ "$#" -ge 2 ] || die "$1 needs a value"
 		case "$1" in
 		--image) image="$2" ;;
 		--version) version="$2" ;;
 		--out) out="$2" ;;
 		--compatible) compatible="$2" ;;
+		--boot) boot="$2" ;;
 		--cert) cert="$2" ;;
 		--key) key="$2" ;;
 		--keyring) keyring="$2" ;;
@@ -64,9 +69,21 @@ if ! printf '%s\n' "$version" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z
 	die "bad version '$version': expected MAJOR.MINOR.PATCH with an optional -suffix (e.g. 1.2.0, 1.2.0-rc.1)"
 fi
 case "$compatible" in
-hushbox-x86_64 | hushbox-rpi4) ;;
-*) die "bad compatible '$compatible': expected hushbox-x86_64 or hushbox-rpi4" ;;
+hushbox-x86_64 | hushbox-rpi4)
+	[ -z "$boot" ] || die "a $compatible box has no boot slot to update: drop --boot"
+	;;
+hushbox-rpi5)
+	[ -n "$boot" ] || die "a hushbox-rpi5 bundle needs --boot BOOT.vfat (its kernel lives on the boot partition)"
+	;;
+*) die "bad compatible '$compatible': expected hushbox-x86_64, hushbox-rpi4 or hushbox-rpi5" ;;
 esac
+if [ -n "$boot" ]; then
+	[ -s "$boot" ] || die "boot image '$boot' does not exist or is empty"
+	case "$boot" in
+	*.vfat) ;;
+	*) die "boot image '$boot' must end in .vfat" ;;
+	esac
+fi
 [ -n "$out" ] || die "no output given (--out BUNDLE.raucb)"
 [ ! -e "$out" ] || die "output '$out' already exists; not overwriting it"
 
@@ -89,6 +106,7 @@ content="$work/content"
 mkdir "$content"
 # A hard link when the image is on the same filesystem; a copy otherwise.
 ln "$image" "$content/rootfs.$imgext" 2>/dev/null || cp "$image" "$content/rootfs.$imgext"
+[ -z "$boot" ] || ln "$boot" "$content/boot.vfat" 2>/dev/null || cp "$boot" "$content/boot.vfat"
 cp "$here/hooks/hook.sh" "$content/hook.sh"
 chmod 755 "$content/hook.sh"
 
@@ -110,6 +128,9 @@ filename=hook.sh
 filename=rootfs.$imgext
 hooks=post-install
 MANIFEST
+if [ -n "$boot" ]; then
+	printf '\n[image.boot]\nfilename=boot.vfat\n' >>"$content/manifest.raucm"
+fi
 
 set -- --cert "$cert" --key "$key"
 [ -z "$keyring" ] || set -- "$@" --keyring "$keyring"

@@ -17,6 +17,9 @@ export const BUILD_DEBS = [
   'cmake',
   'g++',
   'libasound2-dev',
+  // The audio tap's resampler and the recordings' file writer (native/engine/tap.cpp, recorder.cpp).
+  'libsndfile1-dev',
+  'libsoxr-dev',
   'make',
   'ninja-build',
   'pkg-config',
@@ -28,6 +31,8 @@ export const TEST_DEBS = [
   'mosquitto',
   'mosquitto-clients',
   'python3',
+  // test/recording: takes read back with sox (not with libsndfile, which wrote them).
+  'sox',
   // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
   'busybox-static',
   'cpio',
@@ -39,6 +44,18 @@ export const TEST_DEBS = [
   'openssl',
   'rauc',
   'squashfs-tools',
+  // test/integration/metrics.test.ts: promtool check metrics on the real /metrics output.
+  'prometheus',
+  // test/board/buildroot.test.ts: Buildroot's make <defconfig> and utils/check-package (python3-magic, flake8,
+  // shellcheck) on board/buildroot; test/board/images.test.ts: the board's genimage configs and post-image scripts.
+  'dosfstools',
+  'flake8',
+  'genimage',
+  'grub-common',
+  'mtools',
+  'python3-magic',
+  'shellcheck',
+  'xz-utils',
 ];
 /** What bench/ needs on top (not installed by --test): load generators and the reference timer test. */
 export const BENCH_DEBS = [

@@ -73,3 +73,19 @@ export class AuthError extends HushboxError {
     this.statusCode = statusCode;
   }
 }
+
+/** A limit of the box reached (preset count, size): nothing changed; the message says which and how to make room. */
+export class LimitError extends HushboxError {
+  override readonly statusCode = 409;
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** The data partition is too full for this change; nothing was written. */
+export class NoSpaceError extends HushboxError {
+  override readonly statusCode = 507;
+  constructor(message: string) {
+    super('no_space', message);
+  }
+}

@@ -1,6 +1,7 @@
 import type { Logger } from './log.js';
 import type { EngineStatus, TelemetryFrame } from './engine/telemetry.js';
 import type { Health } from './health/health.js';
+import type { OtaSummary } from './ota/schema.js';
 import type { BoxState } from './presets/state.js';
 
 /** Every event on the bus, with its payload type. */
@@ -19,6 +20,10 @@ export interface EventMap {
   stateChanged: BoxState;
   /** A preset was created, changed, removed or imported. */
   presetsChanged: { ids: string[]; source: string };
+  /** An update's progress or outcome, or the channel's latest version, changed. */
+  otaChanged: OtaSummary;
+  /** Every service has started (the supervisor is up). */
+  started: { at: Date };
 }
 
 type Listener<K extends keyof EventMap> = (payload: EventMap[K]) => void | Promise<void>;

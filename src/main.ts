@@ -8,6 +8,7 @@ import { formatDoctor } from './health/doctor.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
 import { profileCommand, statusCommand } from './engine/status-command.js';
+import { updateCommand } from './ota/update-command.js';
 import { presetCommand } from './presets/cli.js';
 import { Supervisor } from './supervisor.js';
 import { scarlettCommand } from './system/scarlett-command.js';
@@ -26,6 +27,9 @@ commands:
   params [--json]                      the engine's parameter table
   preset list|show|apply|delete|export|import ...
                                        presets of the running box (hushbox preset --help)
+  update FILE|URL [--sha256 HEX] [--allow-downgrade]
+                                       install an update bundle on the running box, with progress
+                                       (--channel, --check, --reboot, --status: hushbox update --help)
   version                              print the version
 
 environment:
@@ -103,6 +107,9 @@ async function main(): Promise<void> {
       return;
     case 'profile':
       process.stdout.write(await profileCommand(rest));
+      return;
+    case 'update':
+      process.stdout.write(await updateCommand(rest));
       return;
     case 'version':
     case '--version':

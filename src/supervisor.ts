@@ -6,11 +6,13 @@ import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
 import { HealthService } from './health/health-service.js';
 import { MqttService } from './mqtt/mqtt-service.js';
+import type { CheckResult } from './ota/boot-check.js';
 import { OtaService } from './ota/ota-service.js';
 import { PresetsService } from './presets/presets-service.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
+import { StreamService } from './stream/stream-service.js';
 import { SystemService } from './system/system-service.js';
 import { SystemdService } from './system/systemd.js';
 import { WebService } from './web/web-service.js';
@@ -34,6 +36,7 @@ export class Supervisor {
   readonly health: HealthService;
   readonly ota: OtaService;
   readonly auth: AuthService;
+  readonly stream: StreamService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -50,9 +53,12 @@ export class Supervisor {
     };
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
+    this.stream = new StreamService({ ctx: this.ctx, engine: this.engine });
+    // The engine serves the stream itself; its options come from the stream's settings at each start.
+    this.engine.addLaunchArgs(() => this.stream.engineArgs());
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
-    this.ota = new OtaService(this.ctx);
+    this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
     this.auth = new AuthService(this.ctx);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
     this.web = new WebService({
@@ -63,12 +69,13 @@ export class Supervisor {
       health: this.health,
       system: this.system,
       ota: this.ota,
+      stream: this.stream,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
-    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, webPort: () => this.web.port() });
+    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, webPort: () => this.web.port() });
     // auth first (the reset file is acted on at once), system next (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.auth, this.system, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.services = [this.auth, this.system, this.stream, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {
@@ -83,6 +90,29 @@ export class Supervisor {
       throw err;
     }
     this.ctx.log.info({ dataDir: this.ctx.dataDir, version: this.ctx.version }, 'hushbox supervisor started');
+    this.ctx.bus.emit('started', { at: new Date() });
+  }
+
+  /** What the box checks about itself before RAUC may mark the running slot good. */
+  private async selfCheck(): Promise<CheckResult[]> {
+    const engine = this.engine.status().state;
+    const results: CheckResult[] = [
+      { name: 'services', ok: this.started.length === this.services.length, detail: `${this.started.length} of ${this.services.length} started` },
+      { name: 'engine', ok: engine === 'running' || engine === 'waiting_for_device', detail: engine },
+    ];
+    const url = `http://127.0.0.1:${this.web.port()}/`;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      await res.body?.cancel();
+      results.push({ name: 'page', ok: res.status < 500, detail: `${url} answered ${res.status}` });
+    } catch (err) {
+      results.push({ name: 'page', ok: false, detail: `${url}: ${String((err as Error).cause ?? (err as Error).message)}` });
+    }
+    if (this.ctx.config.mqtt.enabled) {
+      const connected = this.mqtt.connected();
+      results.push({ name: 'mqtt', ok: connected, detail: connected ? 'connected' : 'not connected to the broker' });
+    }
+    return results;
   }
 
   async stop(): Promise<void> {

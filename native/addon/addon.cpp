@@ -2,6 +2,7 @@
 // the supervisor the few system calls Node cannot make.
 #include <napi.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,11 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
                            InstanceMethod("params", &EngineLink::Params),
                            InstanceMethod("events", &EngineLink::Events),
                            InstanceMethod("state", &EngineLink::State),
+                           InstanceMethod("tap", &EngineLink::Tap),
+                           InstanceMethod("setTapSource", &EngineLink::SetTapSource),
+                           InstanceMethod("recording", &EngineLink::Recording),
+                           InstanceMethod("recordStart", &EngineLink::RecordStart),
+                           InstanceMethod("recordStop", &EngineLink::RecordStop),
                            InstanceAccessor("enginePid", &EngineLink::EnginePid, nullptr),
                        });
   }
@@ -233,6 +239,126 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
       a.Set(i++, o);
     }
     return a;
+  }
+
+  // tap(): the audio stream's counters and clients, as the tap thread published them.
+  Napi::Value Tap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::TapTelemetry t;
+    if (!live(env)->tap.load(t)) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("source", link::tap_source_name(static_cast<link::TapSource>(t.source)));
+    o.Set("unix", (t.listening & 1u) != 0);
+    o.Set("tcp", (t.listening & 2u) != 0);
+    o.Set("ringDroppedFrames", static_cast<double>(t.ring_dropped_frames));
+    o.Set("clientsAccepted", static_cast<double>(t.clients_accepted));
+    o.Set("clientsDroppedStuck", static_cast<double>(t.clients_dropped_stuck));
+    o.Set("clientsRefused", static_cast<double>(t.clients_refused));
+    Napi::Array clients = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const link::TapClient& c : t.clients) {
+      if (c.id == 0) continue;
+      Napi::Object k = Napi::Object::New(env);
+      k.Set("id", c.id);
+      k.Set("transport", c.transport == 1 ? "tcp" : "unix");
+      k.Set("rate", c.rate);
+      k.Set("format", c.width == 4 ? "f32" : "s16le");
+      k.Set("connectedNs", static_cast<double>(c.connected_ns));
+      k.Set("sentFrames", static_cast<double>(c.sent_frames));
+      k.Set("droppedFrames", static_cast<double>(c.dropped_frames));
+      k.Set("queuedMs", c.queued_ms);
+      clients.Set(n++, k);
+    }
+    o.Set("clients", clients);
+    return o;
+  }
+
+  // setTapSource("mic_raw" | "mic" | "mix", seq)
+  Napi::Value SetTapSource(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    uint32_t source = 0;
+    if (name == "mic_raw")
+      source = static_cast<uint32_t>(link::TapSource::kMicRaw);
+    else if (name == "mic")
+      source = static_cast<uint32_t>(link::TapSource::kMic);
+    else if (name == "mix")
+      source = static_cast<uint32_t>(link::TapSource::kMix);
+    else
+      throw coded_error(env, "ERR_INVALID_ARG", "tap source must be mic_raw, mic or mix");
+    const uint32_t seq = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+    link::Command c{link::CommandType::kSetTapSource, seq, source, 0.0f};
+    return Napi::Boolean::New(env, live(env)->commands.push(c));
+  }
+
+  Napi::Value Recording(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::RecordTelemetry t;
+    if (!live(env)->recording.load(t)) return env.Null();
+    static const char* kStates[] = {"idle", "recording", "stopped", "failed"};
+    static const char* kReasons[] = {"", "requested", "disk_full", "engine_stop", "write_error", "open_error"};
+    static const char* kSources[] = {"mic_raw", "mic", "mix", "all"};
+    Napi::Object o = Napi::Object::New(env);
+    const auto st = static_cast<uint32_t>(t.state), re = static_cast<uint32_t>(t.reason);
+    o.Set("state", st < 4 ? kStates[st] : "unknown");
+    o.Set("reason", re == 0 || re > 5 ? env.Null() : Napi::String::New(env, kReasons[re]));
+    o.Set("seq", t.seq);
+    o.Set("source", static_cast<uint32_t>(t.source) < 4 ? kSources[static_cast<uint32_t>(t.source)] : "unknown");
+    o.Set("format", t.format == link::RecordFormat::kFlac ? "flac" : "wav");
+    o.Set("channels", t.channels);
+    o.Set("rate", t.rate);
+    o.Set("error", t.error);
+    o.Set("framesWritten", static_cast<double>(t.frames_written));
+    o.Set("gaps", static_cast<double>(t.gaps));
+    o.Set("gapFrames", static_cast<double>(t.gap_frames));
+    o.Set("startedNs", static_cast<double>(t.started_ns));
+    o.Set("freeBytes", static_cast<double>(t.free_bytes));
+    o.Set("ringMs", t.ring_ms);
+    o.Set("path", std::string(t.path, strnlen(t.path, sizeof t.path)));
+    return o;
+  }
+
+  // recordStart({path, source, format}, seq): to the writer thread, never the audio thread.
+  Napi::Value RecordStart(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject())
+      throw coded_error(env, "ERR_INVALID_ARG", "recordStart(options, seq)");
+    Napi::Object o = info[0].As<Napi::Object>();
+    const std::string path = o.Get("path").IsString() ? o.Get("path").As<Napi::String>().Utf8Value() : "";
+    const std::string source = o.Get("source").IsString() ? o.Get("source").As<Napi::String>().Utf8Value() : "";
+    const std::string format = o.Get("format").IsString() ? o.Get("format").As<Napi::String>().Utf8Value() : "";
+    link::RecordCommand c{};
+    c.type = link::RecordCommandType::kStart;
+    c.seq = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+    if (path.empty() || path.size() >= sizeof c.path)
+      throw coded_error(env, "ERR_INVALID_ARG",
+                        "recording path must be 1.." + std::to_string(sizeof c.path - 1) + " bytes");
+    std::memcpy(c.path, path.c_str(), path.size() + 1);
+    if (source == "mic_raw")
+      c.source = link::RecordSource::kMicRaw;
+    else if (source == "mic")
+      c.source = link::RecordSource::kMic;
+    else if (source == "mix")
+      c.source = link::RecordSource::kMix;
+    else if (source == "all")
+      c.source = link::RecordSource::kAll;
+    else
+      throw coded_error(env, "ERR_INVALID_ARG", "recording source must be mic_raw, mic, mix or all");
+    if (format == "wav")
+      c.format = link::RecordFormat::kWav24;
+    else if (format == "flac")
+      c.format = link::RecordFormat::kFlac;
+    else
+      throw coded_error(env, "ERR_INVALID_ARG", "recording format must be wav or flac");
+    return Napi::Boolean::New(env, live(env)->record_commands.push(c));
+  }
+
+  Napi::Value RecordStop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::RecordCommand c{};
+    c.type = link::RecordCommandType::kStop;
+    c.seq = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
+    return Napi::Boolean::New(env, live(env)->record_commands.push(c));
   }
 
   Napi::Value State(const Napi::CallbackInfo& info) {

@@ -4,6 +4,7 @@
 
 #include <alsa/asoundlib.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -131,6 +132,19 @@ Napi::Value LockMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) throw errno_error(env, errno, "mlockall");
   return env.Undefined();
+}
+
+// flockExclusive(fd) -> true when this open file now holds the lock, false when another one does.
+// The kernel drops the lock when the file is closed or its process dies, so it cannot go stale.
+Napi::Value FlockExclusive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int fd = int_arg(info, 0, "fd");
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    throw errno_error(env, errno, "flock");
+  }
+  return Napi::Boolean::New(env, true);
 }
 
 // sdNotify(message[, socketPath]) -> false when there is no NOTIFY_SOCKET, true when sent.
@@ -311,6 +325,7 @@ void register_system(Napi::Env env, Napi::Object exports) {
   exports.Set("getAffinity", Napi::Function::New(env, GetAffinity));
   exports.Set("lockMemory", Napi::Function::New(env, LockMemory));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
+  exports.Set("flockExclusive", Napi::Function::New(env, FlockExclusive));
   exports.Set("ctlList", Napi::Function::New(env, CtlList));
   exports.Set("ctlSet", Napi::Function::New(env, CtlSet));
 }

@@ -19,6 +19,7 @@ bool Chain::prepare(const ProcessSpec& spec) {
     return false;
   }
   spec_ = spec;
+  mic_out_.assign(spec.max_frames, 0.0f);
   for (auto& s : strips_) s.prepare(spec);
   const uint32_t ramp = ramp_samples(spec.rate);
   mix_ll_.prepare(ramp, 1.0f);
@@ -112,6 +113,7 @@ void Chain::process_segment(float* const* ch, uint32_t channels, uint32_t offset
   const bool warming = master_warmup_ > 0;
   if (settled_bypassed && !warming) {  // bit-exact passthrough
     master_reduction_db_ = 0.0f;
+    for (uint32_t i = 0; i < n; ++i) mic_out_[offset + i] = ch[0][offset + i];
     return;
   }
   if (master_needs_reset_) {
@@ -138,6 +140,7 @@ void Chain::process_segment(float* const* ch, uint32_t channels, uint32_t offset
       ++recoveries_;
     }
   }
+  for (uint32_t i = 0; i < n; ++i) mic_out_[offset + i] = ch[0][offset + i];
 
   // Mix.
   if (channels >= 2) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "audio_block.h"
 #include "dynamics.h"
@@ -41,6 +42,8 @@ class Chain {
   }
   // [audio] The master limiter's gain reduction (dB, >= 0); 0 while it or the chain is bypassed.
   float master_limit_reduction_db() const noexcept { return master_reduction_db_; }
+  // [audio] The mic strip's output (channel 1, before the mix) of the last process() call.
+  const float* processed_mic() const noexcept { return mic_out_.data(); }
   // [any] Times a strip was reset after a NaN or infinity.
   uint64_t recoveries() const noexcept { return recoveries_; }
   // [any] For tests and the bench.
@@ -65,6 +68,7 @@ class Chain {
   bool master_needs_reset_ = false;
   uint32_t master_warmup_ = 0;  // samples left before the chain, back from bypass, fades in
   uint64_t recoveries_ = 0;
+  std::vector<float> mic_out_;  // max_frames, allocated in prepare()
 };
 
 }  // namespace hushbox::dsp

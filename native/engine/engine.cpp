@@ -107,6 +107,14 @@ Status Engine::init(const EngineConfig& config) {
   telemetry_.channels = io.channels;
   telemetry_.latency_frames = backend_->latency_frames() + chain_.latency_samples();
   link_->telemetry.init(telemetry_);
+  link_->record_commands.init();
+  // The stream is an extra: a socket that cannot be bound leaves the audio running without it.
+  if (Status ts = tap_.init(config.tap, io.rate, io.frames, link_); !ts) {
+    std::fprintf(stderr, "hushbox-engine: the audio stream is off: %s\n", ts.message.c_str());
+    tap_.disable();
+  }
+  s = recorder_.init(config.recorder, io.rate, io.frames, io.channels, link_);
+  if (!s) return s;
   set_state(link::EngineState::kStarting);
   return Status::success();
 }
@@ -138,6 +146,10 @@ void Engine::drain_commands() noexcept {
         for (auto& m : meter_out_) m.reset();
         telemetry_.dsp_load_max = 0.0f;
         telemetry_.jitter_max_us = 0.0f;
+        break;
+      case link::CommandType::kSetTapSource:
+        if (cmd.index <= static_cast<uint32_t>(link::TapSource::kMix))
+          tap_.set_source(static_cast<link::TapSource>(cmd.index));
         break;
     }
     last_applied_seq_ = cmd.seq;
@@ -239,6 +251,8 @@ void Engine::audio_thread_main() noexcept {
       meter_out_[c].process(src, frames);
       for (uint32_t f = 0; f < frames; ++f) out_[f * channels + c] = src[f];
     }
+    tap_.push(in_.data(), channels, chain_.processed_mic(), planar_ptrs_.data(), channels, frames);
+    recorder_.push(in_.data(), channels, chain_.processed_mic(), planar_ptrs_.data(), channels, frames);
 
     const IoResult w = backend_->write(out_.data(), frames);
     if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
@@ -297,6 +311,8 @@ Status Engine::run() {
   // Small stacks: with mlockall(MCL_FUTURE) every stack page is faulted in and
   // locked at creation, and glibc's default is 8 MiB per thread.
   pthread_t housekeeping_thread, audio_thread;
+  if (Status ts = tap_.start(); !ts) return ts;
+  if (Status rs = recorder_.start(); !rs) return rs;
   if (!start_thread(
           housekeeping_thread,
           [](void* self) -> void* {
@@ -326,6 +342,8 @@ Status Engine::run() {
   }
   pthread_join(audio_thread, nullptr);
   pthread_join(housekeeping_thread, nullptr);
+  tap_.stop();
+  recorder_.stop();  // a take in progress is finished (reason engine_stop), its header final
   Status s = backend_->close();
   if (!config_.stats_path.empty()) {
     const std::string json = stats_json();

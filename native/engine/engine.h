@@ -15,9 +15,11 @@
 #include "backend.h"
 #include "link.h"
 #include "profiles.h"
+#include "recorder.h"
 #include "rt.h"
 #include "shm.h"
 #include "status.h"
+#include "tap.h"
 
 namespace hushbox {
 
@@ -25,10 +27,12 @@ struct EngineConfig {
   std::string backend = "sim";
   IoConfig io;
   RtConfig rt;
-  std::string link_name;   // empty: no link
-  double duration_s = 0;   // 0: until stopped
-  std::string stats_path;  // JSON written at exit
-  ParamValues params;      // applied in order before the first block (profile, preset, --set)
+  std::string link_name;    // empty: no link
+  double duration_s = 0;    // 0: until stopped
+  std::string stats_path;   // JSON written at exit
+  ParamValues params;       // applied in order before the first block (profile, preset, --set)
+  TapConfig tap;            // the audio stream (off unless a socket or port is given)
+  RecorderConfig recorder;  // recording takes (started over the link)
 };
 
 using link::state_name;
@@ -98,6 +102,8 @@ class Engine {
   dsp::Meter meter_in_[link::kMaxChannels];
   dsp::Meter meter_out_[link::kMaxChannels];
   JitterHistogram jitter_;
+  Tap tap_;
+  Recorder recorder_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};

@@ -13,7 +13,7 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 5;
+inline constexpr uint32_t kVersion = 6;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
@@ -45,7 +45,21 @@ inline const char* state_name(EngineState s) noexcept {
 enum class CommandType : uint32_t {
   kSetParam = 1,  // index, value
   kResetMeters = 2,
+  kSetTapSource = 3,  // index: TapSource
 };
+
+// What the audio tap (the Wyoming stream) carries.
+enum class TapSource : uint32_t { kMicRaw = 0, kMic = 1, kMix = 2 };
+
+// [any] The tap source's name as settings, telemetry and the CLI spell it.
+inline const char* tap_source_name(TapSource s) noexcept {
+  switch (s) {
+    case TapSource::kMicRaw: return "mic_raw";
+    case TapSource::kMic: return "mic";
+    case TapSource::kMix: return "mix";
+  }
+  return "unknown";
+}
 
 struct Command {
   CommandType type;
@@ -124,6 +138,78 @@ struct Telemetry {
 };
 static_assert(std::is_trivially_copyable_v<Telemetry>);
 
+// The audio tap's stream clients, published by the tap thread.
+inline constexpr uint32_t kMaxTapClients = 8;
+struct TapClient {
+  uint32_t id;              // 0: free slot; else a number unique for the engine's life
+  uint32_t transport;       // 0: unix socket, 1: tcp
+  uint32_t rate;            // Hz the client receives
+  uint32_t width;           // bytes per sample: 2 (s16le) or 4 (f32)
+  uint64_t connected_ns;    // CLOCK_MONOTONIC
+  uint64_t sent_frames;     // frames handed to the socket
+  uint64_t dropped_frames;  // frames lost because the client did not keep up (oldest first)
+  uint32_t queued_ms;       // audio waiting for the client
+  uint32_t pad;
+};
+static_assert(std::is_trivially_copyable_v<TapClient>);
+
+struct TapTelemetry {
+  uint32_t source;               // TapSource
+  uint32_t listening;            // bit 0: unix socket, bit 1: tcp
+  uint64_t ring_dropped_frames;  // frames the tap thread was too late for (the audio thread never waits)
+  uint64_t clients_accepted;
+  uint64_t clients_dropped_stuck;  // dropped after not reading for the stuck timeout
+  uint64_t clients_refused;        // over kMaxTapClients, or a bad TCP token
+  uint64_t time_ns;
+  TapClient clients[kMaxTapClients];
+};
+static_assert(std::is_trivially_copyable_v<TapTelemetry>);
+
+// Recording takes: commands from the supervisor to the engine's writer thread
+// (never the audio thread), and the take's state back.
+inline constexpr uint32_t kPathLength = 256;
+enum class RecordCommandType : uint32_t { kStart = 1, kStop = 2 };
+enum class RecordSource : uint32_t { kMicRaw = 0, kMic = 1, kMix = 2, kAll = 3 };
+enum class RecordFormat : uint32_t { kWav24 = 0, kFlac = 1 };
+struct RecordCommand {
+  RecordCommandType type;
+  uint32_t seq;
+  RecordSource source;
+  RecordFormat format;
+  char path[kPathLength];  // kStart: the file to write (created exclusively)
+};
+static_assert(std::is_trivially_copyable_v<RecordCommand>);
+
+enum class RecordState : uint32_t { kIdle = 0, kRecording = 1, kStopped = 2, kFailed = 3 };
+// Why a take ended: kNone while recording.
+enum class RecordStopReason : uint32_t {
+  kNone = 0,
+  kRequested = 1,   // a stop command
+  kDiskFull = 2,    // free space fell under the margin
+  kEngineStop = 3,  // the engine stopped (SIGTERM, the supervisor gone)
+  kWriteError = 4,  // the file could not be written
+  kOpenError = 5,   // the file could not be created
+};
+struct RecordTelemetry {
+  RecordState state;
+  RecordStopReason reason;
+  uint32_t seq;  // of the last command handled
+  RecordSource source;
+  RecordFormat format;
+  uint32_t channels;
+  uint32_t rate;
+  int32_t error;            // errno of an open or write error
+  uint64_t frames_written;  // frames of audio in the file, gaps included (as silence)
+  uint64_t gaps;            // times the ring overflowed (the writer stalled longer than the ring)
+  uint64_t gap_frames;      // frames lost in those gaps (written as silence, so the timeline holds)
+  uint64_t started_ns;
+  uint64_t free_bytes;  // on the recording's filesystem, at the last check
+  uint32_t ring_ms;     // how long a stall the ring absorbs
+  uint32_t pad;
+  char path[kPathLength];
+};
+static_assert(std::is_trivially_copyable_v<RecordTelemetry>);
+
 struct Heartbeat {
   std::atomic<uint64_t> count;
   std::atomic<uint64_t> time_ns;  // CLOCK_MONOTONIC of the last beat
@@ -132,6 +218,7 @@ struct Heartbeat {
 // Queues named by their thread contract.
 using SupervisorToAudioQueue = SpscQueue<Command, 1024>;
 using AudioToSupervisorQueue = SpscQueue<Event, 1024>;
+using SupervisorToWriterQueue = SpscQueue<RecordCommand, 16>;
 
 struct Segment {
   // Header: magic and version first, so a reader can check before trusting the rest.
@@ -146,6 +233,9 @@ struct Segment {
   Seqlock<Telemetry> telemetry;
   Heartbeat audio_heartbeat;
   Heartbeat housekeeping_heartbeat;
+  Seqlock<TapTelemetry> tap;
+  SupervisorToWriterQueue record_commands;
+  Seqlock<RecordTelemetry> recording;
 
   uint32_t param_count;
   ParamInfo params[kMaxParams];

@@ -35,6 +35,10 @@ const char* kUsage =
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
+    "           --tap-socket PATH  --tap-tcp [HOST:]PORT  --tap-token-file FILE (the Wyoming audio stream)\n"
+    "           --tap-source mic_raw|mic|mix  --tap-rate 16000|48000  --tap-format s16le|f32\n"
+    "           --tap-stuck-ms N (drop a client that takes nothing this long)  --tap-backlog-ms N\n"
+    "           --record-ring-ms N (the write stall a take absorbs; default 10000)  --record-margin-mb N\n"
     "           --profile studio|balanced|streaming|lowlatency (rate, period, periods and\n"
     "           processing defaults; --rate/--frames/--periods win)  --preset FILE  --set ID=VALUE\n"
     "  process  IN.wav OUT.wav [--preset FILE] [--profile NAME] [--frames N] [--set ID=VALUE ...]\n"
@@ -166,12 +170,85 @@ int cmd_run(const std::vector<std::string>& args) {
       cfg.rt.cpu = static_cast<int>(c);
     } else if (a == "--no-mlock")
       cfg.rt.lock_memory = false;
-    else {
+    else if (a == "--tap-socket")
+      ok = value(cfg.tap.socket_path);
+    else if (a == "--tap-tcp") {
+      ok = value(v);
+      if (ok) {
+        const size_t colon = v.rfind(':');
+        std::string port = v;
+        if (colon != std::string::npos) {
+          cfg.tap.tcp_host = v.substr(0, colon);
+          port = v.substr(colon + 1);
+          if (cfg.tap.tcp_host.size() > 2 && cfg.tap.tcp_host.front() == '[' && cfg.tap.tcp_host.back() == ']')
+            cfg.tap.tcp_host = cfg.tap.tcp_host.substr(1, cfg.tap.tcp_host.size() - 2);
+        }
+        ok = hushbox::cli::parse_uint(a, port, cfg.tap.tcp_port, error);
+        if (ok && (cfg.tap.tcp_port == 0 || cfg.tap.tcp_port > 65535)) {
+          error = "--tap-tcp expects [HOST:]PORT with a port 1..65535, got '" + v + "'";
+          ok = false;
+        }
+      }
+    } else if (a == "--tap-token-file")
+      ok = value(cfg.tap.token_file);
+    else if (a == "--tap-source") {
+      ok = value(v);
+      if (v == "mic_raw")
+        cfg.tap.source = hushbox::link::TapSource::kMicRaw;
+      else if (v == "mic")
+        cfg.tap.source = hushbox::link::TapSource::kMic;
+      else if (v == "mix")
+        cfg.tap.source = hushbox::link::TapSource::kMix;
+      else if (ok) {
+        error = "--tap-source expects mic_raw, mic or mix, got '" + v + "'";
+        ok = false;
+      }
+    } else if (a == "--tap-rate")
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.rate, error);
+    else if (a == "--tap-format") {
+      ok = value(v);
+      if (v == "s16le")
+        cfg.tap.width = 2;
+      else if (v == "f32")
+        cfg.tap.width = 4;
+      else if (ok) {
+        error = "--tap-format expects s16le or f32, got '" + v + "'";
+        ok = false;
+      }
+    } else if (a == "--tap-stuck-ms")
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.stuck_ms, error);
+    else if (a == "--tap-backlog-ms")
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.tap.backlog_ms, error);
+    else if (a == "--record-ring-ms") {
+      ok = value(v) && hushbox::cli::parse_uint(a, v, cfg.recorder.ring_ms, error);
+      if (ok && (cfg.recorder.ring_ms < 100 || cfg.recorder.ring_ms > 60000)) {
+        error = "--record-ring-ms must be 100..60000";
+        ok = false;
+      }
+    } else if (a == "--record-margin-mb") {
+      uint32_t mb = 0;
+      ok = value(v) && hushbox::cli::parse_uint(a, v, mb, error);
+      cfg.recorder.margin_bytes = static_cast<uint64_t>(mb) << 20;
+    } else if (a == "--record-test-stall") {
+      // A test hook: the writer stalls once, for MS, when the take reaches AT_MS.
+      ok = value(v);
+      const size_t colon = v.find(':');
+      if (ok && colon == std::string::npos) {
+        error = "--record-test-stall expects AT_MS:MS, got '" + v + "'";
+        ok = false;
+      }
+      ok = ok && hushbox::cli::parse_uint(a, v.substr(0, colon), cfg.recorder.stall_at_ms, error) &&
+           hushbox::cli::parse_uint(a, v.substr(colon + 1), cfg.recorder.stall_ms, error);
+    } else {
       error = "run: unknown option '" + a + "'";
       ok = false;
     }
     if (!ok) return fail(error);
   }
+  if (cfg.tap.tcp_port != 0 && cfg.tap.token_file.empty())
+    return fail("--tap-tcp needs --tap-token-file (TCP clients must send a token)");
+  if (cfg.tap.rate != 16000 && cfg.tap.rate != 48000)
+    return fail("--tap-rate " + std::to_string(cfg.tap.rate) + " is not offered (16000 or 48000)");
   if (!profile_name.empty()) {
     const hushbox::Profile* p = hushbox::find_profile(profile_name);
     if (!p) return fail("unknown profile '" + profile_name + "' (expected " + hushbox::profile_names() + ")");

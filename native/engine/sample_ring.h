@@ -28,6 +28,16 @@ class SampleRing {
     tail_.store(tail + count, std::memory_order_release);
     return true;
   }
+  // [audio] Whether `count` samples fit now (only the consumer frees room, so a push right after succeeds).
+  bool has_room(uint32_t count) const noexcept {
+    return data_.size() - (tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire)) >= count;
+  }
+  // [housekeeping] Samples waiting (what a pop right after can take at least).
+  uint64_t available() const noexcept {
+    return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_relaxed);
+  }
+  // [any] Capacity in samples.
+  uint64_t capacity() const noexcept { return data_.size(); }
   // [housekeeping] Copy up to `max` samples out; returns how many.
   uint32_t pop(float* out, uint32_t max) noexcept {
     const uint64_t head = head_.load(std::memory_order_relaxed);

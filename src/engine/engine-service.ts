@@ -7,9 +7,10 @@ import type { Logger } from '../log.js';
 import { RootFs } from '../system/root-fs.js';
 import { findDeviceCard } from '../system/sound-cards.js';
 import type { Service, ServiceContext } from '../service.js';
-import { loadAddon, type EngineLinkHandle } from './native.js';
+import { sweepStaleSegments } from './shm-sweep.js';
+import { loadAddon, type EngineLinkHandle, type RawRecording, type RecordFormatName, type RecordSourceName, type TapSourceName } from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
-import { toFrame, type EngineStatus, type TelemetryFrame } from './telemetry.js';
+import { toFrame, toStreamTelemetry, type EngineStatus, type StreamTelemetry, type TelemetryFrame } from './telemetry.js';
 import { loadAudioChoice, saveAudioChoice, withAudioChoice } from './audio-choice.js';
 
 const POLL_MS = 20; // telemetry at 50 Hz: the page wants at least 30
@@ -84,6 +85,8 @@ export class EngineService implements Service {
   /** Set while reconfigure() tries new settings: a failed start is reported here instead of retried. */
   private trial: { failed?: string } | undefined;
   private changes: Promise<unknown> = Promise.resolve();
+  /** Options other services add to the engine's command line (the stream, recordings). */
+  private readonly launchArgs: Array<() => string[]> = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -110,6 +113,8 @@ export class EngineService implements Service {
     if (this.active) return;
     this.active = true;
     this.streak = 0;
+    const swept = sweepStaleSegments();
+    if (swept.length) this.log.warn({ segments: swept }, `removed ${swept.length} shared-memory segment(s) of supervisors that are gone`);
     await this.cycle();
   }
 
@@ -298,6 +303,36 @@ export class EngineService implements Service {
     });
   }
 
+  /** [control] More command-line options for every engine started from now on (asked at each launch). */
+  addLaunchArgs(provider: () => string[]): void {
+    this.launchArgs.push(provider);
+  }
+
+  /** The audio stream's counters and clients; null while no engine is attached. */
+  stream(): StreamTelemetry | null {
+    const t = this.link?.tap();
+    return t ? toStreamTelemetry(t, loadAddon().monotonicNs()) : null;
+  }
+
+  /** Switch what the stream carries, without a restart; false while no engine is attached. */
+  setStreamSource(source: TapSourceName): boolean {
+    return this.link?.setTapSource(source, 0) ?? false;
+  }
+
+  /** The current or last recording take as the engine's writer thread reports it. */
+  recording(): RawRecording | null {
+    return this.link?.recording() ?? null;
+  }
+
+  /** Hand a take to the engine's writer thread; false when no engine is attached or its queue is full. */
+  recordStart(options: { path: string; source: RecordSourceName; format: RecordFormatName }, seq: number): boolean {
+    return this.link?.recordStart(options, seq) ?? false;
+  }
+
+  recordStop(seq: number): boolean {
+    return this.link?.recordStop(seq) ?? false;
+  }
+
   private async launch(): Promise<void> {
     const e = this.engineConfig;
     const addon = loadAddon();
@@ -315,6 +350,7 @@ export class EngineService implements Service {
     if (e.backend === 'alsa') args.push('--device', e.device);
     else args.push('--input', e.input);
     if (e.cpu >= 0) args.push('--cpu', String(e.cpu));
+    for (const provider of this.launchArgs) args.push(...provider());
 
     this.setStatus({ state: 'starting', pid: null });
     this.stderrTail = [];
@@ -407,6 +443,8 @@ export class EngineService implements Service {
     const t = link.telemetry();
     if (!t) return;
     this.frame = toFrame(t, hb);
+    const tap = link.tap();
+    if (tap && (tap.unix || tap.tcp)) this.frame.stream = toStreamTelemetry(tap, hb.nowNs);
     this.ctx.bus.emit('telemetry', this.frame);
   }
 

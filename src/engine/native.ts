@@ -71,7 +71,56 @@ export interface EngineLinkHandle {
   params(): RawParamInfo[];
   events(): RawEvent[];
   state(): string;
+  tap(): RawTap | null;
+  setTapSource(source: TapSourceName, seq?: number): boolean;
+  recording(): RawRecording | null;
+  recordStart(options: { path: string; source: RecordSourceName; format: RecordFormatName }, seq?: number): boolean;
+  recordStop(seq?: number): boolean;
   readonly enginePid: number;
+}
+
+export type TapSourceName = 'mic_raw' | 'mic' | 'mix';
+export type RecordSourceName = 'mic_raw' | 'mic' | 'mix' | 'all';
+export type RecordFormatName = 'wav' | 'flac';
+
+/** The audio stream's counters, as the engine's tap thread publishes them. */
+export interface RawTap {
+  source: TapSourceName;
+  unix: boolean;
+  tcp: boolean;
+  ringDroppedFrames: number;
+  clientsAccepted: number;
+  clientsDroppedStuck: number;
+  clientsRefused: number;
+  clients: Array<{
+    id: number;
+    transport: 'unix' | 'tcp';
+    rate: number;
+    format: 's16le' | 'f32';
+    connectedNs: number;
+    sentFrames: number;
+    droppedFrames: number;
+    queuedMs: number;
+  }>;
+}
+
+/** The current (or last) recording take, as the engine's writer thread publishes it. */
+export interface RawRecording {
+  state: 'idle' | 'recording' | 'stopped' | 'failed';
+  reason: 'requested' | 'disk_full' | 'engine_stop' | 'write_error' | 'open_error' | null;
+  seq: number;
+  source: RecordSourceName;
+  format: RecordFormatName;
+  channels: number;
+  rate: number;
+  error: number;
+  framesWritten: number;
+  gaps: number;
+  gapFrames: number;
+  startedNs: number;
+  freeBytes: number;
+  ringMs: number;
+  path: string;
 }
 
 export interface HushboxAddon {

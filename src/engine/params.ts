@@ -33,6 +33,10 @@ export function validateParamValues(table: ReadonlyMap<string, ParamDef>, values
       problems.push(`${id}: expected a number, got ${JSON.stringify(raw)}`);
       continue;
     }
+    if (typeof raw === 'boolean' && def.scale !== 'bool') {
+      problems.push(`${id}: expected a number${def.unit ? ` in ${def.unit}` : ''}, got ${raw} (true/false is for on/off parameters)`);
+      continue;
+    }
     const value = typeof raw === 'boolean' ? (raw ? 1 : 0) : raw;
     if (!Number.isFinite(value)) problems.push(`${id}: expected a finite number`);
     else if (value < def.min || value > def.max) problems.push(`${id}: ${value} is outside ${def.min}..${def.max} ${def.unit}`.trimEnd());

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { RawHeartbeat, RawTelemetry } from './native.js';
+import type { RawHeartbeat, RawTap, RawTelemetry } from './native.js';
 
 export const EngineStateSchema = Type.Union([
   Type.Literal('stopped'),
@@ -38,6 +38,30 @@ export const HeartbeatSchema = Type.Object({
   ageMs: Type.Union([Type.Number(), Type.Null()], { description: 'time since the last beat; null before the first' }),
 });
 
+export const StreamClientSchema = Type.Object({
+  id: Type.Integer(),
+  transport: Type.Union([Type.Literal('unix'), Type.Literal('tcp')]),
+  rate: Type.Integer(),
+  format: Type.Union([Type.Literal('s16le'), Type.Literal('f32')]),
+  connectedS: Type.Number({ description: 'seconds since the client connected' }),
+  sentFrames: Type.Number(),
+  droppedFrames: Type.Number({ description: 'frames this client lost because it did not keep up (the oldest first)' }),
+  queuedMs: Type.Integer({ description: 'audio waiting for the client' }),
+});
+
+/** The audio stream (Wyoming) as the engine's tap thread reports it. */
+export const StreamTelemetrySchema = Type.Object({
+  source: Type.Union([Type.Literal('mic_raw'), Type.Literal('mic'), Type.Literal('mix')]),
+  unix: Type.Boolean({ description: 'the Unix socket listens' }),
+  tcp: Type.Boolean({ description: 'the TCP port listens' }),
+  ringDroppedFrames: Type.Number({ description: 'frames the tap thread was too late for (the audio thread never waits)' }),
+  clientsAccepted: Type.Number(),
+  clientsDroppedStuck: Type.Number({ description: 'clients dropped after taking nothing for the stuck timeout' }),
+  clientsRefused: Type.Number({ description: 'clients turned away: too many, or a wrong TCP token' }),
+  clients: Type.Array(StreamClientSchema),
+});
+export type StreamTelemetry = Static<typeof StreamTelemetrySchema>;
+
 export const TelemetryFrameSchema = Type.Object({
   state: Type.String(),
   rate: Type.Integer(),
@@ -67,6 +91,7 @@ export const TelemetryFrameSchema = Type.Object({
   reduction: Type.Array(StripReductionSchema, { description: 'per strip (mic, instrument): what each stage takes off now' }),
   masterReduction: MasterReductionSchema,
   heartbeats: Type.Object({ audio: HeartbeatSchema, housekeeping: HeartbeatSchema }),
+  stream: Type.Optional(StreamTelemetrySchema),
 });
 export type TelemetryFrame = Static<typeof TelemetryFrameSchema>;
 
@@ -99,6 +124,14 @@ export function histogramPercentile(bins: number[], q: number): number {
     if (seen >= target) return i === 0 ? 1 : 2 ** i;
   }
   return 2 ** (bins.length - 1);
+}
+
+/** The tap's counters with the clients' connection times as ages. */
+export function toStreamTelemetry(t: RawTap, nowNs: number): StreamTelemetry {
+  return {
+    ...t,
+    clients: t.clients.map(({ connectedNs, ...c }) => ({ ...c, connectedS: Math.max(0, Math.round((nowNs - connectedNs) / 1e6) / 1000) })),
+  };
 }
 
 function beat(h: RawHeartbeat, nowNs: number): { count: number; ageMs: number | null } {

@@ -3,7 +3,8 @@
 // no client here.
 import type { Param } from '../engine/params.js';
 import { BYPASS_PARAM } from '../presets/presets-service.js';
-import { AVAILABILITY_OFFLINE, AVAILABILITY_ONLINE, type BoxTopics, type HaTopics } from '../mqtt/topics.js';
+import type { OtaSummary } from '../ota/schema.js';
+import { AVAILABILITY_OFFLINE, AVAILABILITY_ONLINE, type BoxTopics, type HaTopics, type UpdatePayload } from '../mqtt/topics.js';
 
 export interface DiscoveryInput {
   deviceId: string;
@@ -133,12 +134,27 @@ export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
   add('update', 'firmware', {
     name: 'Firmware',
     device_class: 'firmware',
-    entity_category: 'diagnostic',
-    state_topic: box.state,
-    value_template: '{{ value_json.firmware | tojson }}',
+    entity_category: 'config',
+    state_topic: box.update,
+    command_topic: box.request('install_update'),
+    payload_install: '{"transaction": "homeassistant"}',
   });
 
   // Drop keys left undefined so the JSON carries only what applies.
   for (const m of out) for (const k of Object.keys(m.payload)) if (m.payload[k] === undefined) delete m.payload[k];
   return out;
+}
+
+/** `<base>/update`: the update entity's state from the OTA summary, as Home Assistant's MQTT update platform reads it. */
+export function updateEntityState(s: OtaSummary): UpdatePayload {
+  const busy = s.install.running;
+  const summary = s.outcome?.message ?? s.notes;
+  return {
+    installed_version: s.installedVersion,
+    latest_version: s.latestVersion,
+    title: 'hushbox firmware',
+    release_summary: busy ? `${s.install.phase}: ${s.install.message ?? ''}`.slice(0, 255) : summary ? summary.slice(0, 255) : null,
+    in_progress: busy,
+    update_percentage: busy ? s.install.percent : null,
+  };
 }

@@ -5,8 +5,9 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { HushboxError, ValidationError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import { DiscoveryAnnouncer } from '../homeassistant/announcer.js';
-import { discoveryMessages } from '../homeassistant/discovery.js';
+import { discoveryMessages, updateEntityState } from '../homeassistant/discovery.js';
 import type { Logger } from '../log.js';
+import type { OtaService } from '../ota/ota-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
@@ -39,6 +40,14 @@ const BACKOFF_MAX_MS = 30_000;
 /** Commands waiting for the one before them; more are answered "busy" rather than queued without bound. */
 const MAX_PENDING_COMMANDS = 64;
 const MAX_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * The largest MQTT packet the box takes (MQTT 5 Maximum Packet Size, told to the
+ * broker at connect): the broker drops anything larger instead of sending it, so
+ * a 100 MB publish on <base>/set never reaches the supervisor's memory.
+ */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
+/** QoS 1/2 messages the broker may have in flight to the box at once (MQTT 5 Receive Maximum). */
+export const RECEIVE_MAXIMUM = 16;
 
 export interface MqttDeps {
   ctx: ServiceContext;
@@ -48,6 +57,8 @@ export interface MqttDeps {
   health?: HealthSource;
   /** The front panel's port, once it listens (for configuration_url). */
   webPort?: () => number;
+  /** Firmware updates: the update entity's state and the install/check/reboot commands. */
+  ota?: Pick<OtaService, 'summary' | 'installFromUrl' | 'installFromChannel' | 'checkChannel' | 'reboot'>;
 }
 
 /**
@@ -100,6 +111,9 @@ export class MqttService implements Service {
 
     const opts: IClientOptions = {
       clientId: `hushbox-${this.deps.ctx.config.deviceId}-${process.pid}`,
+      // MQTT 5 for its limits (Mosquitto 1.6+, EMQX, HiveMQ speak it); 3.1.1 has no way to say them.
+      protocolVersion: 5,
+      properties: { maximumPacketSize: MAX_PACKET_BYTES, receiveMaximum: RECEIVE_MAXIMUM },
       clean: true,
       keepalive: 30,
       connectTimeout: 5000,
@@ -141,6 +155,7 @@ export class MqttService implements Service {
     this.offs = [
       bus.on('stateChanged', this.name, () => this.scheduleState()),
       bus.on('presetsChanged', this.name, () => this.scheduleAnnounce()),
+      bus.on('otaChanged', this.name, () => this.publishUpdate()),
       bus.on('engineStatus', this.name, (s) => {
         if (s.state !== this.lastEngineState) {
           this.lastEngineState = s.state;
@@ -217,6 +232,7 @@ export class MqttService implements Service {
     });
     this.publish(this.topics.availability, AVAILABILITY_ONLINE, { retain: true, qos: 1 });
     this.publishState();
+    this.publishUpdate();
     this.publishHealth();
     this.announce();
   }
@@ -243,6 +259,12 @@ export class MqttService implements Service {
   publishState(): void {
     const state: StatePayload = this.deps.presets.state();
     this.publish(this.topics.state, JSON.stringify(state), { retain: true, qos: 1 });
+  }
+
+  private publishUpdate(): void {
+    const ota = this.deps.ota;
+    if (!ota) return;
+    this.publish(this.topics.update, JSON.stringify(updateEntityState(ota.summary())), { retain: true, qos: 1 });
   }
 
   healthSnapshot(): HealthPayload {
@@ -302,6 +324,7 @@ export class MqttService implements Service {
         this.log.info('Home Assistant came online; announcing again');
         this.announce();
         this.publishState();
+        this.publishUpdate();
         this.publishHealth();
       }
       return;
@@ -377,7 +400,21 @@ export class MqttService implements Service {
         return this.health();
       case 'get_state':
         return presets.state();
+      case 'install_update': {
+        const b = body as RequestPayload<'install_update'>;
+        const opts = { allowDowngrade: b.allow_downgrade ?? false };
+        return b.url ? this.needOta().installFromUrl(b.url, { ...opts, sha256: b.sha256 }) : this.needOta().installFromChannel(opts);
+      }
+      case 'check_update':
+        return this.needOta().checkChannel();
+      case 'reboot':
+        return this.needOta().reboot();
     }
+  }
+
+  private needOta(): NonNullable<MqttDeps['ota']> {
+    if (!this.deps.ota) throw new HushboxError('unavailable', 'updates are not available on this box');
+    return this.deps.ota;
   }
 
   private respond(command: string, response: ResponsePayload, transaction: string | number | undefined): void {

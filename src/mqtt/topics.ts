@@ -38,6 +38,17 @@ export type HealthPayload = Static<typeof HealthPayloadSchema>;
 
 const ParamValues = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean()]), { minProperties: 1 });
 
+/** `<base>/update`, retained: Home Assistant's MQTT update entity state. */
+export const UpdatePayloadSchema = Type.Object({
+  installed_version: Type.String(),
+  latest_version: Type.String(),
+  title: Type.String(),
+  release_summary: Type.Union([Type.String({ maxLength: 255 }), Type.Null()], { description: 'what became of the last update, or the release notes' }),
+  in_progress: Type.Boolean(),
+  update_percentage: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()]),
+});
+export type UpdatePayload = Static<typeof UpdatePayloadSchema>;
+
 /** `<base>/set`: a JSON patch of the state. */
 export const SetPayloadSchema = Type.Object(
   {
@@ -63,6 +74,17 @@ export const RequestSchemas = {
   restart_engine: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
   get_health: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
   get_state: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
+  install_update: Type.Object(
+    {
+      transaction: Transaction,
+      url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: "a bundle's http(s) URL; without it, the channel's latest version" })),
+      sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
+      allow_downgrade: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
+  check_update: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
+  reboot: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 export type Command = keyof typeof RequestSchemas;
 export type RequestPayload<C extends Command> = Static<(typeof RequestSchemas)[C]>;
@@ -84,6 +106,8 @@ export function boxTopics(base: string) {
     availability: `${base}/availability`,
     state: `${base}/state`,
     health: `${base}/health`,
+    /** The firmware update entity's state (Home Assistant's MQTT update JSON), retained. */
+    update: `${base}/update`,
     set: `${base}/set`,
     request: (command: string) => `${base}/request/${command}`,
     response: (command: string) => `${base}/response/${command}`,

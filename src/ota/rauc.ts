@@ -119,7 +119,7 @@ export async function raucStatus(settings: OtaSettings): Promise<RaucStatus> {
   if (!existsSync(settings.systemConf)) {
     return { available: false, reason: `no RAUC system here (${settings.systemConf} does not exist); this is not an installed box` };
   }
-  const r = await runRauc(settings, ['--conf', settings.systemConf, 'status', '--output-format=json'], 15_000);
+  const r = await runRauc(settings, ['--conf', settings.systemConf, 'status', '--detailed', '--output-format=json'], 15_000);
   if (r.spawnError) return { available: false, reason: `rauc could not be run (${r.spawnError.code})` };
   if (r.code !== 0) return { available: false, reason: `rauc status failed: ${raucReason(r.stderr)}` };
   try {
@@ -160,13 +160,14 @@ export function parseRaucStatus(j: unknown): RaucStatus {
  * `rauc install`, reporting its progress lines ("40% Copying image to rootfs.1").
  * Resolves with the exit code and RAUC's reason on failure.
  */
-export function raucInstall(settings: OtaSettings, bundle: string, onProgress: (percent: number, message: string) => void): Promise<{ ok: boolean; message: string }> {
+export function raucInstall(settings: OtaSettings, bundle: string, onProgress: (percent: number, message: string) => void): Promise<RaucResult> {
   return new Promise((resolve) => {
     const child = spawn(settings.rauc, ['install', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let last = '';
     const onLine = (line: string) => {
-      const m = /^\s*(\d{1,3})%\s+(.*)$/.exec(line);
+      // "  40% Copying image to rootfs.1" (RAUC 1.8); later releases may prefix the bundle's name
+      const m = /(?:^|\s)(\d{1,3})%\s+(.*)$/.exec(line);
       if (m) onProgress(Math.min(100, Number(m[1])), m[2]!.trim());
       if (line.trim()) last = line.trim();
     };
@@ -182,6 +183,47 @@ export function raucInstall(settings: OtaSettings, bundle: string, onProgress: (
     child.on('close', (code) => {
       if (buf) onLine(buf);
       resolve(code === 0 ? { ok: true, message: last || 'installed' } : { ok: false, message: raucReason(stderr) });
+    });
+  });
+}
+
+export interface RaucResult {
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * The RAUC operations the supervisor needs, as one small interface: the real
+ * one runs the rauc command (which talks to the RAUC service over D-Bus on a
+ * box); unit tests give a fake of this one layer.
+ */
+export interface Rauc {
+  /** The slots and which one is booted, or why there is no RAUC system. */
+  status(): Promise<RaucStatus>;
+  /** Install a bundle (already verified) to the inactive slot, reporting progress. */
+  install(bundle: string, onProgress: (percent: number, message: string) => void): Promise<RaucResult>;
+  /** `rauc status mark-good`: the booted slot works; the bootloader stops counting its tries. */
+  markGood(): Promise<RaucResult>;
+}
+
+export function raucCli(settings: () => OtaSettings): Rauc {
+  return {
+    status: () => raucStatus(settings()),
+    install: (bundle, onProgress) => raucInstall(settings(), bundle, onProgress),
+    async markGood() {
+      const s = settings();
+      const r = await runRauc(s, ['--conf', s.systemConf, 'status', 'mark-good'], 30_000);
+      if (r.spawnError) return { ok: false, message: `rauc could not be run (${r.spawnError.code})` };
+      return r.code === 0 ? { ok: true, message: (r.stdout.trim() || 'marked good').slice(0, 300) } : { ok: false, message: raucReason(r.stderr) };
+    },
+  };
+}
+
+/** `systemctl reboot`: systemd stops every service (the supervisor with them) and restarts the machine. */
+export function systemReboot(): Promise<RaucResult> {
+  return new Promise((resolve) => {
+    execFile('systemctl', ['reboot'], { timeout: 30_000 }, (err, _stdout, stderr) => {
+      resolve(err ? { ok: false, message: (stderr || err.message).trim().slice(0, 300) } : { ok: true, message: 'rebooting' });
     });
   });
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ConflictError, EngineError, NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
+import { ConflictError, EngineError, LimitError, NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { ParamDef } from '../engine/params.js';
 import { engineProfiles, profileOf } from '../engine/profiles.js';
@@ -14,6 +14,8 @@ import { FACTORY_PRESETS } from './factory.js';
 import {
   BUNDLE_FORMAT,
   checkPresetParams,
+  cleanPresetText,
+  MAX_USER_PRESETS,
   migratePreset,
   paramsSchemaFor,
   PresetV1Schema,
@@ -272,7 +274,8 @@ export class PresetsService implements Service {
     if (byId) return { ...byId, factory: this.factory.has(byId.id) };
     const key = idOrName.trim().toLowerCase();
     const byName = this.list().find((p) => p.name.toLowerCase() === key);
-    if (!byName) throw new NotFoundError(`no preset with id or name '${idOrName}' (known: ${this.names().join(', ')})`);
+    // Not the list of names: there may be hundreds (GET /api/presets has them).
+    if (!byName) throw new NotFoundError(`no preset with id or name '${idOrName}'`);
     return byName;
   }
 
@@ -294,8 +297,10 @@ export class PresetsService implements Service {
   // --- changes ---
 
   /** Create a user preset; without params it captures the current state. */
-  create(input: PresetInput, source: string): { preset: PresetEntry; warnings: string[] } {
-    const name = input.name.trim();
+  create(raw: PresetInput, source: string): { preset: PresetEntry; warnings: string[] } {
+    const input = cleanPresetText(raw, '');
+    this.checkRoom(1);
+    const name = input.name;
     const clash = this.nameTaken(name);
     if (clash) throw new ConflictError(`a preset named '${clash.name}' already exists (id ${clash.id})`);
     const params = input.params ?? this.currentValues();
@@ -318,11 +323,12 @@ export class PresetsService implements Service {
     return { preset: { ...preset, factory: false }, warnings: unknownWarnings(unknown) };
   }
 
-  update(id: string, patch: PresetPatch, source: string): { preset: PresetEntry; warnings: string[] } {
+  update(id: string, rawPatch: PresetPatch, source: string): { preset: PresetEntry; warnings: string[] } {
+    const patch = cleanPresetText(rawPatch, '');
     if (this.factory.has(id)) throw new ConflictError(`'${this.factory.get(id)!.name}' is a factory preset and read-only; save a copy under another name`);
     const old = this.user.get(id);
     if (!old) throw new NotFoundError(`no preset with id '${id}'`);
-    const name = patch.name?.trim() ?? old.name;
+    const name = patch.name ?? old.name;
     const clash = this.nameTaken(name, id);
     if (clash) throw new ConflictError(`a preset named '${clash.name}' already exists (id ${clash.id})`);
     const params = patch.params ?? old.params;
@@ -345,6 +351,16 @@ export class PresetsService implements Service {
     this.audit.append({ action: 'preset.delete', source, id, name: old.name });
     if (this.current?.id === id) this.current = null;
     this.changed([id], source);
+  }
+
+  /** Refuse a change that would take the user presets past MAX_USER_PRESETS. */
+  private checkRoom(adding: number): void {
+    if (adding > 0 && this.user.size + adding > MAX_USER_PRESETS) {
+      throw new LimitError(
+        'too_many_presets',
+        `this box keeps at most ${MAX_USER_PRESETS} presets of your own; it has ${this.user.size}${adding > 1 ? ` and this adds ${adding}` : ''}: delete some first`,
+      );
+    }
   }
 
   private changed(ids: string[], source: string): void {
@@ -384,12 +400,16 @@ export class PresetsService implements Service {
     const explicit: Record<string, number> = {};
     if (patch.params) {
       const problems: string[] = [];
+      const invalid: string[] = [];
       for (const [id, v] of Object.entries(patch.params)) {
-        if (!table.has(id)) problems.push(`params.${id}: unknown parameter`);
+        const def = table.get(id);
+        if (!def) problems.push(`params.${id}: unknown parameter`);
+        else if (typeof v === 'boolean' && def.scale !== 'bool') invalid.push(`params.${id}: expected a number${def.unit ? ` in ${def.unit}` : ''}, got ${v} (true/false is for on/off parameters)`);
         else if (typeof v === 'boolean') explicit[id] = v ? 1 : 0;
         else explicit[id] = v;
       }
       if (problems.length) throw new NotFoundError(problems.join('; '));
+      if (invalid.length) throw new ValidationError(invalid.join('; '), invalid);
       checkPresetParams(table, explicit);
     }
     if (patch.bypass !== undefined) {
@@ -520,6 +540,7 @@ export class PresetsService implements Service {
       try {
         const version = isObject(raw) ? raw.schema : undefined;
         const p = migratePreset(raw, `presets[${index}]`, { now });
+        Object.assign(p, cleanPresetText({ name: p.name, tags: p.tags, notes: p.notes }, `presets[${index}].`));
         if (version === undefined) item.migratedFrom = 0;
         item.warnings = unknownWarnings(checkPresetParams(table, p.params, `presets[${index}].params`).unknown);
         const existing = (this.user.has(p.id) ? { ...this.user.get(p.id)!, factory: false } : undefined) ?? names.get(p.name.toLowerCase()) ?? (this.factory.has(p.id) ? { ...this.factory.get(p.id)!, factory: true } : undefined);
@@ -570,6 +591,7 @@ export class PresetsService implements Service {
       const errors = items.filter((i) => i.error).map((i) => i.error!);
       throw new ValidationError(`nothing imported: ${errors.join('; ')}`, report);
     }
+    this.checkRoom(writes.filter((p) => !this.user.has(p.id)).length);
     for (const p of writes) {
       this.store.save(p);
       this.user.set(p.id, p);
@@ -594,7 +616,6 @@ export class PresetsService implements Service {
       engine_state: this.deps.engine.status().state,
       ab_active: this.ab.active,
       locked: [...this.lockedIds],
-      firmware: { installed_version: this.deps.ctx.version, latest_version: this.deps.ctx.version },
     };
   }
 

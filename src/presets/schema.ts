@@ -15,8 +15,16 @@ export const PresetIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$'
 export const PresetNameSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
 export const TagsSchema = Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 16 });
 export const NotesSchema = Type.String({ maxLength: 2000 });
+/** User presets a box keeps, besides the factory ones: each costs a file and a line on every page and select. */
+export const MAX_USER_PRESETS = 500;
+/** Parameters one preset may name: the engine has about 150; room for a fuller engine, not for 10 000 keys. */
+export const MAX_PRESET_PARAMS = 512;
+const PARAM_ID_MAX = 64;
+const PARAM_ID = /^[a-z][a-z0-9]*(\.[a-z0-9]+)+$/;
+
 /** Parameter values by id. Ids the running engine lacks are allowed here; see checkPresetParams. */
-export const PresetParamsSchema = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9]*(\\.[a-z0-9]+)+$' }), Type.Number(), {
+export const PresetParamsSchema = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9]*(\\.[a-z0-9]+)+$', maxLength: PARAM_ID_MAX }), Type.Number(), {
+  maxProperties: MAX_PRESET_PARAMS,
   description: 'parameter values by id (PARAMS.md); a preset may leave parameters out',
 });
 
@@ -107,6 +115,14 @@ export interface ParamCheck {
  * `unknown` so that a preset written for a fuller engine still loads.
  */
 export function checkPresetParams(table: ReadonlyMap<string, ParamDef>, params: Record<string, unknown>, where = 'params'): ParamCheck {
+  const keys = Object.keys(params);
+  if (keys.length > MAX_PRESET_PARAMS) throw new ValidationError(`${where}: ${keys.length} parameters; a preset names at most ${MAX_PRESET_PARAMS}`);
+  // Anything not shaped like a parameter id is refused here, not stored and then dropped on the way out.
+  const odd = keys.filter((id) => id.length > PARAM_ID_MAX || !PARAM_ID.test(id));
+  if (odd.length) {
+    const shown = odd.slice(0, 5).map((id) => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id));
+    throw new ValidationError(`${where}: not parameter ids: ${shown.join(', ')}${odd.length > 5 ? ` and ${odd.length - 5} more` : ''} (an id looks like mic.comp.threshold)`, odd.slice(0, 20));
+  }
   const schema = paramsSchemaFor(table.values());
   const problems: string[] = [];
   for (const [id, v] of Object.entries(params)) {
@@ -123,6 +139,40 @@ export function checkPresetParams(table: ReadonlyMap<string, ParamDef>, params: 
   }
   if (problems.length) throw new ValidationError(problems.join('; '), problems);
   return { unknown: Object.keys(params).filter((id) => !table.has(id)) };
+}
+
+// C0 and C1 controls, soft hyphen, zero-width characters, line and paragraph separators and the bidi
+// controls (U+202A-E, U+2066-9): they hide or reorder text, so 'Podcast\u202e' can pass for 'Podcast'.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/u;
+// eslint-disable-next-line no-control-regex -- as above, with tab and line breaks allowed
+const HIDDEN_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/u;
+
+/**
+ * A name, tag or note as the box keeps it: NFC (so 'é' typed two ways is one
+ * name), trimmed, without characters that hide or reorder text. Throws a
+ * ValidationError naming the field, the character and where it is.
+ */
+export function cleanText(value: string, where: string, opts: { multiline?: boolean } = {}): string {
+  const text = value.normalize('NFC');
+  const m = (opts.multiline ? HIDDEN_MULTILINE : HIDDEN).exec(text);
+  if (m) {
+    const code = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new ValidationError(`${where}: contains the invisible or control character U+${code} at position ${m.index + 1}; names are plain text`);
+  }
+  return opts.multiline ? text : text.trim();
+}
+
+/** A preset's name, tags and notes made clean (see cleanText), or an error naming the field. */
+export function cleanPresetText<T extends { name?: string; tags?: string[]; notes?: string }>(p: T, where: string): T {
+  const out = { ...p };
+  if (p.name !== undefined) {
+    out.name = cleanText(p.name, `${where}name`);
+    if (!out.name) throw new ValidationError(`${where}name: must not be empty`);
+  }
+  if (p.tags !== undefined) out.tags = p.tags.map((t, i) => cleanText(t, `${where}tags[${i}]`));
+  if (p.notes !== undefined) out.notes = cleanText(p.notes, `${where}notes`, { multiline: true });
+  return out;
 }
 
 /** Turn a name into a file-name-safe id: "Studio voice" -> "studio-voice". */

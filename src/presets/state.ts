@@ -14,6 +14,5 @@ export const BoxStateSchema = Type.Object({
   engine_state: Type.String(),
   ab_active: Type.Union([AbSlotSchema, Type.Null()]),
   locked: Type.Array(Type.String()),
-  firmware: Type.Object({ installed_version: Type.String(), latest_version: Type.String() }),
 });
 export type BoxState = Static<typeof BoxStateSchema>;

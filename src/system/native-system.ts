@@ -36,6 +36,7 @@ export interface ControlAccess {
 }
 
 type AddonSystem = SystemCalls & {
+  flockExclusive(fd: number): boolean;
   ctlList(card: string): RawControl[];
   ctlSet(card: string, numid: number, values: Array<number | boolean>): void;
 };
@@ -55,6 +56,14 @@ export function nativeSystemCalls(): SystemCalls {
     lockMemory: () => a.lockMemory(),
     sdNotify: (message, socketPath) => (socketPath === undefined ? a.sdNotify(message) : a.sdNotify(message, socketPath)),
   };
+}
+
+/**
+ * flock(fd, LOCK_EX | LOCK_NB) through the addon: false when another open file
+ * holds the lock. Node has no flock; the kernel drops the lock with the process.
+ */
+export function flockExclusive(fd: number): boolean {
+  return addon().flockExclusive(fd);
 }
 
 /** The real ALSA controls, through the addon (alsa-lib snd_ctl_*). */

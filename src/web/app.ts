@@ -21,6 +21,8 @@ import { paramsRoutes } from './routes/params.js';
 import { systemRoutes } from './routes/system.js';
 import { presetsRoutes } from './routes/presets.js';
 import { statusRoutes } from './routes/status.js';
+import { streamRoutes } from './routes/stream.js';
+import type { StreamService } from '../stream/stream-service.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 
@@ -40,9 +42,62 @@ export interface WebDeps {
   mqtt?: { connected(): boolean };
   /** Update bundles; /api/ota is not served without it. */
   ota?: OtaService;
+  /** The audio stream; /api/stream is not served without it. */
+  stream?: StreamService;
 }
 
 export type App = FastifyInstance;
+
+/** Largest WebSocket message a client may send. */
+export const WS_MAX_PAYLOAD_BYTES = 4096;
+
+/** Server timeouts (Node's http server; fastify leaves requestTimeout off by default). */
+export const HTTP_TIMEOUTS = {
+  /** The whole request, body included: a 1 GiB bundle at 1.2 MB/s. */
+  requestMs: 15 * 60_000,
+  headersMs: 20_000,
+  keepAliveMs: 5_000,
+};
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * What was wrong with a request, for people: one clause per field, e.g.
+ * "body.value: must be number or boolean; body: unexpected property 'x'"
+ * (ajv's own text reads "body body/value must be number, body/value must be
+ * boolean, body/value must match a schema in anyOf").
+ */
+export function validationMessage(context: string, errors: readonly SchemaError[]): string {
+  const byField = new Map<string, string[]>();
+  const add = (field: string, text: string) => {
+    const list = byField.get(field) ?? [];
+    if (!list.includes(text)) list.push(text);
+    byField.set(field, list);
+  };
+  for (const e of errors) {
+    const field = `${context}${e.instancePath.replace(/\//g, '.').replace(/~1/g, '/').replace(/~0/g, '~')}`;
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue; // said by the errors of its branches
+    if (e.keyword === 'additionalProperties') add(field, `unexpected property '${String(e.params.additionalProperty)}'`);
+    else if (e.keyword === 'required') add(`${field}.${String(e.params.missingProperty)}`, 'is required');
+    else if (e.keyword === 'type') add(field, `must be ${String(e.params.type)}`);
+    else if (e.keyword === 'const' || e.keyword === 'enum') add(field, `must be ${JSON.stringify(e.params.allowedValue ?? e.params.allowedValues)}`);
+    else add(field, e.message ?? e.keyword);
+  }
+  if (byField.size === 0) return `${context}: not valid`;
+  return [...byField]
+    .slice(0, 8)
+    .map(([field, texts]) => {
+      const types = texts.filter((t) => t.startsWith('must be ')).map((t) => t.slice('must be '.length));
+      const rest = texts.filter((t) => !t.startsWith('must be '));
+      return `${field}: ${[...(types.length ? [`must be ${types.join(' or ')}`] : []), ...rest].join(', ')}`;
+    })
+    .join('; ');
+}
 
 /** The HTTP app as a plugin tree, built without listening; tests use inject(). */
 export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
@@ -50,8 +105,15 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     // Request logs (info) stay quiet; warnings and errors from handlers still show.
     loggerInstance: deps.ctx.log.child({ service: 'web' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    // Nothing from outside holds a connection for ever. The whole request (an update bundle included)
+    // must arrive within requestTimeout; its headers within headersTimeout (below); an idle kept-alive
+    // connection closes after keepAliveTimeout. A bundle upload that stalls is cut sooner (ota/bundle.ts).
+    requestTimeout: HTTP_TIMEOUTS.requestMs,
+    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveMs,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.server.headersTimeout = HTTP_TIMEOUTS.headersMs;
 
   // First, so that every route registered after it (swagger-ui's too) goes through it.
   await installGuard(app, { ctx: deps.ctx, auth: deps.auth });
@@ -76,7 +138,9 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket);
+  // The telemetry socket only sends; a client message larger than this closes it (1009) as soon as its
+  // frame header says so, before any of it is buffered (a 90 MB frame would otherwise be held whole).
+  await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD_BYTES } });
 
   app.setErrorHandler((err: FastifyError | HushboxError, request, reply) => {
     if (err instanceof HushboxError) {
@@ -84,7 +148,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
       return reply.code(err.statusCode).send({ error: err.code, message: err.message });
     }
     if (err.validation) {
-      return reply.code(400).send({ error: 'invalid_input', message: `${err.validationContext ?? 'request'} ${err.message}` });
+      return reply.code(400).send({ error: 'invalid_input', message: validationMessage(err.validationContext ?? 'request', err.validation) });
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
@@ -106,6 +170,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes, deps);
   await app.register(metricsRoutes, deps);
   if (deps.ota) await app.register(otaRoutes, { ...deps, ota: deps.ota });
+  if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
   await app.register(staticRoutes);
   return app;
 }

@@ -2,6 +2,7 @@
 // that is the root-only Unix socket (its requests are the owner's); elsewhere a URL and a token.
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { apiSocketPath, loadConfig, resolveDataDir } from '../config/config.js';
 import { HushboxError } from '../errors.js';
 
@@ -50,7 +51,7 @@ interface Answer {
   text: string;
 }
 
-function overSocket(socket: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+function overSocket(socket: string, method: string, path: string, headers: Record<string, string>, body?: string | Readable): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: socket, method, path, headers: { ...headers, host: 'localhost' } }, (res) => {
       let text = '';
@@ -60,22 +61,31 @@ function overSocket(socket: string, method: string, path: string, headers: Recor
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    if (body instanceof Readable) body.on('error', (err) => req.destroy(err)).pipe(req);
+    else req.end(body);
   });
 }
 
-/** One API call; an error response or an unreachable box becomes a HushboxError naming it. */
-export async function call(target: BoxTarget, method: string, path: string, body?: unknown): Promise<unknown> {
+/** The headers every request of the shell carries: the request header, and the token over a URL. */
+function baseHeaders(target: BoxTarget): Record<string, string> {
   const headers: Record<string, string> = { 'x-hushbox-request': '1' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
   if (!target.socket && target.token) headers.authorization = `Bearer ${target.token}`;
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return headers;
+}
+
+async function send(target: BoxTarget, method: string, path: string, headers: Record<string, string>, body?: string | Readable): Promise<unknown> {
   let res: Answer;
   try {
     if (target.socket) {
-      res = await overSocket(target.socket, method, path, headers, payload);
+      res = await overSocket(target.socket, method, path, headers, body);
     } else {
-      const r = await fetch(new URL(path, target.url), { method, headers, body: payload });
+      const stream = body instanceof Readable;
+      const r = await fetch(new URL(path, target.url), {
+        method,
+        headers,
+        body: stream ? (Readable.toWeb(body) as ReadableStream<Uint8Array>) : body,
+        ...(stream ? { duplex: 'half' } : {}),
+      } as RequestInit);
       res = { status: r.status, statusText: r.statusText, text: await r.text() };
     }
   } catch (err) {
@@ -96,4 +106,16 @@ export async function call(target: BoxTarget, method: string, path: string, body
     throw new HushboxError(e?.error ?? 'http_error', `${method} ${path}: ${e?.message ?? res.statusText}`);
   }
   return data;
+}
+
+/** One API call; an error response or an unreachable box becomes a HushboxError naming it. */
+export async function call(target: BoxTarget, method: string, path: string, body?: unknown): Promise<unknown> {
+  const headers = baseHeaders(target);
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return send(target, method, path, headers, body === undefined ? undefined : JSON.stringify(body));
+}
+
+/** A streamed upload (an update bundle) as the body of one call. */
+export async function callStream(target: BoxTarget, path: string, body: Readable, size: number, contentType: string): Promise<unknown> {
+  return send(target, 'POST', path, { ...baseHeaders(target), 'content-type': contentType, 'content-length': String(size) }, body);
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ParamSchema } from '../engine/params.js';
 import { BoxStateSchema } from '../presets/state.js';
 import { EngineStatusSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
+import { OtaSummarySchema } from '../ota/schema.js';
 
 export const ErrorSchema = Type.Object({
   error: Type.String({ description: 'stable error code' }),
@@ -43,5 +44,6 @@ export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('status'), data: EngineStatusSchema }),
   Type.Object({ type: Type.Literal('params'), data: Type.Record(Type.String(), Type.Number()) }),
   Type.Object({ type: Type.Literal('state'), data: BoxStateSchema }),
+  Type.Object({ type: Type.Literal('ota'), data: OtaSummarySchema }),
 ]);
 export type TelemetryMessage = Static<typeof TelemetryMessageSchema>;

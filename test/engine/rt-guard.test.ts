@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon, type EngineLinkHandle } from '../../src/engine/native.js';
 import { defaultEngineBinary, nativeBuildDir } from '../../src/paths.js';
+import { WyomingReference } from '../fakes/wyoming.js';
 
 // The LD_PRELOAD interposer from native/test/rt_guard, built with the engine.
 const guardLibrary = join(nativeBuildDir, 'Release', 'libhushbox_rt_guard.so');
@@ -19,24 +20,30 @@ interface GuardThread {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the audio thread under the rt_guard interposer (sim backend, parameters changing)', () => {
+describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-'));
   const linkName = `hushbox-rtguard-${process.pid}`;
   const addon = loadAddon();
   let threads: GuardThread[] = [];
   let applied = 0;
+  let streamed = 0;
+  let recorded = 0;
+  const wyoming = new WyomingReference();
 
   afterAll(() => {
+    wyoming.cleanup();
     addon.unlinkSegment(linkName);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the engine for three seconds under the guard while parameters change', async () => {
+  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream and a take records', async () => {
     expect(existsSync(guardLibrary), `${guardLibrary} is missing: run npm run build`).toBe(true);
     const out = join(dir, 'guard.json');
+    const socket = join(dir, 'audio.sock');
     const child = spawn(
       defaultEngineBinary(),
-      ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json')],
+      ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json'),
+        '--tap-socket', socket],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
     );
     let stderr = '';
@@ -56,6 +63,10 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
       expect(link, `the engine did not come up: ${stderr}`).toBeDefined();
       const params = link!.params().filter((p) => p.scale === 'db' || p.scale === 'linear');
       expect(params.length).toBeGreaterThan(0);
+      // The stream's client reads all along: the audio thread feeds the tap's ring every period.
+      const reading = wyoming.read(`unix://${socket}`, 3);
+      // ...and a take of every source records all along: the audio thread feeds the writer's ring too.
+      expect(link!.recordStart({ path: join(dir, 'take.wav'), source: 'all', format: 'wav' }, 1)).toBe(true);
       const started = Date.now();
       let seq = 0;
       while (Date.now() - started < 3000) {
@@ -66,12 +77,16 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
         await sleep(5);
         for (const e of link!.events()) if (e.type === 'applied') applied = Math.max(applied, e.seq);
       }
+      streamed = (await reading).pcm.length / 2;
+      recorded = link!.recording()?.framesWritten ?? 0;
       link!.close();
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
     }
     expect(applied).toBeGreaterThan(100);
+    expect(streamed).toBeGreaterThan(16000 * 2);
+    expect(recorded).toBeGreaterThan(48000 * 2);
     threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
   });
 
@@ -88,6 +103,11 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     const main = threads.find((t) => t.name === 'main')!;
     expect(main.by_category.alloc).toBeGreaterThan(0);
     expect(main.by_category.syscall).toBeGreaterThan(0);
-    expect(main.counts.pthread_create).toBe(2);
+    expect(main.counts.pthread_create).toBe(4); // housekeeping, tap, writer, audio
+    // The tap thread did the socket work the audio thread must not.
+    const tap = threads.find((t) => t.name === 'hb-tap')!;
+    expect(tap.by_category.syscall, JSON.stringify(threads.map((t) => [t.name, t.by_category]))).toBeGreaterThan(0);
+    // So did the writer thread, the file work.
+    expect(threads.find((t) => t.name === 'hb-writer')!.by_category.syscall).toBeGreaterThan(0);
   });
 });

@@ -37,6 +37,8 @@ export interface BuildOptions {
   compatible?: string;
   keys?: Keys;
   keyring?: string;
+  /** A boot partition image (--boot), for hushbox-rpi5. */
+  boot?: string;
 }
 
 /** ota/build-bundle.sh; throws with its stderr when it fails. */
@@ -45,6 +47,7 @@ export function buildBundle(o: BuildOptions): string {
   if (o.compatible) args.push('--compatible', o.compatible);
   if (o.keys) args.push('--cert', o.keys.cert, '--key', o.keys.key);
   if (o.keyring) args.push('--keyring', o.keyring);
+  if (o.boot) args.push('--boot', o.boot);
   execFileSync(join(otaDir, 'build-bundle.sh'), args, { stdio: 'pipe' });
   return o.out;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiscoveryAnnouncer } from '../../src/homeassistant/announcer.js';
-import { discoveryMessages, isNumberEntity, type DiscoveryInput } from '../../src/homeassistant/discovery.js';
+import { updateEntityState, discoveryMessages, isNumberEntity, type DiscoveryInput } from '../../src/homeassistant/discovery.js';
 import { boxTopics, haTopics } from '../../src/mqtt/topics.js';
 import { tempDir } from '../fakes/temp-context.js';
 import { FULL_TABLE, SKELETON_TABLE } from '../fakes/table-engine.js';
@@ -58,7 +58,35 @@ describe('Home Assistant discovery', () => {
     expect(byKey['number/mic_ns_strength']!.payload).toMatchObject({ min: 0, max: 100, step: 1, unit_of_measurement: '%' });
     expect(byKey['sensor/latency']!.payload).toMatchObject({ state_topic: 'hushbox/studio/health', value_template: '{{ value_json.latency_ms }}' });
     expect(byKey['button/restart_engine']!.payload).toMatchObject({ command_topic: 'hushbox/studio/request/restart_engine' });
-    expect(byKey['update/firmware']!.payload).toMatchObject({ state_topic: 'hushbox/studio/state', value_template: '{{ value_json.firmware | tojson }}' });
+    expect(byKey['update/firmware']!.payload).toMatchObject({
+      state_topic: 'hushbox/studio/update',
+      command_topic: 'hushbox/studio/request/install_update',
+      payload_install: '{"transaction": "homeassistant"}',
+      device_class: 'firmware',
+    });
+    expect(byKey['update/firmware']!.payload.value_template).toBeUndefined();
+  });
+
+  it("gives the update entity Home Assistant's MQTT update JSON: versions, progress while installing, the outcome after", () => {
+    const base = { installedVersion: '1.2.0', latestVersion: '1.3.0', notes: 'faster gate', rebootRequired: false, outcome: null };
+    const idle = { running: false, phase: 'idle' as const, percent: null, message: null, version: null };
+    expect(updateEntityState({ ...base, install: idle })).toEqual({
+      installed_version: '1.2.0',
+      latest_version: '1.3.0',
+      title: 'hushbox firmware',
+      release_summary: 'faster gate',
+      in_progress: false,
+      update_percentage: null,
+    });
+    const busy = updateEntityState({ ...base, install: { running: true, phase: 'installing', percent: 40, message: 'Copying image to rootfs.1', version: '1.3.0' } });
+    expect(busy).toMatchObject({ in_progress: true, update_percentage: 40, release_summary: 'installing: Copying image to rootfs.1' });
+    const fellBack = updateEntityState({
+      ...base,
+      latestVersion: '1.2.0',
+      install: idle,
+      outcome: { kind: 'fell_back', version: '1.3.0', running: '1.2.0', message: 'update to 1.3.0 failed, running 1.2.0 again' },
+    });
+    expect(fellBack).toMatchObject({ installed_version: '1.2.0', in_progress: false, release_summary: 'update to 1.3.0 failed, running 1.2.0 again' });
   });
 
   it('makes numbers of the level controls only, not of every gain', () => {

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { buildBundle, flipByte, makeKeys, makeRootfs, type Keys } from '../fakes
 import { ownerFetch, ownerHeaders } from '../fakes/owner-http.js';
 
 const MAX_BYTES = 400_000;
+const IDLE_S = 3;
 
 async function post(url: string, file: string | Buffer): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = typeof file === 'string' ? readFileSync(file) : file;
@@ -45,6 +47,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
         HUSHBOX_OTA_KEYRING: keys.keyring,
         HUSHBOX_OTA_COMPATIBLE: 'hushbox-x86_64',
         HUSHBOX_OTA_MAX_BYTES: String(MAX_BYTES),
+        HUSHBOX_OTA_UPLOAD_IDLE_S: String(IDLE_S),
         // never a RAUC system, even on a machine that has one
         HUSHBOX_RAUC_CONF: join(tmp.dir, 'no-system.conf'),
       },
@@ -74,7 +77,11 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     expect(body.maxBundleBytes).toBe(MAX_BYTES);
     expect(body.rauc).toMatchObject({ available: false, reason: expect.stringMatching(/no RAUC system here/) });
     expect(body.lastAttempt).toBeNull();
-    expect(body.install).toEqual({ running: false, percent: null, message: null });
+    expect(body.install).toEqual({ running: false, phase: 'idle', percent: null, message: null, version: null });
+    expect(body.outcome).toBeNull();
+    expect(body.rebootRequired).toBe(false);
+    expect(body.settings).toEqual({ channelUrl: null, checkIntervalMinutes: 1440, autoInstall: false, reboot: 'immediate' });
+    expect(body.channel).toMatchObject({ url: null, latest: null, updateAvailable: false });
   });
 
   it('documents the OTA routes in OpenAPI', async () => {
@@ -190,6 +197,32 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     const done = await first;
     expect(done.status, done.body).toBe(200);
     expect((await post(`${sup.url}/api/ota/check`, b.good!)).status).toBe(200);
+  });
+
+  it('drops an upload that stalls (large Content-Length, a few bytes, silence) after the idle timeout, freeing ota_busy', async () => {
+    const before = readdirSync(sup.dataDir);
+    const sock = connect(sup.port, '127.0.0.1');
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now())));
+    sock.on('error', () => undefined);
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    const owner = Object.entries(ownerHeaders(sup.url)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    sock.write(`POST /api/ota/check HTTP/1.1\r\nHost: 127.0.0.1\r\n${owner}Content-Type: application/octet-stream\r\nContent-Length: ${MAX_BYTES - 1}\r\n\r\n`);
+    sock.write(Buffer.alloc(100, 7));
+    const sentAt = Date.now();
+    const deadline = Date.now() + 5000;
+    while (!readdirSync(sup.dataDir).some((n) => n.startsWith('.tmp-ota-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // held while the client is silent...
+    expect((await post(`${sup.url}/api/ota/check`, b.good!)).body.error).toBe('ota_busy');
+    // ...and no longer than the idle timeout: the connection is closed, the claim released, the file removed
+    const closedAt = await closed;
+    expect(closedAt - sentAt).toBeGreaterThanOrEqual(IDLE_S * 1000 - 200);
+    expect(closedAt - sentAt).toBeLessThan(IDLE_S * 1000 + 5000);
+    expect(answer === '' || answer.includes('upload_stalled')).toBe(true);
+    const next = await post(`${sup.url}/api/ota/check`, b.good!);
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expectNothingLeft(before);
   });
 
   it('refuses to install where there is no RAUC system, without faking one', async () => {

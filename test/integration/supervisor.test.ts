@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { DataDirLock } from '../../src/config/data-dir.js';
 import { packageRoot } from '../../src/paths.js';
 import type { TelemetryFrame } from '../../src/engine/telemetry.js';
 import type { Status } from '../../src/web/schemas.js';
@@ -174,7 +175,7 @@ describe('stopping the supervisor', () => {
       expect(code).toBe(0);
       expect(alive(enginePid)).toBe(false);
       expect(shmSegments()).not.toContain(segment);
-      expect(existsSync(join(sup.dataDir, 'hushbox.pid'))).toBe(false);
+      expect(existsSync(new DataDirLock(sup.dataDir).lockFile)).toBe(false);
     } finally {
       await sup.stop();
       sup.cleanup();
@@ -196,6 +197,36 @@ describe('stopping the supervisor', () => {
       expect((await getJson<Status>(`${next.url}/api/status`)).engine.state).toBe('running');
       await next.stop();
     } finally {
+      sup.cleanup();
+    }
+  });
+
+  it('removes at start the segment of a supervisor and engine both SIGKILLed, and no segment of a live supervisor', async () => {
+    const other = await startSupervisor();
+    const sup = await startSupervisor();
+    try {
+      const status = await getJson<Status>(`${sup.url}/api/status`);
+      const enginePid = status.engine.pid!;
+      const segment = `hushbox-${status.deviceId}-${sup.proc.pid}`;
+      const otherSegment = `hushbox-${status.deviceId}-${other.proc.pid}`;
+      // Stopped first, the engine cannot clean up after its supervisor; then both die at once.
+      process.kill(enginePid, 'SIGSTOP');
+      sup.proc.kill('SIGKILL');
+      await once(sup.proc, 'exit');
+      process.kill(enginePid, 'SIGKILL');
+      await waitFor('the engine to exit', () => !alive(enginePid), 5000);
+      expect(shmSegments()).toContain(segment);
+      const next = await startSupervisor({ dataDir: sup.dataDir });
+      try {
+        expect(shmSegments()).not.toContain(segment);
+        expect(shmSegments()).toContain(otherSegment);
+        expect((await getJson<Status>(`${other.url}/api/status`)).engine.state).toBe('running');
+      } finally {
+        await next.stop();
+      }
+    } finally {
+      await other.stop();
+      other.cleanup();
       sup.cleanup();
     }
   });

@@ -60,6 +60,24 @@ describe('ota/build-bundle.sh and ota/make-keys.sh', () => {
     expect(JSON.parse(info).compatible).toBe('hushbox-rpi4');
   });
 
+  it('builds for the Pi 5 with its boot partition image as a second image (--boot), and refuses a Pi 5 bundle without one', () => {
+    const boot = join(tmp.dir, 'boot.vfat');
+    execFileSync('mkfs.vfat', ['-C', boot, '8192'], { stdio: 'ignore' });
+    const out = buildBundle({ image, version: '1.2.3', out: join(tmp.dir, 'pi5.raucb'), keys, compatible: 'hushbox-rpi5', boot });
+    const info = JSON.parse(
+      execFileSync('rauc', ['--keyring', keys.keyring, 'info', '--output-format=json', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    ) as { compatible: string; images: Record<string, { filename: string }>[] };
+    expect(info.compatible).toBe('hushbox-rpi5');
+    const files = Object.fromEntries(info.images.flatMap((i) => Object.entries(i).map(([cls, v]) => [cls, v.filename])));
+    expect(files).toEqual({ rootfs: 'rootfs.ext4', boot: 'boot.vfat' });
+    const signing = ['--cert', keys.cert, '--key', keys.key];
+    const none = build(['--image', image, '--version', '1.0.0', '--out', join(tmp.dir, 'x.raucb'), '--compatible', 'hushbox-rpi5', ...signing]);
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toMatch(/hushbox-rpi5 bundle needs --boot/);
+    const extra = build(['--image', image, '--version', '1.0.0', '--out', join(tmp.dir, 'y.raucb'), '--boot', boot, ...signing]);
+    expect(extra.stderr).toMatch(/hushbox-x86_64 box has no boot slot/);
+  });
+
   it('names what was wrong: missing image, bad version, missing key, key of another certificate, unknown compatible', () => {
     const out = join(tmp.dir, 'bad.raucb');
     const signing = ['--cert', keys.cert, '--key', keys.key];
@@ -91,6 +109,7 @@ describe('ota/build-bundle.sh and ota/make-keys.sh', () => {
     for (const [file, compatible, bootloader] of [
       ['system-x86_64.conf', 'hushbox-x86_64', 'grub'],
       ['system-rpi4.conf', 'hushbox-rpi4', 'uboot'],
+      ['system-rpi5.conf', 'hushbox-rpi5', 'custom'],
     ] as const) {
       const text = readFileSync(join(otaDir, file), 'utf8');
       expect(text).toContain(`compatible=${compatible}`);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { HTTP_TIMEOUTS } from '../../src/web/app.js';
 import { buildOwnerApp } from '../fakes/owner.js';
 import { EngineError } from '../../src/errors.js';
 import { FakeEngine } from '../fakes/fake-engine.js';
@@ -31,6 +32,14 @@ describe('the HTTP app', () => {
     expect(put.json()).toEqual({ applied: { 'mic.trim.gain': 3.5 } });
     const get = await app.inject({ method: 'GET', url: '/api/params/mic.trim.gain' });
     expect(get.json()).toMatchObject({ id: 'mic.trim.gain', value: 3.5, unit: 'dB' });
+  });
+
+  it('gives the HTTP server request, header and keep-alive timeouts (Node and fastify leave some off)', () => {
+    expect(app.server.requestTimeout).toBe(HTTP_TIMEOUTS.requestMs);
+    expect(app.server.requestTimeout).toBeGreaterThan(0);
+    expect(app.server.headersTimeout).toBe(HTTP_TIMEOUTS.headersMs);
+    expect(app.server.headersTimeout).toBeLessThanOrEqual(30_000);
+    expect(app.server.keepAliveTimeout).toBe(HTTP_TIMEOUTS.keepAliveMs);
   });
 
   it('answers a body of the wrong shape with 400 naming the field', async () => {

@@ -26,7 +26,7 @@ async function boxApp(onboard: boolean) {
   const engine = new TableEngine(SKELETON_TABLE, ctx.bus);
   const presets = new PresetsService({ ctx, engine: engine.asService() });
   await presets.start();
-  const deps = { ctx, engine: engine.asService(), presets, ota: new OtaService(ctx), mqtt: { connected: () => false } };
+  const deps = { ctx, engine: engine.asService(), presets, ota: new OtaService({ ctx }), mqtt: { connected: () => false } };
   const app: FastifyInstance = onboard ? await buildOwnerApp(deps) : await buildApp({ ...deps, auth: await startAuth(ctx) });
   return { app, engine, ctx, presets, cleanup: async () => { await app.close(); await presets.stop(); tmp.cleanup(); } };
 }

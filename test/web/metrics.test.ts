@@ -107,7 +107,7 @@ describe('GET /metrics', () => {
     expect(m.value('hushbox_engine_xruns_total')).toBe(2);
     expect(m.value('hushbox_engine_missed_deadlines_total')).toBe(1);
     expect(m.value('hushbox_engine_dsp_load_ratio')).toBe(0.25);
-    expect(m.value('hushbox_engine_wakeup_jitter_seconds', { quantile: '0.99' })).toBeCloseTo(32e-6, 12);
+    expect(m.value('hushbox_engine_wakeup_jitter_seconds', { percentile: '99' })).toBeCloseTo(32e-6, 12);
     expect(m.value('hushbox_engine_wakeup_jitter_max_seconds')).toBeCloseTo(80e-6, 12);
     expect(m.value('hushbox_engine_heartbeat_age_seconds', { thread: 'audio' })).toBe(0.001);
     expect(m.value('hushbox_engine_heartbeat_age_seconds', { thread: 'housekeeping' })).toBeUndefined();

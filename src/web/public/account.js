@@ -141,6 +141,14 @@ function confirmPassword(why) {
   });
 }
 
+/** Ask for the password unless this session confirmed it within the last minutes (before an upload, which cannot be retried). */
+export async function ensureConfirmed() {
+  const { data } = await raw('GET', '/api/auth');
+  if (data?.via !== 'session') return;
+  if (data.confirmedUntil && Date.parse(data.confirmedUntil) - Date.now() > 30_000) return;
+  await confirmPassword('Installing firmware needs your password.');
+}
+
 // ---------- the Access card: logout, password, tokens, /metrics ----------
 function fmtTime(iso) {
   return iso ? new Date(iso).toLocaleString() : 'never';

@@ -1,7 +1,8 @@
 // The front panel: meters and state over /ws/telemetry; controls derived from
 // the engine's parameter table (/api/params); presets, A/B and bypass through
 // the HTTP API; system health from /api/health.
-import { ensureOwner, mountAccess, request } from './account.js';
+import { ensureConfirmed, ensureOwner, mountAccess, request } from './account.js';
+import { initUpdates, onSummary as renderOta } from './updates.js';
 
 const $ = (sel) => document.querySelector(sel);
 const CHANNEL_NAMES = ['Mic', 'Inst', 'Ch 3', 'Ch 4', 'Ch 5', 'Ch 6', 'Ch 7', 'Ch 8'];
@@ -388,6 +389,7 @@ function connect() {
     else if (msg.type === 'status') renderStatus(msg.data);
     else if (msg.type === 'params') renderParamValues(msg.data);
     else if (msg.type === 'state') renderBoxState(msg.data);
+    else if (msg.type === 'ota') renderOta(msg.data);
   });
   ws.addEventListener('close', () => {
     conn.dataset.state = 'stopped';
@@ -417,6 +419,7 @@ async function init() {
   await loadPresets();
   refreshHealth();
   setInterval(refreshHealth, 5000);
+  initUpdates({ api, el, showMessage, ensureConfirmed });
   connect();
   await mountAccess($('.side'), owner);
 }

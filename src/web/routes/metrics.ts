@@ -46,6 +46,14 @@ class Scrape {
     new Counter({ name, help, registers: [this.registry] }).inc(value as number);
   }
 
+  /** Totals per label set (one per stream client, ...). */
+  labelledCounter(name: string, help: string, samples: Sample[]): void {
+    const known = this.known(samples);
+    if (!known.length) return;
+    const c = new Counter({ name, help, labelNames: Object.keys(known[0]!.labels ?? {}), registers: [this.registry] });
+    for (const s of known) c.inc(s.labels ?? {}, s.value as number);
+  }
+
   private known(samples: Sample[] | number | null | undefined): Sample[] {
     const list = Array.isArray(samples) ? samples : [{ value: samples }];
     return list.filter((s) => typeof s.value === 'number' && Number.isFinite(s.value));
@@ -79,9 +87,10 @@ function engineMetrics(m: Scrape, deps: WebDeps): void {
   m.gauge('hushbox_engine_dsp_load_max_ratio', 'Highest processing time over the period since the engine started', t.dspLoadMax);
   // Lateness is measured only on clocked backends; an empty histogram means not measured.
   if (t.jitterHistogram.some((n) => n > 0)) {
-    m.gauge('hushbox_engine_wakeup_jitter_seconds', 'Wake-up lateness of the audio thread at a quantile (upper edge of its histogram bin)', [
-      { labels: { quantile: '0.99' }, value: t.jitterP99Us / 1e6 },
-      { labels: { quantile: '0.999' }, value: t.jitterP999Us / 1e6 },
+    // `percentile`, not `quantile`: Prometheus keeps that label for summaries, and this is a gauge read off a histogram.
+    m.gauge('hushbox_engine_wakeup_jitter_seconds', 'Wake-up lateness of the audio thread at a percentile (upper edge of its histogram bin)', [
+      { labels: { percentile: '99' }, value: t.jitterP99Us / 1e6 },
+      { labels: { percentile: '99.9' }, value: t.jitterP999Us / 1e6 },
     ]);
     m.gauge('hushbox_engine_wakeup_jitter_max_seconds', 'Highest wake-up lateness of the audio thread since the engine started', t.jitterMaxUs / 1e6);
   }
@@ -167,12 +176,35 @@ function healthMetrics(m: Scrape, h: Health): void {
   }
 }
 
+function streamMetrics(m: Scrape, deps: WebDeps): void {
+  const t = deps.engine.telemetry()?.stream;
+  if (!t) return;
+  m.gauge('hushbox_stream_listening', 'Whether the audio stream listens, per transport (1) or not (0)', [
+    { labels: { transport: 'unix' }, value: bit(t.unix) },
+    { labels: { transport: 'tcp' }, value: bit(t.tcp) },
+  ]);
+  m.gauge('hushbox_stream_clients', 'Clients connected to the audio stream now', t.clients.length);
+  m.counter('hushbox_stream_tap_dropped_frames_total', 'Frames the engine\'s tap thread was too late for (the audio thread never waits for it)', t.ringDroppedFrames);
+  m.counter('hushbox_stream_clients_accepted_total', 'Connections to the audio stream since the engine started', t.clientsAccepted);
+  m.counter('hushbox_stream_clients_dropped_total', 'Stream clients dropped after taking nothing for the stuck timeout', t.clientsDroppedStuck);
+  m.counter('hushbox_stream_clients_refused_total', 'Stream connections turned away: too many clients, or a wrong TCP token', t.clientsRefused);
+  const labels = (c: (typeof t.clients)[number]) => ({ client: String(c.id), transport: c.transport });
+  m.labelledCounter('hushbox_stream_client_sent_frames_total', 'Frames sent to each connected stream client', t.clients.map((c) => ({ labels: labels(c), value: c.sentFrames })));
+  m.labelledCounter(
+    'hushbox_stream_client_dropped_frames_total',
+    'Frames each connected stream client lost because it did not keep up (the oldest first)',
+    t.clients.map((c) => ({ labels: labels(c), value: c.droppedFrames })),
+  );
+  m.gauge('hushbox_stream_client_queued_seconds', 'Audio waiting for each connected stream client', t.clients.map((c) => ({ labels: labels(c), value: c.queuedMs / 1000 })));
+}
+
 async function scrape(deps: WebDeps): Promise<Registry> {
   const m = new Scrape();
   m.gauge('hushbox_build_info', 'The firmware version', [{ labels: { version: deps.ctx.version }, value: 1 }]);
   m.gauge('hushbox_supervisor_uptime_seconds', 'Time since the supervisor started', (Date.now() - deps.ctx.startedAt.getTime()) / 1000);
   engineMetrics(m, deps);
   stateMetrics(m, deps);
+  streamMetrics(m, deps);
   // The system part as last sampled (every few seconds), as /api/health answers it.
   const h = await deps.health?.current().catch(() => null);
   if (h) healthMetrics(m, h);
@@ -197,6 +229,9 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, dep
       if (!processRegistry) {
         processRegistry = new Registry();
         collectDefaultMetrics({ register: processRegistry });
+        // Gauges named like counters (promtool refuses them); nodejs_active_{handles,requests,resources}
+        // by type carry the same counts.
+        for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processRegistry.removeSingleMetric(name);
       }
       const registry = Registry.merge([processRegistry, await scrape(deps)]);
       return reply.header('content-type', registry.contentType).send(await registry.metrics());

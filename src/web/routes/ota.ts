@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { OtaService } from '../../ota/ota-service.js';
 import { OtaError } from '../../ota/rauc.js';
-import { BundleCheckSchema, OtaStatusSchema } from '../../ota/schema.js';
+import { BundleCheckSchema, ChannelStatusSchema, OtaStatusSchema, UpdateSettingsPatchSchema, UpdateSettingsSchema } from '../../ota/schema.js';
 import type { WebDeps } from '../app.js';
 import { ErrorSchema } from '../schemas.js';
 
@@ -15,7 +15,8 @@ const bundleBody = {
   consumes: [BUNDLE],
   body: Type.Unsafe<unknown>({ format: 'binary', description: 'the bundle (.raucb)' }),
 };
-const BundleErrors = { 400: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema, 507: ErrorSchema };
+const BundleErrors = { 400: ErrorSchema, 408: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema, 507: ErrorSchema };
+const DownloadErrors = { ...BundleErrors, 502: ErrorSchema, 504: ErrorSchema };
 
 function declaredLength(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
@@ -89,5 +90,87 @@ export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }>
       });
       return reply.code(202).send(check);
     },
+  );
+
+  app.post(
+    '/api/ota/install-url',
+    {
+      config: { confirm: true },
+      schema: {
+        summary: 'Download an update bundle from a URL to the data partition, verify it and install it to the inactive slot',
+        description:
+          'The download is capped at maxBundleBytes, abandoned when the server sends nothing for a while, and checked against ' +
+          'sha256 when given, before rauc sees it. Answers 202 once the install has started (progress in GET /api/ota and on ' +
+          '/ws/telemetry as {type: "ota"}).',
+        body: Type.Object(
+          {
+            url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL of the .raucb' }),
+            sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
+            allowDowngrade: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: BundleCheckSchema, ...DownloadErrors },
+      },
+    },
+    async (request, reply) => {
+      const { url, sha256, allowDowngrade } = request.body;
+      const check = await ota.installFromUrl(url, { sha256, allowDowngrade: allowDowngrade ?? false });
+      return reply.code(202).send(check);
+    },
+  );
+
+  app.post(
+    '/api/ota/channel/check',
+    {
+      schema: {
+        summary: "Fetch the update channel's manifest now: the latest version it offers and whether it is newer than this box's",
+        response: { 200: ChannelStatusSchema, 409: ErrorSchema, 413: ErrorSchema, 502: ErrorSchema, 504: ErrorSchema },
+      },
+    },
+    async () => ota.checkChannel(),
+  );
+
+  app.post(
+    '/api/ota/channel/install',
+    {
+      // What the owner's channel offers may be installed by automation (a token); going back a version may not.
+      config: { confirm: (request) => (request.body as { allowDowngrade?: boolean } | undefined)?.allowDowngrade === true },
+      schema: {
+        summary: 'Download, verify and install the version the update channel offers (checked again first)',
+        body: Type.Optional(Type.Object({ allowDowngrade: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
+        response: { 202: BundleCheckSchema, ...DownloadErrors },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await ota.installFromChannel({ allowDowngrade: request.body?.allowDowngrade ?? false })),
+  );
+
+  app.get(
+    '/api/ota/settings',
+    { schema: { summary: 'Update settings (kept on the data partition): channel, check interval, auto-install, reboot policy', response: { 200: UpdateSettingsSchema } } },
+    async () => ota.updateSettings(),
+  );
+
+  app.put(
+    '/api/ota/settings',
+    {
+      schema: {
+        summary: 'Change update settings; the fields given replace the ones kept',
+        body: UpdateSettingsPatchSchema,
+        response: { 200: UpdateSettingsSchema, 400: ErrorSchema },
+      },
+    },
+    async (request) => ota.setUpdateSettings(request.body),
+  );
+
+  app.post(
+    '/api/ota/reboot',
+    {
+      schema: {
+        summary: 'Reboot the box (into the installed update when there is one); only on a box with a RAUC system',
+        response: { 202: Type.Object({ rebooting: Type.Literal(true), into: Type.Union([Type.String(), Type.Null()]) }), 409: ErrorSchema, 500: ErrorSchema },
+      },
+    },
+    async (_request, reply) => reply.code(202).send(await ota.reboot()),
   );
 };

@@ -1,0 +1,1 @@
+include $(sort $(wildcard $(BR2_EXTERNAL_HUSHBOX_PATH)/package/*/*.mk))

@@ -1,0 +1,106 @@
+"""A client of the box's audio stream built from the Wyoming reference package
+(wyoming 1.6.0 by the protocol's authors, on PYTHONPATH), not from our parser.
+
+  wyoming-client.py read URI SECONDS OUT.raw [--token T] [--rate R --format F]
+      reads events for SECONDS, writes the PCM of every audio-chunk to OUT.raw
+      and prints a JSON summary (audio-start, chunk timestamps and sizes, audio-stop)
+  wyoming-client.py stuck URI SECONDS
+      connects and never reads (a plain socket with a small receive buffer)
+"""
+import asyncio
+import json
+import socket
+import sys
+import time
+
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncClient
+from wyoming.event import Event
+
+
+async def read(uri, seconds, out_path, token, rate, fmt):
+    summary = {"starts": [], "chunks": [], "stops": [], "closed": False}
+    client = AsyncClient.from_uri(uri)
+    await client.connect()
+    if token is not None:
+        await client.write_event(Event(type="hushbox-auth", data={"token": token}))
+    if rate is not None:
+        await client.write_event(Event(type="hushbox-format", data={"rate": rate, "format": fmt}))
+    deadline = time.monotonic() + seconds
+    with open(out_path, "wb") as out:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                event = await asyncio.wait_for(client.read_event(), timeout=left)
+            except asyncio.TimeoutError:
+                break
+            if event is None:
+                summary["closed"] = True
+                break
+            if AudioStart.is_type(event.type):
+                s = AudioStart.from_event(event)
+                summary["starts"].append({"rate": s.rate, "width": s.width, "channels": s.channels,
+                                          "timestamp": s.timestamp, "format": event.data.get("format")})
+            elif AudioChunk.is_type(event.type):
+                c = AudioChunk.from_event(event)
+                summary["chunks"].append([c.timestamp, c.samples, c.rate, c.width, c.channels])
+                out.write(c.audio)
+            elif AudioStop.is_type(event.type):
+                summary["stops"].append(AudioStop.from_event(event).timestamp)
+    await client.disconnect()
+    print(json.dumps(summary))
+
+
+def stuck(uri, seconds):
+    if uri.startswith("unix://"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(uri[len("unix://"):])
+    else:
+        host, port = uri[len("tcp://"):].rsplit(":", 1)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect((host, int(port)))
+    print(json.dumps({"connected": True}), flush=True)
+    time.sleep(seconds)
+    # Whether the box hung up on us: a read of what is left ends in EOF or a reset.
+    s.setblocking(False)
+    closed = False
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                closed = True
+                break
+    except BlockingIOError:
+        pass
+    except ConnectionResetError:
+        closed = True
+    print(json.dumps({"closed": closed}), flush=True)
+
+
+def main(argv):
+    mode = argv[1]
+    if mode == "read":
+        opts = argv[5:]
+        token = rate = fmt = None
+        while opts:
+            k, v = opts[0], opts[1]
+            opts = opts[2:]
+            if k == "--token":
+                token = v
+            elif k == "--rate":
+                rate = int(v)
+            elif k == "--format":
+                fmt = v
+        asyncio.run(read(argv[2], float(argv[3]), argv[4], token, rate, fmt))
+    elif mode == "stuck":
+        stuck(argv[2], float(argv[3]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,224 @@
+// The engine's audio tap as a client of the protocol's authors sees it: the
+// Wyoming reference package (wyoming 1.6.0) connects to the engine's socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon, type EngineLinkHandle, type RawTap } from '../../src/engine/native.js';
+import { defaultEngineBinary } from '../../src/paths.js';
+import { freePort } from '../fakes/net.js';
+import { tempDir } from '../fakes/temp-context.js';
+import { WyomingReference, s16ToFloat, toneAmplitude, type WyomingSummary } from '../fakes/wyoming.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const addon = loadAddon();
+const tmp = tempDir('hushbox-stream-');
+let wyoming: WyomingReference;
+let n = 0;
+
+interface Engine {
+  child: ChildProcess;
+  socket: string;
+  link: EngineLinkHandle;
+  stats: string;
+  linkName: string;
+  stderr: () => string;
+}
+
+async function startEngine(args: string[]): Promise<Engine> {
+  const id = `${process.pid}-${++n}`;
+  const socket = join(tmp.dir, `audio-${id}.sock`);
+  const linkName = `hushbox-stream-test-${id}`;
+  const stats = join(tmp.dir, `stats-${id}.json`);
+  const child = spawn(
+    defaultEngineBinary(),
+    ['run', '--backend', 'sim', '--priority', '0', '--no-mlock', '--no-dma-latency', '--link', linkName,
+      '--stats', stats, '--tap-socket', socket, ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; i < 300; i++) {
+    if (existsSync(socket)) {
+      try {
+        const link = new addon.EngineLink(linkName);
+        if (link.state() === 'running') return { child, socket, link, stats, linkName, stderr: () => stderr };
+        link.close();
+      } catch {
+        // not up yet
+      }
+    }
+    if (child.exitCode !== null) break;
+    await sleep(20);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the engine did not come up: ${stderr}`);
+}
+
+async function stopEngine(e: Engine): Promise<{ missed_deadlines: number; periods_processed: number; seconds: number }> {
+  e.link.close();
+  if (e.child.exitCode === null) {
+    e.child.kill('SIGTERM');
+    await once(e.child, 'exit');
+  }
+  addon.unlinkSegment(e.linkName);
+  return JSON.parse(readFileSync(e.stats, 'utf8')) as { missed_deadlines: number; periods_processed: number; seconds: number };
+}
+
+/** Chunks follow each other without a gap: each timestamp is the last one plus its length. */
+function gaps(summary: WyomingSummary): number {
+  let count = 0;
+  for (let i = 1; i < summary.chunks.length; i++) {
+    const [t0, samples, rate] = summary.chunks[i - 1]!;
+    if (summary.chunks[i]![0] !== t0 + (samples * 1000) / rate) count++;
+  }
+  return count;
+}
+
+beforeAll(() => {
+  wyoming = new WyomingReference();
+});
+afterAll(() => {
+  wyoming?.cleanup();
+  tmp.cleanup();
+});
+
+describe('the Wyoming audio stream, read by the reference client', () => {
+  it('sends audio-start, then a 1 kHz tone as 16 kHz mono s16le at its level, then audio-stop when the engine stops', async () => {
+    const e = await startEngine(['--input', 'tone:1000:-20', '--tap-source', 'mic_raw', '--duration', '3']);
+    const { summary, pcm } = await wyoming.read(`unix://${e.socket}`, 8);
+    await stopEngine(e);
+    expect(summary.starts[0]).toMatchObject({ rate: 16000, width: 2, channels: 1, timestamp: 0 });
+    expect(summary.chunks.length).toBeGreaterThan(50);
+    for (const [, samples, rate, width, channels] of summary.chunks) expect([samples, rate, width, channels]).toEqual([320, 16000, 2, 1]);
+    expect(gaps(summary)).toBe(0);
+    // The engine stopped: audio-stop, then the connection closed.
+    expect(summary.stops.length).toBe(1);
+    expect(summary.closed).toBe(true);
+    const x = s16ToFloat(pcm).subarray(1600); // past the resampler's start
+    const { amplitude, rms } = toneAmplitude(x, 16000, 1000);
+    expect(20 * Math.log10(amplitude)).toBeCloseTo(-20, 1); // -20 dBFS peak, within 0.05 dB
+    // All the energy is the tone: what is left is under -60 dB.
+    const residual = Math.sqrt(Math.max(0, rms * rms - (amplitude * amplitude) / 2));
+    expect(20 * Math.log10(residual / (amplitude / Math.SQRT2))).toBeLessThan(-60);
+  });
+
+  it('suppresses a 12 kHz tone by more than 60 dB at 16 kHz (no alias at 4 kHz)', async () => {
+    const e = await startEngine(['--input', 'tone:12000:-1', '--tap-source', 'mic_raw']);
+    const { pcm } = await wyoming.read(`unix://${e.socket}`, 1.5);
+    await stopEngine(e);
+    const x = s16ToFloat(pcm).subarray(1600);
+    expect(x.length).toBeGreaterThan(8000);
+    const inputRms = Math.pow(10, -1 / 20) / Math.SQRT2;
+    const { rms, amplitude } = toneAmplitude(x, 16000, 4000);
+    expect(20 * Math.log10(rms / inputRms)).toBeLessThan(-60);
+    expect(20 * Math.log10((amplitude + 1e-9) / (inputRms * Math.SQRT2))).toBeLessThan(-60);
+  });
+
+  it('passes a 7 kHz tone (inside the 16 kHz passband) at its level', async () => {
+    const e = await startEngine(['--input', 'tone:7000:-6', '--tap-source', 'mic_raw']);
+    const { pcm } = await wyoming.read(`unix://${e.socket}`, 1.5);
+    await stopEngine(e);
+    const { amplitude } = toneAmplitude(s16ToFloat(pcm).subarray(1600), 16000, 7000);
+    expect(Math.abs(20 * Math.log10(amplitude) + 6)).toBeLessThan(0.1);
+  });
+
+  it('serves several clients at once, one asking for 48 kHz f32', async () => {
+    const e = await startEngine(['--input', 'tone:1000:-20', '--tap-source', 'mic_raw']);
+    const [a, b, c] = await Promise.all([
+      wyoming.read(`unix://${e.socket}`, 2),
+      wyoming.read(`unix://${e.socket}`, 2),
+      wyoming.read(`unix://${e.socket}`, 2, { rate: 48000, format: 'f32' }),
+    ]);
+    await stopEngine(e);
+    for (const r of [a, b]) {
+      expect(r.summary.starts).toHaveLength(1);
+      expect(gaps(r.summary)).toBe(0);
+      expect(r.pcm.length / 2).toBeGreaterThan(16000 * 1.5);
+      expect(20 * Math.log10(toneAmplitude(s16ToFloat(r.pcm).subarray(1600), 16000, 1000).amplitude)).toBeCloseTo(-20, 1);
+    }
+    // The third asked for another format: audio-stop of the default stream, audio-start of its own.
+    expect(c.summary.starts.at(-1)).toMatchObject({ rate: 48000, width: 4, channels: 1, format: 'f32le' });
+    const f32: number[] = [];
+    const lastStart = c.summary.chunks.findIndex(([, , rate]) => rate === 48000);
+    const bytesBefore = c.summary.chunks.slice(0, lastStart).reduce((s, [, samples, , width]) => s + samples * width, 0);
+    for (let i = bytesBefore; i + 4 <= c.pcm.length; i += 4) f32.push(c.pcm.readFloatLE(i));
+    expect(f32.length).toBeGreaterThan(48000);
+    // 48 kHz is the engine's rate: the samples pass unresampled, so the level is exact.
+    expect(20 * Math.log10(toneAmplitude(Float64Array.from(f32), 48000, 1000).amplitude)).toBeCloseTo(-20, 2);
+  });
+
+  it('drops the oldest audio of a client that stops reading, counts it, drops the client, and another keeps receiving without a gap', async () => {
+    const e = await startEngine(['--input', 'demo', '--tap-stuck-ms', '1500', '--tap-backlog-ms', '300']);
+    let maxDropped = 0;
+    let last: RawTap | null = null;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        last = e.link.tap();
+        for (const c of last?.clients ?? []) maxDropped = Math.max(maxDropped, c.droppedFrames);
+        await sleep(50);
+      }
+    })();
+    const [stuck, reader] = await Promise.all([wyoming.stuck(`unix://${e.socket}`, 5), wyoming.read(`unix://${e.socket}`, 5)]);
+    polling = false;
+    await poll;
+    const stats = await stopEngine(e);
+    expect(stuck.closed).toBe(true);
+    expect(last!.clientsDroppedStuck).toBe(1);
+    expect(maxDropped).toBeGreaterThan(0);
+    expect(last!.ringDroppedFrames).toBe(0);
+    // The reader got every chunk, in order, for the whole time.
+    expect(gaps(reader.summary)).toBe(0);
+    // ...through and past the stuck client's drop (the stuck timeout is 1.5 s; a loaded machine may lose some startup time).
+    expect(reader.pcm.length / 2).toBeGreaterThan(16000 * 3.5);
+    // The engine ran on; that the audio thread cannot wait for a client at all is rt-guard.test.ts's proof
+    // (no system call, lock or allocation on it while a client reads).
+    expect(stats.periods_processed).toBeGreaterThan(0);
+  });
+
+  it('a client that reconnects picks up live audio, not what it missed', async () => {
+    const e = await startEngine(['--input', 'demo']);
+    await wyoming.read(`unix://${e.socket}`, 0.5);
+    await sleep(1500);
+    const again = await wyoming.read(`unix://${e.socket}`, 1);
+    await stopEngine(e);
+    expect(again.summary.starts[0]!.timestamp).toBe(0);
+    // One second of reading brings at most about a second of audio: nothing stale was kept for it.
+    expect(again.pcm.length / 2).toBeLessThan(16000 * 1.1);
+    expect(again.pcm.length / 2).toBeGreaterThan(16000 * 0.7);
+  });
+
+  it('on TCP, streams only to a client that sends the token first', async () => {
+    const port = await freePort();
+    const tokenFile = join(tmp.dir, 'token');
+    writeFileSync(tokenFile, 'a-stream-token-of-enough-length\n');
+    const e = await startEngine(['--input', 'tone:1000:-20', '--tap-source', 'mic_raw', '--tap-tcp', `127.0.0.1:${port}`,
+      '--tap-token-file', tokenFile]);
+    const [bad, good] = await Promise.all([
+      wyoming.read(`tcp://127.0.0.1:${port}`, 1, { token: 'wrong-token-of-enough-length' }),
+      wyoming.read(`tcp://127.0.0.1:${port}`, 1.5, { token: 'a-stream-token-of-enough-length' }),
+    ]);
+    const tap = e.link.tap()!;
+    await stopEngine(e);
+    expect(bad.summary.closed).toBe(true);
+    expect(bad.summary.starts).toHaveLength(0);
+    expect(bad.pcm.length).toBe(0);
+    expect(tap.clientsRefused).toBe(1);
+    expect(tap.tcp).toBe(true);
+    expect(good.summary.starts[0]).toMatchObject({ rate: 16000, width: 2, channels: 1 });
+    expect(good.pcm.length / 2).toBeGreaterThan(16000);
+  });
+
+  it('refuses to start with a TCP port but no token file, naming what is missing', async () => {
+    const child = spawn(defaultEngineBinary(), ['run', '--backend', 'sim', '--priority', '0', '--tap-tcp', '127.0.0.1:1'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(2);
+    expect(stderr).toContain('--tap-tcp needs --tap-token-file');
+  });
+});
