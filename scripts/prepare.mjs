@@ -17,6 +17,8 @@ export const BUILD_DEBS = [
   'cmake',
   'g++',
   'libasound2-dev',
+  // the JACK backend (hushbox-engine run --backend jack): libjack, which PipeWire's JACK also serves.
+  'libjack-jackd2-dev',
   // The audio tap's resampler and the recordings' file writer (native/engine/tap.cpp, recorder.cpp).
   'libsndfile1-dev',
   'libsoxr-dev',
@@ -31,6 +33,8 @@ export const TEST_DEBS = [
   'mosquitto',
   'mosquitto-clients',
   'python3',
+  // test/engine/jack.test.ts: a real JACK server (jackd2 on its dummy driver) for the JACK backend.
+  'jackd2',
   // test/recording: takes read back with sox (not with libsndfile, which wrote them).
   'sox',
   // test/system/alsa.test.ts: the engine on snd-aloop under Debian's PREEMPT_RT kernel in QEMU.
@@ -39,6 +43,8 @@ export const TEST_DEBS = [
   'kmod',
   'linux-image-rt-amd64',
   'qemu-system-x86',
+  // test/system/midi.test.ts, bench/midi.mjs: amidi writes snd-virmidi's raw MIDI device in QEMU.
+  'alsa-utils',
   // test/ota, test/integration/ota.test.ts: real RAUC bundles built, signed and verified (ota/).
   'e2fsprogs',
   'openssl',

@@ -5,13 +5,16 @@ import type { Config } from './config/schema.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
 import { HealthService } from './health/health-service.js';
+import { MidiService } from './midi/midi-service.js';
 import { MqttService } from './mqtt/mqtt-service.js';
 import type { CheckResult } from './ota/boot-check.js';
 import { OtaService } from './ota/ota-service.js';
 import { PresetsService } from './presets/presets-service.js';
+import { ParamAudit } from './presets/param-audit.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
+import { RecordingsService } from './recording/recordings-service.js';
 import { StreamService } from './stream/stream-service.js';
 import { SystemService } from './system/system-service.js';
 import { SystemdService } from './system/systemd.js';
@@ -36,7 +39,9 @@ export class Supervisor {
   readonly health: HealthService;
   readonly ota: OtaService;
   readonly auth: AuthService;
+  readonly midi: MidiService;
   readonly stream: StreamService;
+  readonly recordings: RecordingsService;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -56,11 +61,15 @@ export class Supervisor {
     this.stream = new StreamService({ ctx: this.ctx, engine: this.engine });
     // The engine serves the stream itself; its options come from the stream's settings at each start.
     this.engine.addLaunchArgs(() => this.stream.engineArgs());
+    // The engine writes the takes itself (so a take is finished even if the supervisor dies).
+    this.recordings = new RecordingsService({ ctx: this.ctx, engine: this.engine, presetName: () => this.presets.state().preset });
+    this.engine.addLaunchArgs(() => this.recordings.engineArgs());
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
     this.auth = new AuthService(this.ctx);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
+    this.midi = new MidiService({ ctx: this.ctx, engine: this.engine, presets: this.presets, recordings: this.recordings });
     this.web = new WebService({
       ctx: this.ctx,
       engine: this.engine,
@@ -69,13 +78,24 @@ export class Supervisor {
       health: this.health,
       system: this.system,
       ota: this.ota,
+      midi: this.midi,
       stream: this.stream,
+      recordings: this.recordings,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
-    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, webPort: () => this.web.port() });
-    // auth first (the reset file is acted on at once), system next (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.auth, this.system, this.stream, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.mqtt = new MqttService({
+      ctx: this.ctx,
+      engine: this.engine,
+      presets: this.presets,
+      ota: this.ota,
+      midi: this.midi,
+      recordings: this.recordings,
+      webPort: () => this.web.port(),
+    });
+    // auth first (the reset file is acted on at once), then system (it picks the audio core), midi, stream and recordings before the engine (they add
+    // to its command line), systemd last (READY=1 once all is up).
+    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

@@ -2,6 +2,7 @@
 
 #include "json.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 
 #include <cinttypes>
@@ -47,30 +48,49 @@ Status Engine::init(const EngineConfig& config) {
   if (io.channels < 1 || io.channels > link::kMaxChannels)
     return Status::error("--channels " + std::to_string(io.channels) + " is out of range (1..8)");
 
-  backend_ = make_backend(config.backend);
-  if (!backend_) return Status::error("unknown backend '" + config.backend + "' (expected alsa, sim or file)");
-  Status s = backend_->open(io);
-  if (!s) return s;
+  // rt_guard (test/engine/rt-guard.test.ts) marks the audio work of a callback-driven thread.
+  rt_guard_section_ = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "hushbox_rt_guard_section"));
+  Status s;
+  if (config.backend == "jack") {
+    // Rate and period follow the JACK server's; without a server yet, the configured ones until it comes.
+    s = init_jack();
+    if (!s) return s;
+  } else {
+    backend_ = make_backend(config.backend);
+    if (!backend_) return Status::error("unknown backend '" + config.backend + "' (expected alsa, sim, file or jack)");
+    s = backend_->open(io);
+    if (!s) return s;
+  }
 
-  dsp::ProcessSpec spec;
-  spec.rate = io.rate;
-  spec.max_frames = io.frames;
-  spec.channels = io.channels;
-  if (!chain_.prepare(spec)) return Status::error("the DSP chain rejected the stream settings");
-  for (const auto& [index, value] : config.params) chain_.set_param(index, value);
-  chain_.reset();  // start on the values, not ramping towards them
+  std::string error;
+  chain_owner_ = prepare_chain(config_.io.rate, config_.io.frames, error);
+  if (!chain_owner_) return Status::error(error);
+  for (const auto& [index, value] : config.params) chain_owner_->set_param(index, value);
+  chain_owner_->reset();  // start on the values, not ramping towards them
+  chain_ = chain_owner_.get();
+  chain_rate_ = config_.io.rate;
+  chain_frames_ = config_.io.frames;
+  chain_frames_in_use_ = chain_frames_;
+  chain_latency_.store(chain_->latency_samples(), std::memory_order_relaxed);
 
-  in_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
+  // JACK hands periods of up to kJackMaxFrames whatever the period the chain was prepared for.
+  const uint32_t planar_frames = config.backend == "jack" ? kJackMaxFrames : io.frames;
+  in_.assign(static_cast<size_t>(planar_frames) * io.channels, 0.0f);
   out_.assign(static_cast<size_t>(io.frames) * io.channels, 0.0f);
-  planar_.assign(io.channels, std::vector<float>(io.frames, 0.0f));
+  planar_.assign(io.channels, std::vector<float>(planar_frames, 0.0f));
   planar_ptrs_.clear();
   for (auto& ch : planar_) planar_ptrs_.push_back(ch.data());
   for (uint32_t c = 0; c < link::kMaxChannels; ++c) {
-    meter_in_[c].prepare(io.rate);
-    meter_out_[c].prepare(io.rate);
+    meter_in_[c].prepare(config_.io.rate);
+    meter_out_[c].prepare(config_.io.rate);
   }
   jitter_.allocate();
-  period_ns_ = static_cast<int64_t>(1e9 * io.frames / io.rate);
+  midi_latency_.allocate();
+  if (!config.midi.empty()) {
+    s = MidiInput::check_source(config.midi);
+    if (!s) return s;
+  }
+  period_ns_ = static_cast<int64_t>(1e9 * config_.io.frames / config_.io.rate);
 
   if (!config.link_name.empty()) {
     s = shm_.create(config.link_name, sizeof(link::Segment));
@@ -87,6 +107,8 @@ Status Engine::init(const EngineConfig& config) {
   link_->commands.init();
   link_->events.init();
   const auto table = dsp::param_table();
+  link_->midi_map.init(config.midi_map);
+  midi_queue_.init();
   link_->param_count = static_cast<uint32_t>(table.size());
   for (uint32_t i = 0; i < table.size(); ++i) {
     link::ParamInfo& p = link_->params[i];
@@ -97,26 +119,63 @@ Status Engine::init(const EngineConfig& config) {
     p.min = table[i].min;
     p.max = table[i].max;
     p.def = table[i].def;
-    link_->param_values[i].store(chain_.param(i), std::memory_order_relaxed);
+    link_->param_values[i].store(chain_->param(i), std::memory_order_relaxed);
   }
   telemetry_ = link::Telemetry{};
   telemetry_.state = link::EngineState::kStarting;
-  telemetry_.rate = io.rate;
-  telemetry_.frames = io.frames;
-  telemetry_.periods = io.periods;
+  telemetry_.rate = config_.io.rate;
+  telemetry_.frames = config_.io.frames;
+  telemetry_.periods = config_.io.periods;
   telemetry_.channels = io.channels;
-  telemetry_.latency_frames = backend_->latency_frames() + chain_.latency_samples();
+  telemetry_.latency_frames = (backend_ ? backend_->latency_frames() : 0) + chain_->latency_samples();
   link_->telemetry.init(telemetry_);
   link_->record_commands.init();
   // The stream is an extra: a socket that cannot be bound leaves the audio running without it.
-  if (Status ts = tap_.init(config.tap, io.rate, io.frames, link_); !ts) {
+  const uint32_t max_frames = config.backend == "jack" ? kJackMaxFrames : io.frames;
+  if (Status ts = tap_.init(config.tap, config_.io.rate, max_frames, link_); !ts) {
     std::fprintf(stderr, "hushbox-engine: the audio stream is off: %s\n", ts.message.c_str());
     tap_.disable();
   }
-  s = recorder_.init(config.recorder, io.rate, io.frames, io.channels, link_);
+  s = recorder_.init(config.recorder, config_.io.rate, max_frames, io.channels, link_);
   if (!s) return s;
   set_state(link::EngineState::kStarting);
   return Status::success();
+}
+
+std::unique_ptr<dsp::Chain> Engine::prepare_chain(uint32_t rate, uint32_t frames, std::string& error) const {
+  auto chain = std::make_unique<dsp::Chain>();
+  dsp::ProcessSpec spec;
+  spec.rate = rate;
+  spec.max_frames = frames;
+  spec.channels = config_.io.channels;
+  if (!chain->prepare(spec)) {
+    error = "the DSP chain rejected the stream settings (" + std::to_string(rate) + " Hz, " + std::to_string(frames) +
+            " frames, " + std::to_string(config_.io.channels) + " channels)";
+    return nullptr;
+  }
+  return chain;
+}
+
+void Engine::adopt_pending_chain() noexcept {
+  dsp::Chain* next = pending_chain_.exchange(nullptr, std::memory_order_acq_rel);
+  if (!next) return;
+  // The parameters as applied now (commands drained since it was prepared included), then no ramps.
+  for (uint32_t i = 0; i < dsp::kParamCount; ++i) next->set_param(i, chain_->param(i));
+  next->reset();
+  chain_ = next;
+  chain_frames_in_use_ = pending_frames_;
+  chain_latency_.store(next->latency_samples(), std::memory_order_relaxed);
+  if (pending_rate_ != telemetry_.rate) {
+    for (uint32_t c = 0; c < link::kMaxChannels; ++c) {
+      meter_in_[c].prepare(pending_rate_);
+      meter_out_[c].prepare(pending_rate_);
+    }
+  }
+  telemetry_.rate = pending_rate_;
+  telemetry_.frames = pending_frames_;
+  telemetry_.latency_frames = chain_->latency_samples();
+  period_ns_ = static_cast<int64_t>(1e9 * pending_frames_ / pending_rate_);
+  chain_swapped_.store(true, std::memory_order_release);
 }
 
 void Engine::set_state(link::EngineState s) noexcept {
@@ -137,8 +196,8 @@ void Engine::drain_commands() noexcept {
     switch (cmd.type) {
       case link::CommandType::kSetParam:
         if (cmd.index < link_->param_count) {
-          chain_.set_param(cmd.index, cmd.value);
-          link_->param_values[cmd.index].store(chain_.param(cmd.index), std::memory_order_relaxed);
+          chain_->set_param(cmd.index, cmd.value);
+          link_->param_values[cmd.index].store(chain_->param(cmd.index), std::memory_order_relaxed);
         }
         break;
       case link::CommandType::kResetMeters:
@@ -161,6 +220,62 @@ void Engine::drain_commands() noexcept {
   }
 }
 
+struct Engine::MidiTarget {
+  Engine& e;
+  // [audio]
+  float param(uint32_t i) const noexcept { return e.chain_->param(i); }
+  void set_param(uint32_t i, float v) noexcept {
+    e.chain_->set_param(i, v);
+    e.link_->param_values[i].store(e.chain_->param(i), std::memory_order_relaxed);
+    for (uint32_t k = 0; k < e.midi_touched_count_; ++k)
+      if (e.midi_touched_[k] == i) return;
+    if (e.midi_touched_count_ < link::kMaxMidiMappings) e.midi_touched_[e.midi_touched_count_++] = i;
+  }
+  void program(uint8_t channel, uint8_t program) noexcept {
+    ++e.midi_programs_;
+    e.midi_last_program_ = program;
+    e.post_event(link::EventType::kMidiProgram, channel, program, 0.0f);
+  }
+  void action(link::MidiAction a) noexcept {
+    ++e.midi_actions_;
+    e.post_event(link::EventType::kMidiAction, 0, static_cast<int32_t>(a), 0.0f);
+  }
+};
+
+void Engine::drain_midi(int64_t now) noexcept {
+  // A new map from the supervisor: copied once, read from the copy.
+  const uint32_t version = link_->midi_map.version();
+  if (version != midi_map_version_) {
+    link::MidiMap fresh;
+    if (link_->midi_map.load(fresh, 4)) {
+      midi_map_ = fresh;
+      midi_map_version_ = version;
+    }
+  }
+  MidiTarget target{*this};
+  midi::Message m;
+  uint32_t shown = 0;
+  uint64_t applied = 0;
+  // Bounded: never more than the queue held when the period began.
+  for (uint32_t left = midi_queue_.size(); left > 0 && midi_queue_.pop(m); --left) {
+    if (midi::dispatch(midi_map_, link_->params, link_->param_count, m, target) > 0) {
+      ++applied;
+      midi_latency_.add(now - m.time_ns);
+    }
+    // Activity for the page and for learn; a flood shows its first messages per period.
+    if (shown++ < 16) {
+      const int32_t code = midi::status_byte(m) << 16 | m.number << 8 | m.value;
+      post_event(link::EventType::kMidi, 0, code, 0.0f);
+    }
+  }
+  if (applied) link_->midi.applied.fetch_add(applied, std::memory_order_relaxed);
+  for (uint32_t k = 0; k < midi_touched_count_; ++k) {
+    const uint32_t i = midi_touched_[k];
+    post_event(link::EventType::kMidiParam, i, 0, link_->param_values[i].load(std::memory_order_relaxed));
+  }
+  midi_touched_count_ = 0;
+}
+
 void Engine::publish(int64_t now) noexcept {
   const uint32_t channels = config_.io.channels;
   for (uint32_t c = 0; c < channels; ++c) {
@@ -168,7 +283,7 @@ void Engine::publish(int64_t now) noexcept {
     telemetry_.rms_in[c] = meter_in_[c].rms();
     telemetry_.peak_out[c] = meter_out_[c].peak();
     telemetry_.rms_out[c] = meter_out_[c].rms();
-    const dsp::StripMeters m = chain_.meters(c);
+    const dsp::StripMeters m = chain_->meters(c);
     telemetry_.reduction_ns_db[c] = m.ns_reduction_db;
     telemetry_.reduction_gate_db[c] = m.gate_reduction_db;
     telemetry_.reduction_comp_db[c] = m.comp_reduction_db;
@@ -178,7 +293,7 @@ void Engine::publish(int64_t now) noexcept {
     for (uint32_t i = 0; i < link::Telemetry::kMaxTones; ++i)
       telemetry_.tones_hz[c][i] = i < m.tone_count ? m.tones_hz[i] : 0.0f;
   }
-  telemetry_.reduction_master_limit_db = chain_.master_limit_reduction_db();
+  telemetry_.reduction_master_limit_db = chain_->master_limit_reduction_db();
   telemetry_.time_ns = static_cast<uint64_t>(now);
   link_->telemetry.store(telemetry_);
   link_->audio_heartbeat.count.fetch_add(1, std::memory_order_relaxed);
@@ -190,8 +305,6 @@ void Engine::audio_thread_main() noexcept {
   telemetry_.realtime = rt_report_.fifo ? 1 : 0;
   const uint32_t frames = config_.io.frames;
   const uint32_t channels = config_.io.channels;
-  dsp::AudioBlock block{planar_ptrs_.data(), channels, frames};
-
   Status s = backend_->start();
   if (!s) {
     set_state(link::EngineState::kFailed);
@@ -222,6 +335,7 @@ void Engine::audio_thread_main() noexcept {
         set_state(link::EngineState::kWaitingForDevice);
       }
       drain_commands();  // parameters still apply, so the chain is ready when the device is back
+      drain_midi(t0);
       publish(t0);
       continue;
     }
@@ -238,21 +352,17 @@ void Engine::audio_thread_main() noexcept {
       if (telemetry_.jitter_us > telemetry_.jitter_max_us) telemetry_.jitter_max_us = telemetry_.jitter_us;
     }
 
-    drain_commands();
-
     for (uint32_t c = 0; c < channels; ++c) {
       float* dst = planar_ptrs_[c];
       for (uint32_t f = 0; f < frames; ++f) dst[f] = in_[f * channels + c];
-      meter_in_[c].process(dst, frames);
     }
-    chain_.process(block);
+    process_period(frames, t0);
     for (uint32_t c = 0; c < channels; ++c) {
       const float* src = planar_ptrs_[c];
-      meter_out_[c].process(src, frames);
       for (uint32_t f = 0; f < frames; ++f) out_[f * channels + c] = src[f];
     }
-    tap_.push(in_.data(), channels, chain_.processed_mic(), planar_ptrs_.data(), channels, frames);
-    recorder_.push(in_.data(), channels, chain_.processed_mic(), planar_ptrs_.data(), channels, frames);
+    tap_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
+    recorder_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
 
     const IoResult w = backend_->write(out_.data(), frames);
     if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
@@ -273,6 +383,23 @@ void Engine::audio_thread_main() noexcept {
   set_state(link::EngineState::kStopped);
   link_->telemetry.store(telemetry_);
   finished_.store(true, std::memory_order_release);
+}
+
+void Engine::process_period(uint32_t frames, int64_t t0) noexcept {
+  const uint32_t channels = config_.io.channels;
+  drain_commands();
+  drain_midi(t0);
+  for (uint32_t c = 0; c < channels; ++c) meter_in_[c].process(planar_ptrs_[c], frames);
+  // In pieces no longer than the chain was prepared for (JACK may hand a longer period before the chain for it is in).
+  for (uint32_t done = 0; done < frames;) {
+    const uint32_t n = std::min(frames - done, chain_frames_in_use_);
+    float* ptrs[link::kMaxChannels];
+    for (uint32_t c = 0; c < channels; ++c) ptrs[c] = planar_ptrs_[c] + done;
+    dsp::AudioBlock block{ptrs, channels, n};
+    chain_->process(block);
+    done += n;
+  }
+  for (uint32_t c = 0; c < channels; ++c) meter_out_[c].process(planar_ptrs_[c], frames);
 }
 
 void Engine::count_xrun(const IoResult& r) noexcept {
@@ -308,6 +435,29 @@ Status Engine::run() {
   DmaLatencyHold dma_hold;
   if (config_.rt.hold_dma_latency) dma_latency_held_ = dma_hold.hold(dma_latency_error_);
 
+  if (!config_.midi.empty()) {
+    // Below the audio thread, so a MIDI flood never takes its CPU (the queue holds what comes
+    // before the audio thread runs; more is dropped and counted).
+    const int midi_priority = config_.rt.priority > 1 ? config_.rt.priority - 1 : 0;
+    if (Status ms = midi_.start(config_.midi, midi_priority, &midi_queue_, &link_->midi); !ms) return ms;
+  }
+  Status s = jack_ ? run_jack() : run_threads();
+  midi_.stop();
+  if (!config_.stats_path.empty()) {
+    const std::string json = stats_json();
+    const std::string tmp = config_.stats_path + ".part";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    bool ok = f && std::fputs(json.c_str(), f) >= 0;
+    if (f) ok = (std::fclose(f) == 0) && ok;
+    if (!ok || std::rename(tmp.c_str(), config_.stats_path.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      return Status::error(config_.stats_path + ": cannot write stats: " + std::strerror(errno));
+    }
+  }
+  return s;
+}
+
+Status Engine::run_threads() {
   // Small stacks: with mlockall(MCL_FUTURE) every stack page is faulted in and
   // locked at creation, and glibc's default is 8 MiB per thread.
   pthread_t housekeeping_thread, audio_thread;
@@ -344,19 +494,7 @@ Status Engine::run() {
   pthread_join(housekeeping_thread, nullptr);
   tap_.stop();
   recorder_.stop();  // a take in progress is finished (reason engine_stop), its header final
-  Status s = backend_->close();
-  if (!config_.stats_path.empty()) {
-    const std::string json = stats_json();
-    const std::string tmp = config_.stats_path + ".part";
-    std::FILE* f = std::fopen(tmp.c_str(), "w");
-    bool ok = f && std::fputs(json.c_str(), f) >= 0;
-    if (f) ok = (std::fclose(f) == 0) && ok;
-    if (!ok || std::rename(tmp.c_str(), config_.stats_path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      return Status::error(config_.stats_path + ": cannot write stats: " + std::strerror(errno));
-    }
-  }
-  return s;
+  return backend_->close();
 }
 
 std::string Engine::stats_json() const {
@@ -380,9 +518,9 @@ std::string Engine::stats_json() const {
                 "\"realtime\":{\"fifo\":%s,\"priority\":%d,\"cpu\":%d,\"memory_locked\":%s,\"denormals_flushed\":%s,"
                 "\"dma_latency_held\":%s,\"problems\":%s},"
                 "\"latency_ms\":%.3f,\"device_waits\":%u,\"periods_after_last_xrun\":%" PRIu64 ",\"state\":\"%s\"}\n",
-                backend_ ? backend_->name() : "?", config_.io.rate, config_.io.frames, config_.io.periods,
-                config_.io.channels, seconds, telemetry_.periods_processed, telemetry_.missed_deadlines,
-                telemetry_.xruns, static_cast<double>(telemetry_.dsp_load_mean),
+                backend_ ? backend_->name() : config_.backend.c_str(), config_.io.rate, config_.io.frames,
+                config_.io.periods, config_.io.channels, seconds, telemetry_.periods_processed,
+                telemetry_.missed_deadlines, telemetry_.xruns, static_cast<double>(telemetry_.dsp_load_mean),
                 static_cast<double>(telemetry_.dsp_load_max), jitter_.percentile(0.5), jitter_.percentile(0.99),
                 jitter_.percentile(0.999), jitter_.max_us(), jitter_.count(), telemetry_.latency_frames,
                 rt_report_.fifo ? "true" : "false", rt_report_.priority, rt_report_.cpu,
@@ -400,7 +538,38 @@ std::string Engine::stats_json() const {
     std::snprintf(t, sizeof t, "%s%.3f", i ? "," : "", static_cast<double>(xrun_times_ns_[i]) / 1e9);
     out += t;
   }
-  out += "]}\n";
+  out += "]";
+  if (!config_.midi.empty()) {
+    // The mapped parameters' values as the audio thread left them, and the MIDI counters.
+    std::string values;
+    for (uint32_t i = 0; i < midi_map_.count && i < link::kMaxMidiMappings; ++i) {
+      const link::MidiMapping& m = midi_map_.mappings[i];
+      if (m.action != link::MidiAction::kParam && m.action != link::MidiAction::kToggle) continue;
+      if (m.index >= link_->param_count) continue;
+      char v[96];
+      std::snprintf(v, sizeof v, "%s\"%s\":%.6g", values.empty() ? "" : ",", link_->params[m.index].id,
+                    static_cast<double>(link_->param_values[m.index].load(std::memory_order_relaxed)));
+      values += v;
+    }
+    std::string source, error;
+    json::append_string(source, config_.midi);
+    json::append_string(error, midi_.last_error());
+    char m[1024];
+    std::snprintf(m, sizeof m,
+                  ",\"midi\":{\"source\":%s,\"client\":%d,\"ports\":%u,\"received\":%" PRIu64 ",\"applied\":%" PRIu64
+                  ",\"dropped\":%" PRIu64 ",\"ignored\":%" PRIu64 ",\"programs\":%" PRIu64
+                  ",\"last_program\":%d,\"actions\":%" PRIu64
+                  ",\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64
+                  "},\"last_error\":%s,\"values\":{",
+                  source.c_str(), midi_.client_id(), link_->midi.ports.load(), link_->midi.received.load(),
+                  link_->midi.applied.load(), link_->midi.dropped.load(), link_->midi.ignored.load(), midi_programs_,
+                  midi_last_program_, midi_actions_, midi_latency_.percentile(0.5), midi_latency_.percentile(0.99),
+                  midi_latency_.max_us(), midi_latency_.count(), error.c_str());
+    out += m;
+    out += values;
+    out += "}}";
+  }
+  out += "}\n";
   return out;
 }
 

@@ -14,6 +14,8 @@
 #include "engine.h"
 #include "json.h"
 #include "latency.h"
+#include "midi.h"
+#include "midi_input.h"
 #include "profiles.h"
 #include "tools.h"
 
@@ -30,11 +32,17 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run      process audio in real time until SIGTERM/SIGINT or --duration\n"
-    "           --backend alsa|sim|file  --rate HZ  --frames N  --periods N  --channels N\n"
+    "           --backend alsa|sim|file|jack  --rate HZ  --frames N  --periods N  --channels N\n"
     "           --device hw:CARD[,DEV[,SUB]] (alsa; default hw:Gen)  --capture-device NAME\n"
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
+    "           --midi none|seq|hw:CARD[,DEV[,SUB]]|file:PATH (MIDI in: the ALSA sequencer, every\n"
+    "           port subscribed; a raw MIDI device; a pipe of raw MIDI bytes)\n"
+    "           --midi-map cc:N[@CH]|note:N[@CH]|pc[@CH]=PARAM_ID|toggle:PARAM_ID|preset|ab|record\n"
+    "           [,rel-twos|rel-offset|rel-signed][,min=X][,max=X][,invert]  (repeatable)\n"
+    "           jack: --jack-name NAME (default hushbox)  --connect in:PORT[,PORT...] out:PORT[,PORT...]\n"
+    "           (rate and period are the JACK server's; ports mic, inst.. and out_left, out_right..)\n"
     "           --tap-socket PATH  --tap-tcp [HOST:]PORT  --tap-token-file FILE (the Wyoming audio stream)\n"
     "           --tap-source mic_raw|mic|mix  --tap-rate 16000|48000  --tap-format s16le|f32\n"
     "           --tap-stuck-ms N (drop a client that takes nothing this long)  --tap-backlog-ms N\n"
@@ -49,6 +57,8 @@ const char* kUsage =
     "  profiles the profiles: rate, period, periods and processing defaults (--json)\n"
     "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
     "           --frames N --periods N [--json]\n"
+    "  midi-send DEVICE|FILE [--count N] [--interval-us U] [--cc N | --program N] [--channel 0..15]\n"
+    "           raw MIDI out, paced (tests and bench/midi.mjs)\n"
     "  doctor   sound cards and real-time prerequisites, with fixes: [--json] [--root DIR]\n";
 
 struct Args {
@@ -144,7 +154,38 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.device);
     else if (a == "--capture-device")
       ok = value(cfg.io.capture_device);
-    else if (a == "--no-dma-latency")
+    else if (a == "--jack-name")
+      ok = value(cfg.jack_name);
+    else if (a == "--connect") {
+      // One or more values: in:PORT,PORT... and out:PORT,PORT... (a JACK port name has a colon of its own).
+      ok = value(v);
+      while (ok) {
+        std::vector<std::string>* list = v.rfind("in:", 0) == 0    ? &cfg.connect_in
+                                         : v.rfind("out:", 0) == 0 ? &cfg.connect_out
+                                                                   : nullptr;
+        if (!list) {
+          error = "--connect expects in:PORT,... or out:PORT,..., got '" + v + "'";
+          ok = false;
+          break;
+        }
+        std::string ports = v.substr(v.find(':') + 1);
+        if (ports.empty()) {
+          error = "--connect " + v + " names no port";
+          ok = false;
+          break;
+        }
+        for (size_t start = 0;;) {
+          const size_t comma = ports.find(',', start);
+          list->push_back(ports.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+        if (i + 1 < args.size() && (args[i + 1].rfind("in:", 0) == 0 || args[i + 1].rfind("out:", 0) == 0))
+          v = args[++i];
+        else
+          break;
+      }
+    } else if (a == "--no-dma-latency")
       cfg.rt.hold_dma_latency = false;
     else if (a == "--input")
       ok = value(cfg.io.input);
@@ -152,7 +193,19 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.output);
     else if (a == "--link")
       ok = value(cfg.link_name);
-    else if (a == "--duration")
+    else if (a == "--midi") {
+      ok = value(cfg.midi);
+      if (ok && cfg.midi == "none") cfg.midi.clear();
+    } else if (a == "--midi-map") {
+      ok = value(v);
+      if (ok) {
+        hushbox::Status ms = hushbox::midi::parse_mapping(v, cfg.midi_map);
+        if (!ms) {
+          error = ms.message;
+          ok = false;
+        }
+      }
+    } else if (a == "--duration")
       ok = value(v) && parse_double(a, v, cfg.duration_s, error);
     else if (a == "--stats")
       ok = value(cfg.stats_path);
@@ -301,6 +354,7 @@ int main(int argc, char** argv) {
   if (command == "bench") return hushbox::cmd_bench(args);
   if (command == "profiles") return hushbox::cmd_profiles(args);
   if (command == "latency") return hushbox::run_latency_command(args);
+  if (command == "midi-send") return hushbox::run_midi_send_command(args);
   if (command == "doctor") return hushbox::run_doctor_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);

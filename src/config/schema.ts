@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 export const EngineConfigSchema = Type.Object(
   {
     binary: Type.String({ minLength: 1, description: 'path of hushbox-engine' }),
-    backend: Type.Union([Type.Literal('sim'), Type.Literal('alsa'), Type.Literal('file')]),
+    backend: Type.Union([Type.Literal('sim'), Type.Literal('alsa'), Type.Literal('file'), Type.Literal('jack')]),
     device: Type.String({ description: 'ALSA device, e.g. hw:Gen' }),
     input: Type.String({ description: 'sim backend input: demo, tone, tone:HZ[:DBFS], noise, silence or a WAV path' }),
     rate: Type.Integer({ minimum: 8000, maximum: 384000 }),
@@ -12,6 +12,21 @@ export const EngineConfigSchema = Type.Object(
     channels: Type.Integer({ minimum: 1, maximum: 8 }),
     priority: Type.Integer({ minimum: 0, maximum: 99, description: 'SCHED_FIFO priority of the audio thread; 0 for none' }),
     cpu: Type.Integer({ minimum: -1, description: 'CPU for the audio thread; -1 to leave it free' }),
+    jackName: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, pattern: '^[^:,]+$', description: "jack backend: the JACK client's name (default hushbox)" }),
+    ),
+    jackConnectIn: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, pattern: '^[^,]+$' }), {
+        maxItems: 8,
+        description: 'jack backend: the ports to connect to the engine inputs (mic, inst...), e.g. system:capture_1',
+      }),
+    ),
+    jackConnectOut: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, pattern: '^[^,]+$' }), {
+        maxItems: 8,
+        description: 'jack backend: the ports to connect the engine outputs (out_left, out_right...) to, e.g. system:playback_1',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

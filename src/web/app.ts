@@ -7,6 +7,7 @@ import { HushboxError } from '../errors.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { HealthService } from '../health/health-service.js';
+import type { MidiService } from '../midi/midi-service.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { SystemService } from '../system/system-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
@@ -16,12 +17,15 @@ import { audioRoutes } from './routes/audio.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { midiRoutes } from './routes/midi.js';
 import { otaRoutes } from './routes/ota.js';
 import { paramsRoutes } from './routes/params.js';
 import { systemRoutes } from './routes/system.js';
 import { presetsRoutes } from './routes/presets.js';
 import { statusRoutes } from './routes/status.js';
 import { streamRoutes } from './routes/stream.js';
+import { recordingsRoutes } from './routes/recordings.js';
+import type { RecordingsService } from '../recording/recordings-service.js';
 import type { StreamService } from '../stream/stream-service.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -42,8 +46,12 @@ export interface WebDeps {
   mqtt?: { connected(): boolean };
   /** Update bundles; /api/ota is not served without it. */
   ota?: OtaService;
+  /** MIDI control; /api/midi is not served without it. */
+  midi?: MidiService;
   /** The audio stream; /api/stream is not served without it. */
   stream?: StreamService;
+  /** Recording takes; /api/recordings is not served without it. */
+  recordings?: RecordingsService;
 }
 
 export type App = FastifyInstance;
@@ -170,7 +178,9 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes, deps);
   await app.register(metricsRoutes, deps);
   if (deps.ota) await app.register(otaRoutes, { ...deps, ota: deps.ota });
+  if (deps.midi) await app.register(midiRoutes, { ...deps, midi: deps.midi });
   if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
+  if (deps.recordings) await app.register(recordingsRoutes, { ...deps, recordings: deps.recordings });
   await app.register(staticRoutes);
   return app;
 }

@@ -7,6 +7,12 @@
 // and freeze when it renames itself "hb-audio-done" after its last period.
 // Counts are written as JSON to $RT_GUARD_OUT when the process exits.
 //
+// A thread the engine does not own (JACK's process thread) runs the engine's
+// code only inside its callback: the engine marks that stretch by calling
+// hushbox_rt_guard_section(1) and (0) (looked up with dlsym), and from the
+// first mark on that thread counts only inside the marks ("sections"); that
+// thread is reported as an audio thread whatever its name.
+//
 // Categories: "alloc", "lock" and "syscall" are forbidden on the audio thread;
 // "clock" (clock_nanosleep, nanosleep) and "alsa" (ioctl, poll) are what it
 // may use, counted to show the guard sees that thread at all.
@@ -63,6 +69,9 @@ struct Slot {
   char name[32];
   int audio;   // named itself hb-audio: counts from then on
   int frozen;  // renamed itself hb-audio-done: counts no more
+  int gated;   // called hushbox_rt_guard_section: counts only inside a section
+  int inside;
+  unsigned long long sections;
   unsigned long long counts[F_COUNT];
 };
 static struct Slot g_slots[MAX_THREADS];
@@ -82,7 +91,21 @@ static struct Slot* slot(void) {
 static void count(int f) {
   if (t_inside) return;  // the guard's own calls
   struct Slot* s = slot();
-  if (s && !s->frozen) s->counts[f]++;
+  if (s && !s->frozen && (!s->gated || s->inside)) s->counts[f]++;
+}
+
+// The engine's marks around its callback's work (see the top of this file).
+__attribute__((visibility("default"))) void hushbox_rt_guard_section(int inside) {
+  struct Slot* s = slot();
+  if (!s) return;
+  if (!s->gated) {
+    memset(s->counts, 0, sizeof s->counts);
+    s->audio = 1;  // the thread that runs the engine's audio work
+    if (!s->name[0]) strcpy(s->name, "hb-audio");
+  }
+  s->gated = 1;
+  s->inside = inside;
+  if (inside) s->sections++;
 }
 
 extern void* __libc_malloc(size_t);
@@ -188,8 +211,8 @@ static void dump(void) {
   fprintf(f, "{\"threads\":[");
   for (int i = 0; i < n; ++i) {
     const struct Slot* s = &g_slots[i];
-    fprintf(f, "%s{\"name\":\"%s\",\"audio\":%s,\"counts\":{", i ? "," : "", s->name[0] ? s->name : "?",
-            s->audio ? "true" : "false");
+    fprintf(f, "%s{\"name\":\"%s\",\"audio\":%s,\"sections\":%llu,\"counts\":{", i ? "," : "",
+            s->name[0] ? s->name : "?", s->audio ? "true" : "false", s->sections);
     int first = 1;
     for (int k = 0; k < F_COUNT; ++k) {
       if (!s->counts[k]) continue;

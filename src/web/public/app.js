@@ -3,6 +3,7 @@
 // the HTTP API; system health from /api/health.
 import { ensureConfirmed, ensureOwner, mountAccess, request } from './account.js';
 import { initUpdates, onSummary as renderOta } from './updates.js';
+import { initRecordings } from './recordings.js';
 
 const $ = (sel) => document.querySelector(sel);
 const CHANNEL_NAMES = ['Mic', 'Inst', 'Ch 3', 'Ch 4', 'Ch 5', 'Ch 6', 'Ch 7', 'Ch 8'];
@@ -420,6 +421,7 @@ async function init() {
   refreshHealth();
   setInterval(refreshHealth, 5000);
   initUpdates({ api, el, showMessage, ensureConfirmed });
+  initRecordings({ api, el, showMessage });
   connect();
   await mountAccess($('.side'), owner);
 }

@@ -16,7 +16,7 @@ HUSHBOX_SUBDIR = native
 # What a developer's checkout holds besides the sources: never copied in.
 HUSHBOX_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 	--exclude node_modules --exclude build --exclude dist
-HUSHBOX_DEPENDENCIES = alsa-lib host-nodejs host-pkgconf nodejs
+HUSHBOX_DEPENDENCIES = alsa-lib host-nodejs host-pkgconf libsndfile libsoxr nodejs
 
 # npm runs on the build machine with Buildroot's Node.js; it must not
 # run install scripts (nothing here needs one) and never builds for the host.
