@@ -3,8 +3,8 @@
 // root, named otherwise), npm packages, the native build, the TypeScript build.
 // Plain Node with no dependencies, so it runs before `npm install`.
 //
-//   node scripts/prepare.mjs [--build] [--test]     prepare (and build)
-//   node scripts/prepare.mjs --print-debs [test] [bench]   the Debian packages, one line
+//   node scripts/prepare.mjs [--build] [--test] [--image]   prepare (and build)
+//   node scripts/prepare.mjs --print-debs [test] [image] [bench]   the Debian packages, one line
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -55,6 +55,7 @@ export const TEST_DEBS = [
   // test/board/buildroot.test.ts: Buildroot's make <defconfig> and utils/check-package (python3-magic, flake8,
   // shellcheck) on board/buildroot; test/board/images.test.ts: the board's genimage configs and post-image scripts.
   'dosfstools',
+  'fdisk',
   'flake8',
   'genimage',
   'grub-common',
@@ -62,6 +63,36 @@ export const TEST_DEBS = [
   'python3-magic',
   'shellcheck',
   'xz-utils',
+  // test/system/arm64.test.ts: the engine cross-built for the Pi's CPU and run under qemu-aarch64 (user mode) and
+  // qemu-system-aarch64 (the seccomp checks). Its libraries come from Debian's arm64 packages (multiarch: arm64 is
+  // added as a foreign architecture, see ensureDebs): the same versions as the x86-64 build's, no sources to fetch.
+  'g++-aarch64-linux-gnu',
+  'qemu-system-arm',
+  'qemu-user',
+  'libasound2-dev:arm64',
+  'libsndfile1-dev:arm64',
+  'libsoxr-dev:arm64',
+];
+/**
+ * What `npm run image` needs (board/debian/build.sh) and what boots the image
+ * (board/debian/run.sh, test/system/image.test.ts): part of `--test`, as the
+ * tests build and boot the image.
+ */
+export const IMAGE_DEBS = [
+  'debian-archive-keyring',
+  'dosfstools',
+  'e2fsprogs',
+  'fdisk',
+  'grub-common',
+  'grub-efi-amd64-bin',
+  'mmdebstrap',
+  'mtools',
+  'ovmf',
+  'qemu-system-x86',
+  'qemu-utils',
+  'rauc',
+  'squashfs-tools',
+  'zstd',
 ];
 /** What bench/ needs on top (not installed by --test): load generators and the reference timer test. */
 export const BENCH_DEBS = [
@@ -103,6 +134,13 @@ function ensureDebs(pkgs) {
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const foreign = [...new Set(missing.filter((p) => p.includes(':')).map((p) => p.split(':')[1]))];
+  const known = spawnSync('dpkg', ['--print-foreign-architectures'], { encoding: 'utf8' }).stdout.split('\n');
+  const add = foreign.filter((a) => !known.includes(a));
+  if (add.length > 0) {
+    for (const a of add) run('dpkg', ['--add-architecture', a]);
+    run('apt-get', ['update', '-q'], { env });
+  }
   let r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
   if (r.status !== 0) {
     run('apt-get', ['update', '-q'], { env });
@@ -122,12 +160,20 @@ function newest(dir, exts) {
 }
 
 if (args.includes('--print-debs')) {
-  const extra = [...(args.includes('test') ? TEST_DEBS : []), ...(args.includes('bench') ? BENCH_DEBS : [])];
-  process.stdout.write(`${[...BUILD_DEBS, ...extra].join(' ')}\n`);
+  const extra = [
+    ...(args.includes('test') ? [...TEST_DEBS, ...IMAGE_DEBS] : []),
+    ...(args.includes('image') ? IMAGE_DEBS : []),
+    ...(args.includes('bench') ? BENCH_DEBS : []),
+  ];
+  process.stdout.write(`${[...new Set([...BUILD_DEBS, ...extra])].join(" ")}\n`);
   process.exit(0);
 }
 
-ensureDebs(args.includes('--test') ? [...BUILD_DEBS, ...TEST_DEBS] : BUILD_DEBS);
+ensureDebs([
+  ...BUILD_DEBS,
+  ...(args.includes('--test') ? [...TEST_DEBS, ...IMAGE_DEBS] : []),
+  ...(args.includes('--image') ? IMAGE_DEBS : []),
+]);
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   log('installing npm packages');

@@ -9,6 +9,7 @@ import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
 import { profileCommand, statusCommand } from './engine/status-command.js';
 import { updateCommand } from './ota/update-command.js';
+import { mqttCredentialsCommand } from './mqtt/credentials-command.js';
 import { presetCommand } from './presets/cli.js';
 import { Supervisor } from './supervisor.js';
 import { scarlettCommand } from './system/scarlett-command.js';
@@ -30,6 +31,9 @@ commands:
   update FILE|URL [--sha256 HEX] [--allow-downgrade]
                                        install an update bundle on the running box, with progress
                                        (--channel, --check, --reboot, --status: hushbox update --help)
+  mqtt-credentials [--data DIR] [--json]
+                                       make the box broker's users, password file and ACL (first boot);
+                                       print the login for Home Assistant
   version                              print the version
 
 environment:
@@ -40,6 +44,9 @@ environment:
   HUSHBOX_LOG_LEVEL   pino level (default info)
   HUSHBOX_TUNE        1: apply real-time system tuning (the box's image sets it)
   HUSHBOX_ROOT        root of /sys, /proc for system checks (default /)
+  HUSHBOX_DEVICE_ID   device id (MQTT topics, Home Assistant), default from the hostname
+  HUSHBOX_AUDIO       auto: use the Scarlett, else the first card that plays and records,
+                      else the simulated device (the image sets it); default: the config's
 `;
 
 function fail(message: string, code = 2): never {
@@ -110,6 +117,9 @@ async function main(): Promise<void> {
       return;
     case 'update':
       process.stdout.write(await updateCommand(rest));
+      return;
+    case 'mqtt-credentials':
+      process.stdout.write(mqttCredentialsCommand(rest));
       return;
     case 'version':
     case '--version':

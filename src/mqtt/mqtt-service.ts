@@ -13,6 +13,7 @@ import type { PresetsService } from '../presets/presets-service.js';
 import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
+import { readBrokerCredentials } from './broker-credentials.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
 import {
   AVAILABILITY_OFFLINE,
@@ -134,6 +135,13 @@ export class MqttService implements Service {
     };
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
+    // The box's own broker: the supervisor's user made at first boot (hushbox mqtt-credentials), unless the
+    // config or the URL names one.
+    const own = readBrokerCredentials(this.deps.ctx.dataDir);
+    if (own && cfg.username === undefined && !new URL(cfg.url).username) {
+      opts.username = own.supervisor.username;
+      opts.password = own.supervisor.password;
+    }
     try {
       if (cfg.ca) opts.ca = readFileSync(cfg.ca);
       if (cfg.cert) opts.cert = readFileSync(cfg.cert);
