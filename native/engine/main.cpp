@@ -35,6 +35,7 @@ const char* kUsage =
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
+    "           --no-drift-correction (capture and playback on two cards: measure the drift, do not resample)\n"
     "           jack: --jack-name NAME (default hushbox)  --connect in:PORT[,PORT...] out:PORT[,PORT...]\n"
     "           (rate and period are the JACK server's; ports mic, inst.. and out_left, out_right..)\n"
     "           --tap-socket PATH  --tap-tcp [HOST:]PORT  --tap-token-file FILE (the Wyoming audio stream)\n"
@@ -146,6 +147,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.device);
     else if (a == "--capture-device")
       ok = value(cfg.io.capture_device);
+    else if (a == "--no-drift-correction")
+      cfg.io.drift_correction = false;
     else if (a == "--jack-name")
       ok = value(cfg.jack_name);
     else if (a == "--connect") {
