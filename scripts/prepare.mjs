@@ -43,6 +43,8 @@ export const TEST_DEBS = [
   'kmod',
   'linux-image-rt-amd64',
   'qemu-system-x86',
+  // test/system/midi.test.ts, bench/midi.mjs: amidi writes snd-virmidi's raw MIDI device in QEMU.
+  'alsa-utils',
   // test/ota, test/integration/ota.test.ts: real RAUC bundles built, signed and verified (ota/).
   'e2fsprogs',
   'openssl',

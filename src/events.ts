@@ -22,6 +22,14 @@ export interface EventMap {
   presetsChanged: { ids: string[]; source: string };
   /** An update's progress or outcome, or the channel's latest version, changed. */
   otaChanged: OtaSummary;
+  /** A MIDI message reached the engine (activity view, learn). A flood shows its first messages per period. */
+  midiActivity: { kind: 'cc' | 'note_on' | 'note_off' | 'program'; channel: number; number: number; value: number };
+  /** A Program Change matched a preset mapping (channel 1..16). */
+  midiProgram: { channel: number; program: number };
+  /** A switch matched an action mapping. */
+  midiAction: { action: 'ab_toggle' | 'record' };
+  /** The MIDI mappings or settings changed. */
+  midiChanged: { source: string };
   /** Every service has started (the supervisor is up). */
   started: { at: Date };
 }

@@ -9,6 +9,7 @@ import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
 import { profileCommand, statusCommand } from './engine/status-command.js';
 import { updateCommand } from './ota/update-command.js';
+import { mqttCredentialsCommand } from './mqtt/credentials-command.js';
 import { presetCommand } from './presets/cli.js';
 import { Supervisor } from './supervisor.js';
 import { scarlettCommand } from './system/scarlett-command.js';
@@ -30,6 +31,9 @@ commands:
   update FILE|URL [--sha256 HEX] [--allow-downgrade]
                                        install an update bundle on the running box, with progress
                                        (--channel, --check, --reboot, --status: hushbox update --help)
+  mqtt-credentials [--data DIR] [--json]
+                                       make the box broker's users, password file and ACL (first boot);
+                                       print the login for Home Assistant
   version                              print the version
 
 environment:
@@ -110,6 +114,9 @@ async function main(): Promise<void> {
       return;
     case 'update':
       process.stdout.write(await updateCommand(rest));
+      return;
+    case 'mqtt-credentials':
+      process.stdout.write(mqttCredentialsCommand(rest));
       return;
     case 'version':
     case '--version':

@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
 import { HealthService } from './health/health-service.js';
+import { MidiService } from './midi/midi-service.js';
 import { MqttService } from './mqtt/mqtt-service.js';
 import type { CheckResult } from './ota/boot-check.js';
 import { OtaService } from './ota/ota-service.js';
@@ -35,6 +36,7 @@ export class Supervisor {
   readonly system: SystemService;
   readonly health: HealthService;
   readonly ota: OtaService;
+  readonly midi: MidiService;
   readonly stream: StreamService;
   readonly recordings: RecordingsService;
   private readonly services: Service[];
@@ -63,6 +65,7 @@ export class Supervisor {
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
+    this.midi = new MidiService({ ctx: this.ctx, engine: this.engine, presets: this.presets, recordings: this.recordings });
     this.web = new WebService({
       ctx: this.ctx,
       engine: this.engine,
@@ -70,14 +73,24 @@ export class Supervisor {
       health: this.health,
       system: this.system,
       ota: this.ota,
+      midi: this.midi,
       stream: this.stream,
       recordings: this.recordings,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
-    this.mqtt = new MqttService({ ctx: this.ctx, engine: this.engine, presets: this.presets, ota: this.ota, recordings: this.recordings, webPort: () => this.web.port() });
-    // system first (it picks the audio core), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.stream, this.recordings, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.mqtt = new MqttService({
+      ctx: this.ctx,
+      engine: this.engine,
+      presets: this.presets,
+      ota: this.ota,
+      midi: this.midi,
+      recordings: this.recordings,
+      webPort: () => this.web.port(),
+    });
+    // system first (it picks the audio core), midi, stream and recordings before the engine (they add
+    // to its command line), systemd last (READY=1 once all is up).
+    this.services = [this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

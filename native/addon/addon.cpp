@@ -2,6 +2,7 @@
 // the supervisor the few system calls Node cannot make.
 #include <napi.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -48,6 +49,8 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
                            InstanceMethod("params", &EngineLink::Params),
                            InstanceMethod("events", &EngineLink::Events),
                            InstanceMethod("state", &EngineLink::State),
+                           InstanceMethod("setMidiMap", &EngineLink::SetMidiMap),
+                           InstanceMethod("midiCounters", &EngineLink::MidiCounters),
                            InstanceMethod("tap", &EngineLink::Tap),
                            InstanceMethod("setTapSource", &EngineLink::SetTapSource),
                            InstanceMethod("recording", &EngineLink::Recording),
@@ -236,11 +239,12 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
     Napi::Array a = Napi::Array::New(env);
     link::Event e;
     uint32_t i = 0;
-    static const char* kTypes[] = {"", "applied", "xrun", "device_error", "state"};
+    static const char* kTypes[] = {"",     "applied",    "xrun",         "device_error", "state",
+                                   "midi", "midi_param", "midi_program", "midi_action"};
     while (i < 4096 && seg->events.pop(e)) {
       Napi::Object o = Napi::Object::New(env);
       const auto t = static_cast<uint32_t>(e.type);
-      o.Set("type", t < 5 ? kTypes[t] : "unknown");
+      o.Set("type", t < 9 ? kTypes[t] : "unknown");
       o.Set("seq", e.seq);
       o.Set("code", e.code);
       o.Set("value", e.value);
@@ -249,6 +253,58 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
       a.Set(i++, o);
     }
     return a;
+  }
+
+  // setMidiMap([{source, channel, number, mode, action, index, min, max, invert}, ...]):
+  // the whole table at once; the audio thread takes it at its next period.
+  Napi::Value SetMidiMap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::Segment* seg = live(env);
+    if (info.Length() < 1 || !info[0].IsArray()) throw coded_error(env, "ERR_INVALID_ARG", "setMidiMap(mappings)");
+    Napi::Array list = info[0].As<Napi::Array>();
+    if (list.Length() > link::kMaxMidiMappings)
+      throw coded_error(env, "ERR_INVALID_ARG", "at most " + std::to_string(link::kMaxMidiMappings) + " MIDI mappings");
+    auto map = std::make_unique<link::MidiMap>();
+    *map = link::MidiMap{};
+    auto num = [&](Napi::Object o, const char* key, double lo, double hi) {
+      Napi::Value v = o.Get(key);
+      if (!v.IsNumber())
+        throw coded_error(env, "ERR_INVALID_ARG", std::string("MIDI mapping: ") + key + " must be a number");
+      const double d = v.As<Napi::Number>().DoubleValue();
+      if (!(d >= lo && d <= hi))
+        throw coded_error(env, "ERR_INVALID_ARG", std::string("MIDI mapping: ") + key + " out of range");
+      return d;
+    };
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      if (!list.Get(i).IsObject()) throw coded_error(env, "ERR_INVALID_ARG", "each MIDI mapping is an object");
+      Napi::Object o = list.Get(i).As<Napi::Object>();
+      link::MidiMapping& m = map->mappings[i];
+      m.source = static_cast<link::MidiSource>(num(o, "source", 1, 3));
+      m.channel = static_cast<uint8_t>(num(o, "channel", 0, 255));
+      m.number = static_cast<uint8_t>(num(o, "number", 0, 127));
+      m.mode = static_cast<link::MidiMode>(num(o, "mode", 0, 3));
+      m.action = static_cast<link::MidiAction>(num(o, "action", 1, 5));
+      m.invert = o.Get("invert").ToBoolean() ? 1 : 0;
+      m.index = static_cast<uint32_t>(num(o, "index", 0, seg->param_count ? seg->param_count - 1 : 0));
+      Napi::Value mn = o.Get("min"), mx = o.Get("max");
+      m.min = mn.IsNumber() ? mn.As<Napi::Number>().FloatValue() : NAN;
+      m.max = mx.IsNumber() ? mx.As<Napi::Number>().FloatValue() : NAN;
+    }
+    map->count = list.Length();
+    seg->midi_map.store(*map);
+    return env.Undefined();
+  }
+
+  Napi::Value MidiCounters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const link::MidiCounters& c = live(env)->midi;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("received", static_cast<double>(c.received.load(std::memory_order_relaxed)));
+    o.Set("dropped", static_cast<double>(c.dropped.load(std::memory_order_relaxed)));
+    o.Set("ignored", static_cast<double>(c.ignored.load(std::memory_order_relaxed)));
+    o.Set("applied", static_cast<double>(c.applied.load(std::memory_order_relaxed)));
+    o.Set("ports", c.ports.load(std::memory_order_relaxed));
+    return o;
   }
 
   // tap(): the audio stream's counters and clients, as the tap thread published them.

@@ -85,6 +85,11 @@ Status Engine::init(const EngineConfig& config) {
     meter_out_[c].prepare(config_.io.rate);
   }
   jitter_.allocate();
+  midi_latency_.allocate();
+  if (!config.midi.empty()) {
+    s = MidiInput::check_source(config.midi);
+    if (!s) return s;
+  }
   period_ns_ = static_cast<int64_t>(1e9 * config_.io.frames / config_.io.rate);
 
   if (!config.link_name.empty()) {
@@ -102,6 +107,8 @@ Status Engine::init(const EngineConfig& config) {
   link_->commands.init();
   link_->events.init();
   const auto table = dsp::param_table();
+  link_->midi_map.init(config.midi_map);
+  midi_queue_.init();
   link_->param_count = static_cast<uint32_t>(table.size());
   for (uint32_t i = 0; i < table.size(); ++i) {
     link::ParamInfo& p = link_->params[i];
@@ -213,6 +220,62 @@ void Engine::drain_commands() noexcept {
   }
 }
 
+struct Engine::MidiTarget {
+  Engine& e;
+  // [audio]
+  float param(uint32_t i) const noexcept { return e.chain_->param(i); }
+  void set_param(uint32_t i, float v) noexcept {
+    e.chain_->set_param(i, v);
+    e.link_->param_values[i].store(e.chain_->param(i), std::memory_order_relaxed);
+    for (uint32_t k = 0; k < e.midi_touched_count_; ++k)
+      if (e.midi_touched_[k] == i) return;
+    if (e.midi_touched_count_ < link::kMaxMidiMappings) e.midi_touched_[e.midi_touched_count_++] = i;
+  }
+  void program(uint8_t channel, uint8_t program) noexcept {
+    ++e.midi_programs_;
+    e.midi_last_program_ = program;
+    e.post_event(link::EventType::kMidiProgram, channel, program, 0.0f);
+  }
+  void action(link::MidiAction a) noexcept {
+    ++e.midi_actions_;
+    e.post_event(link::EventType::kMidiAction, 0, static_cast<int32_t>(a), 0.0f);
+  }
+};
+
+void Engine::drain_midi(int64_t now) noexcept {
+  // A new map from the supervisor: copied once, read from the copy.
+  const uint32_t version = link_->midi_map.version();
+  if (version != midi_map_version_) {
+    link::MidiMap fresh;
+    if (link_->midi_map.load(fresh, 4)) {
+      midi_map_ = fresh;
+      midi_map_version_ = version;
+    }
+  }
+  MidiTarget target{*this};
+  midi::Message m;
+  uint32_t shown = 0;
+  uint64_t applied = 0;
+  // Bounded: never more than the queue held when the period began.
+  for (uint32_t left = midi_queue_.size(); left > 0 && midi_queue_.pop(m); --left) {
+    if (midi::dispatch(midi_map_, link_->params, link_->param_count, m, target) > 0) {
+      ++applied;
+      midi_latency_.add(now - m.time_ns);
+    }
+    // Activity for the page and for learn; a flood shows its first messages per period.
+    if (shown++ < 16) {
+      const int32_t code = midi::status_byte(m) << 16 | m.number << 8 | m.value;
+      post_event(link::EventType::kMidi, 0, code, 0.0f);
+    }
+  }
+  if (applied) link_->midi.applied.fetch_add(applied, std::memory_order_relaxed);
+  for (uint32_t k = 0; k < midi_touched_count_; ++k) {
+    const uint32_t i = midi_touched_[k];
+    post_event(link::EventType::kMidiParam, i, 0, link_->param_values[i].load(std::memory_order_relaxed));
+  }
+  midi_touched_count_ = 0;
+}
+
 void Engine::publish(int64_t now) noexcept {
   const uint32_t channels = config_.io.channels;
   for (uint32_t c = 0; c < channels; ++c) {
@@ -272,6 +335,7 @@ void Engine::audio_thread_main() noexcept {
         set_state(link::EngineState::kWaitingForDevice);
       }
       drain_commands();  // parameters still apply, so the chain is ready when the device is back
+      drain_midi(t0);
       publish(t0);
       continue;
     }
@@ -322,9 +386,10 @@ void Engine::audio_thread_main() noexcept {
   finished_.store(true, std::memory_order_release);
 }
 
-void Engine::process_period(uint32_t frames, int64_t) noexcept {
+void Engine::process_period(uint32_t frames, int64_t t0) noexcept {
   const uint32_t channels = config_.io.channels;
   drain_commands();
+  drain_midi(t0);
   for (uint32_t c = 0; c < channels; ++c) meter_in_[c].process(planar_ptrs_[c], frames);
   // In pieces no longer than the chain was prepared for (JACK may hand a longer period before the chain for it is in).
   for (uint32_t done = 0; done < frames;) {
@@ -394,7 +459,14 @@ Status Engine::run() {
   DmaLatencyHold dma_hold;
   if (config_.rt.hold_dma_latency) dma_latency_held_ = dma_hold.hold(dma_latency_error_);
 
+  if (!config_.midi.empty()) {
+    // Below the audio thread, so a MIDI flood never takes its CPU (the queue holds what comes
+    // before the audio thread runs; more is dropped and counted).
+    const int midi_priority = config_.rt.priority > 1 ? config_.rt.priority - 1 : 0;
+    if (Status ms = midi_.start(config_.midi, midi_priority, &midi_queue_, &link_->midi); !ms) return ms;
+  }
   Status s = jack_ ? run_jack() : run_threads();
+  midi_.stop();
   if (!config_.stats_path.empty()) {
     const std::string json = stats_json();
     const std::string tmp = config_.stats_path + ".part";
@@ -510,6 +582,36 @@ std::string Engine::stats_json() const {
       out += t;
     }
     out += "]}";
+  }
+  if (!config_.midi.empty()) {
+    // The mapped parameters' values as the audio thread left them, and the MIDI counters.
+    std::string values;
+    for (uint32_t i = 0; i < midi_map_.count && i < link::kMaxMidiMappings; ++i) {
+      const link::MidiMapping& m = midi_map_.mappings[i];
+      if (m.action != link::MidiAction::kParam && m.action != link::MidiAction::kToggle) continue;
+      if (m.index >= link_->param_count) continue;
+      char v[96];
+      std::snprintf(v, sizeof v, "%s\"%s\":%.6g", values.empty() ? "" : ",", link_->params[m.index].id,
+                    static_cast<double>(link_->param_values[m.index].load(std::memory_order_relaxed)));
+      values += v;
+    }
+    std::string source, error;
+    json::append_string(source, config_.midi);
+    json::append_string(error, midi_.last_error());
+    char m[1024];
+    std::snprintf(m, sizeof m,
+                  ",\"midi\":{\"source\":%s,\"client\":%d,\"ports\":%u,\"received\":%" PRIu64 ",\"applied\":%" PRIu64
+                  ",\"dropped\":%" PRIu64 ",\"ignored\":%" PRIu64 ",\"programs\":%" PRIu64
+                  ",\"last_program\":%d,\"actions\":%" PRIu64
+                  ",\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64
+                  "},\"last_error\":%s,\"values\":{",
+                  source.c_str(), midi_.client_id(), link_->midi.ports.load(), link_->midi.received.load(),
+                  link_->midi.applied.load(), link_->midi.dropped.load(), link_->midi.ignored.load(), midi_programs_,
+                  midi_last_program_, midi_actions_, midi_latency_.percentile(0.5), midi_latency_.percentile(0.99),
+                  midi_latency_.max_us(), midi_latency_.count(), error.c_str());
+    out += m;
+    out += values;
+    out += "}}";
   }
   out += "}\n";
   return out;

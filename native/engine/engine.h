@@ -14,6 +14,8 @@
 #include "../dsp/meter.h"
 #include "backend.h"
 #include "link.h"
+#include "midi.h"
+#include "midi_input.h"
 #include "profiles.h"
 #include "recorder.h"
 #include "rt.h"
@@ -27,12 +29,14 @@ struct EngineConfig {
   std::string backend = "sim";
   IoConfig io;
   RtConfig rt;
-  std::string link_name;    // empty: no link
-  double duration_s = 0;    // 0: until stopped
-  std::string stats_path;   // JSON written at exit
-  ParamValues params;       // applied in order before the first block (profile, preset, --set)
-  TapConfig tap;            // the audio stream (off unless a socket or port is given)
-  RecorderConfig recorder;  // recording takes (started over the link)
+  std::string link_name;     // empty: no link
+  double duration_s = 0;     // 0: until stopped
+  std::string stats_path;    // JSON written at exit
+  ParamValues params;        // applied in order before the first block (profile, preset, --set)
+  std::string midi;          // MIDI source: empty (none), "seq", "hw:..." or "file:PATH"
+  link::MidiMap midi_map{};  // mappings before the supervisor sends its own (--midi-map)
+  TapConfig tap;             // the audio stream (off unless a socket or port is given)
+  RecorderConfig recorder;   // recording takes (started over the link)
   // JACK backend: the client's name, and the ports to connect ours to (in order: mic, inst...; out_left, out_right...).
   std::string jack_name = "hushbox";
   std::vector<std::string> connect_in;
@@ -101,6 +105,8 @@ class Engine {
   void count_xrun(const IoResult& r) noexcept;
   void add_jitter_bin(int64_t late_ns) noexcept;
   void note_clock(const ClockStatus& c, int64_t now) noexcept;
+  void drain_midi(int64_t now) noexcept;
+  struct MidiTarget;
   // [audio] One period through meters and chain, in place in planar_ptrs_; t0: when it began.
   void process_period(uint32_t frames, int64_t t0) noexcept;
   // [audio] Swap in a chain prepared off the audio thread, with the current parameters.
@@ -151,6 +157,18 @@ class Engine {
   Tap tap_;
   Recorder recorder_;
 
+  // MIDI: the thread, its queue to the audio thread, and the audio thread's copy of the map.
+  MidiInput midi_;
+  MidiToAudioQueue midi_queue_;
+  link::MidiMap midi_map_{};
+  uint32_t midi_map_version_ = ~0u;
+  JitterHistogram midi_latency_;  // sequencer/raw arrival -> applied on the audio thread
+  uint32_t midi_touched_[link::kMaxMidiMappings] = {};
+  uint32_t midi_touched_count_ = 0;
+  uint64_t midi_programs_ = 0;
+  int32_t midi_last_program_ = -1;
+  uint64_t midi_actions_ = 0;
+
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   bool memory_locked_ = false;
@@ -167,7 +185,7 @@ class Engine {
   double load_sum_ = 0.0;
   uint32_t last_applied_seq_ = 0;
   uint64_t periods_at_last_xrun_ = 0;
-  static constexpr uint32_t kXrunTimes = 32;
+  static constexpr uint32_t kXrunTimes = 256;
   int64_t xrun_times_ns_[kXrunTimes] = {};                        // CLOCK_MONOTONIC of the first xruns, for the stats
   link::EngineState final_state_ = link::EngineState::kStarting;  // the state the audio loop ended in
   Status run_status_;

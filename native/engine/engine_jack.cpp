@@ -338,6 +338,7 @@ Status Engine::run_jack() {
         set_state(link::EngineState::kWaitingForDevice);
       }
       drain_commands();
+      drain_midi(now);
       adopt_pending_chain();
       if (chain_swapped_.exchange(false)) chain_owner_ = std::move(pending_owner_);
       publish(now);

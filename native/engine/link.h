@@ -13,7 +13,7 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 7;
+inline constexpr uint32_t kVersion = 8;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
@@ -74,6 +74,11 @@ enum class EventType : uint32_t {
   kXrun = 2,         // value: frames lost (0 if unknown)
   kDeviceError = 3,  // code: errno-style
   kState = 4,        // code: EngineState
+  // MIDI (native/engine/midi.h), posted by the audio thread:
+  kMidi = 5,         // activity: code = status << 16 | data1 << 8 | data2 (status with channel)
+  kMidiParam = 6,    // a mapping moved a parameter: seq = index, value = the value now
+  kMidiProgram = 7,  // a Program Change matched a preset mapping: seq = channel, code = program
+  kMidiAction = 8,   // a switch matched an action mapping: code = MidiAction
 };
 
 struct Event {
@@ -148,6 +153,56 @@ struct Telemetry {
 };
 static_assert(std::is_trivially_copyable_v<Telemetry>);
 
+// MIDI mappings: the audio thread applies CC -> value itself.
+inline constexpr uint32_t kMaxMidiMappings = 128;
+inline constexpr uint8_t kMidiOmni = 255;
+
+enum class MidiSource : uint8_t { kControlChange = 1, kNote = 2, kProgramChange = 3 };
+
+// How a CC's value reads: an absolute position or an encoder's relative step.
+enum class MidiMode : uint8_t {
+  kAbsolute = 0,
+  kRelativeTwos = 1,    // 1..63 up, 127..65 down (two's complement)
+  kRelativeOffset = 2,  // 64 = no change, 65 up, 63 down (binary offset)
+  kRelativeSigned = 3,  // bit 6 the sign: 1..63 up, 65..127 down (sign-magnitude)
+};
+
+enum class MidiAction : uint8_t {
+  kParam = 1,   // CC -> the parameter's value
+  kToggle = 2,  // a switch (Note on, CC >= 64) flips an on/off parameter (a bypass)
+  kPreset = 3,  // Program Change -> the supervisor recalls a preset
+  kAbToggle = 4,
+  kRecord = 5,  // start or stop a recording (the supervisor acts)
+};
+
+struct MidiMapping {
+  MidiSource source;
+  uint8_t channel;  // 0..15, or kMidiOmni
+  uint8_t number;   // CC or note number (Program Change: unused)
+  MidiMode mode;
+  MidiAction action;
+  uint8_t invert;  // 1: the knob's top is the range's bottom
+  uint16_t reserved;
+  uint32_t index;  // parameter index (kParam, kToggle)
+  float min;       // range the knob spans, inside the parameter's own (NaN: the parameter's)
+  float max;
+};
+static_assert(std::is_trivially_copyable_v<MidiMapping>);
+
+struct MidiMap {
+  uint32_t count;
+  MidiMapping mappings[kMaxMidiMappings];
+};
+static_assert(std::is_trivially_copyable_v<MidiMap>);
+
+// Counters of the MIDI input (written by the MIDI and audio threads, read by anyone).
+struct MidiCounters {
+  std::atomic<uint64_t> received;  // messages parsed into events
+  std::atomic<uint64_t> dropped;   // lost: the audio queue was full, or the sequencer overran
+  std::atomic<uint64_t> ignored;   // SysEx, clock, unknown or unmapped-type messages
+  std::atomic<uint64_t> applied;   // events that matched a mapping
+  std::atomic<uint32_t> ports;     // sequencer ports subscribed (or 1 for an open raw device)
+};
 // The audio tap's stream clients, published by the tap thread.
 inline constexpr uint32_t kMaxTapClients = 8;
 struct TapClient {
@@ -250,6 +305,9 @@ struct Segment {
   uint32_t param_count;
   ParamInfo params[kMaxParams];
   std::atomic<float> param_values[kMaxParams];  // as applied by the audio thread
+
+  Seqlock<MidiMap> midi_map;  // written by the supervisor only
+  MidiCounters midi;
 };
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(std::atomic<float>::is_always_lock_free);

@@ -14,6 +14,8 @@
 #include "engine.h"
 #include "json.h"
 #include "latency.h"
+#include "midi.h"
+#include "midi_input.h"
 #include "profiles.h"
 #include "tools.h"
 
@@ -36,6 +38,10 @@ const char* kUsage =
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
     "           --no-drift-correction (capture and playback on two cards: measure the drift, do not resample)\n"
+    "           --midi none|seq|hw:CARD[,DEV[,SUB]]|file:PATH (MIDI in: the ALSA sequencer, every\n"
+    "           port subscribed; a raw MIDI device; a pipe of raw MIDI bytes)\n"
+    "           --midi-map cc:N[@CH]|note:N[@CH]|pc[@CH]=PARAM_ID|toggle:PARAM_ID|preset|ab|record\n"
+    "           [,rel-twos|rel-offset|rel-signed][,min=X][,max=X][,invert]  (repeatable)\n"
     "           jack: --jack-name NAME (default hushbox)  --connect in:PORT[,PORT...] out:PORT[,PORT...]\n"
     "           (rate and period are the JACK server's; ports mic, inst.. and out_left, out_right..)\n"
     "           --tap-socket PATH  --tap-tcp [HOST:]PORT  --tap-token-file FILE (the Wyoming audio stream)\n"
@@ -52,6 +58,8 @@ const char* kUsage =
     "  profiles the profiles: rate, period, periods and processing defaults (--json)\n"
     "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
     "           --frames N --periods N [--json]\n"
+    "  midi-send DEVICE|FILE [--count N] [--interval-us U] [--cc N | --program N] [--channel 0..15]\n"
+    "           raw MIDI out, paced (tests and bench/midi.mjs)\n"
     "  doctor   sound cards and real-time prerequisites, with fixes: [--json] [--root DIR]\n";
 
 struct Args {
@@ -188,7 +196,19 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.output);
     else if (a == "--link")
       ok = value(cfg.link_name);
-    else if (a == "--duration")
+    else if (a == "--midi") {
+      ok = value(cfg.midi);
+      if (ok && cfg.midi == "none") cfg.midi.clear();
+    } else if (a == "--midi-map") {
+      ok = value(v);
+      if (ok) {
+        hushbox::Status ms = hushbox::midi::parse_mapping(v, cfg.midi_map);
+        if (!ms) {
+          error = ms.message;
+          ok = false;
+        }
+      }
+    } else if (a == "--duration")
       ok = value(v) && parse_double(a, v, cfg.duration_s, error);
     else if (a == "--stats")
       ok = value(cfg.stats_path);
@@ -337,6 +357,7 @@ int main(int argc, char** argv) {
   if (command == "bench") return hushbox::cmd_bench(args);
   if (command == "profiles") return hushbox::cmd_profiles(args);
   if (command == "latency") return hushbox::run_latency_command(args);
+  if (command == "midi-send") return hushbox::run_midi_send_command(args);
   if (command == "doctor") return hushbox::run_doctor_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);

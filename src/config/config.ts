@@ -1,18 +1,63 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from '../presets/atomic-file.js';
 import { defaultEngineBinary } from '../paths.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 type Env = Record<string, string | undefined>;
 
+/** Where the box keeps the device id it first derived, so that it stays when /etc/machine-id does not. */
+export const DEVICE_ID_FILE = 'device-id';
+const DEVICE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * A device id of this machine: 10 hex digits of a hash of /etc/machine-id
+ * (systemd asks that the id itself not be shown), so two boxes, or a box and a
+ * developer's run, never share MQTT topics and unique ids as two copies of one
+ * hostname do. The hostname only when there is no machine id.
+ */
+export function machineDeviceId(env: Env = process.env): string {
+  const root = env.HUSHBOX_ROOT ?? '/';
+  for (const file of ['etc/machine-id', 'var/lib/dbus/machine-id']) {
+    try {
+      const id = readFileSync(join(root, file), 'utf8').trim().toLowerCase();
+      if (/^[0-9a-f]{32}$/.test(id)) return createHash('sha256').update(`hushbox:${id}`).digest('hex').slice(0, 10);
+    } catch {
+      // next
+    }
+  }
+  return (hostname().toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z0-9]+/, '') || 'hushbox').slice(0, 64);
+}
+
+/**
+ * The device id kept in the data directory, or (first start) the machine's, written there: a
+ * read-only image whose /etc/machine-id is made anew at each boot keeps one id all the same.
+ */
+function storedDeviceId(dataDir: string, env: Env): string {
+  const file = join(dataDir, DEVICE_ID_FILE);
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (DEVICE_ID.test(kept)) return kept;
+  } catch {
+    // first start
+  }
+  const id = machineDeviceId(env);
+  try {
+    if (existsSync(dataDir)) writeFileAtomic(file, `${id}\n`);
+  } catch {
+    // a full or read-only data partition: the derived id serves, and is derived the same next time
+  }
+  return id;
+}
+
 /** Defaults that work on a developer's machine: the sim backend, port 8080. */
 export function defaultConfig(env: Env = process.env): Config {
-  const id = hostname().toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z0-9]+/, '') || 'hushbox';
   return {
-    deviceId: id.slice(0, 64),
+    deviceId: machineDeviceId(env),
     name: 'hushbox',
     http: { host: '0.0.0.0', port: 8080 },
     engine: {
@@ -82,7 +127,7 @@ export function validateConfig(candidate: unknown, source: string): Config {
  */
 export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }): Config {
   const env = opts.env ?? process.env;
-  let merged: unknown = defaultConfig(env);
+  let merged: unknown = { ...defaultConfig(env), deviceId: storedDeviceId(opts.dataDir, env) };
   const file = opts.file ?? join(opts.dataDir, 'config.json');
   let text: string | undefined;
   try {

@@ -8,7 +8,16 @@ import { RootFs } from '../system/root-fs.js';
 import { findDeviceCard } from '../system/sound-cards.js';
 import type { Service, ServiceContext } from '../service.js';
 import { sweepStaleSegments } from './shm-sweep.js';
-import { loadAddon, type EngineLinkHandle, type RawRecording, type RecordFormatName, type RecordSourceName, type TapSourceName } from './native.js';
+import {
+  loadAddon,
+  type EngineLinkHandle,
+  type RawMidiCounters,
+  type RawMidiMapping,
+  type RawRecording,
+  type RecordFormatName,
+  type RecordSourceName,
+  type TapSourceName,
+} from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
 import { toFrame, toStreamTelemetry, type EngineStatus, type StreamTelemetry, type TelemetryFrame } from './telemetry.js';
 import { loadAudioChoice, saveAudioChoice, withAudioChoice } from './audio-choice.js';
@@ -48,6 +57,12 @@ export const DEFAULT_SUPERVISION: SupervisionOptions = {
   devicePollMs: 1000,
 };
 
+/** A MIDI mapping for the link, its parameter named by id (the index is the running engine's). */
+export type MidiLinkEntry = Omit<RawMidiMapping, 'index'> & { param?: string };
+
+const MIDI_KINDS: Record<number, 'cc' | 'note_on' | 'note_off' | 'program'> = { 0xb0: 'cc', 0x90: 'note_on', 0x80: 'note_off', 0xc0: 'program' };
+const MIDI_ACTIONS: Record<number, 'ab_toggle' | 'record'> = { 4: 'ab_toggle', 5: 'record' };
+
 /** The I/O settings a profile or device change may touch (changing them restarts the engine). */
 export type EngineIoPatch = Partial<Pick<EngineConfig, 'backend' | 'device' | 'input' | 'rate' | 'frames' | 'periods' | 'channels' | 'cpu' | 'priority'>>;
 
@@ -85,6 +100,9 @@ export class EngineService implements Service {
   /** Set while reconfigure() tries new settings: a failed start is reported here instead of retried. */
   private trial: { failed?: string } | undefined;
   private changes: Promise<unknown> = Promise.resolve();
+  /** The MIDI input (--midi) and mappings; the mappings go to every engine that attaches. */
+  private midiInput = 'none';
+  private midiMap: MidiLinkEntry[] = [];
   /** Options other services add to the engine's command line (the stream, recordings). */
   private readonly launchArgs: Array<() => string[]> = [];
 
@@ -259,6 +277,37 @@ export class EngineService implements Service {
     return result;
   }
 
+  /** The MIDI input the engine reads: 'none', 'seq' or 'hw:...'. A change restarts a running engine. */
+  async setMidiInput(input: string): Promise<void> {
+    if (input === this.midiInput) return;
+    this.midiInput = input;
+    if (this.active && this.child) await this.restart('MIDI input changed');
+  }
+
+  /** The mappings the audio thread applies; sent now if an engine runs, and to every engine that attaches. */
+  setMidiMap(entries: MidiLinkEntry[]): void {
+    this.midiMap = entries.map((e) => ({ ...e }));
+    if (this.link) this.pushMidiMap(this.link);
+  }
+
+  /** The MIDI counters of the running engine. */
+  midiCounters(): RawMidiCounters | null {
+    return this.link?.midiCounters() ?? null;
+  }
+
+  private pushMidiMap(link: EngineLinkHandle): void {
+    const raw: RawMidiMapping[] = [];
+    for (const { param, ...e } of this.midiMap) {
+      const index = param === undefined ? 0 : this.table.get(param)?.index;
+      if (index === undefined) {
+        this.log.warn({ param }, 'a MIDI mapping names a parameter this engine does not have; left out');
+        continue;
+      }
+      raw.push({ ...e, index });
+    }
+    link.setMidiMap(raw);
+  }
+
   /** Launch the engine unless it runs, is launching, or its device is absent (then look again later). */
   private async cycle(): Promise<void> {
     while (this.launching) await this.launching; // a retry scheduled while the last launch was unwinding
@@ -355,6 +404,7 @@ export class EngineService implements Service {
       if (e.jackConnectOut?.length) args.push('--connect', `out:${e.jackConnectOut.join(',')}`);
     } else args.push('--input', e.input);
     if (e.cpu >= 0) args.push('--cpu', String(e.cpu));
+    if (this.midiInput !== 'none') args.push('--midi', this.midiInput);
     for (const provider of this.launchArgs) args.push(...provider());
 
     this.setStatus({ state: 'starting', pid: null });
@@ -405,6 +455,7 @@ export class EngineService implements Service {
     this.table = new Map(
       link.params().map((p) => [p.id, { index: p.index, id: p.id, name: p.name, unit: p.unit, scale: p.scale, min: p.min, max: p.max, default: p.default }]),
     );
+    this.pushMidiMap(link);
     const restore = [...this.wanted].filter(([id]) => this.table.has(id)).map(([id, v]): [number, number] => [this.table.get(id)!.index, v]);
     this.runningSince = Date.now();
     this.pollTimer = setInterval(() => this.poll(), POLL_MS);
@@ -465,6 +516,7 @@ export class EngineService implements Service {
   }
 
   private drainEvents(link: EngineLinkHandle): void {
+    let midiValues: Record<string, number> | undefined;
     for (const ev of link.events()) {
       if (ev.type === 'applied') {
         for (const [seq, done] of this.waiters) {
@@ -475,8 +527,25 @@ export class EngineService implements Service {
         }
       } else if (ev.type === 'xrun') {
         this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
+      } else if (ev.type === 'midi') {
+        const status = (ev.code >> 16) & 0xff;
+        const kind = MIDI_KINDS[status & 0xf0];
+        if (kind) this.ctx.bus.emit('midiActivity', { kind, channel: (status & 0x0f) + 1, number: (ev.code >> 8) & 0x7f, value: ev.code & 0x7f });
+      } else if (ev.type === 'midi_param') {
+        // The audio thread moved a parameter itself: the change shows like any other.
+        const def = [...this.table.values()].find((d) => d.index === ev.seq);
+        if (def) {
+          this.wanted.set(def.id, ev.value);
+          (midiValues ??= {})[def.id] = ev.value;
+        }
+      } else if (ev.type === 'midi_program') {
+        this.ctx.bus.emit('midiProgram', { channel: ev.seq + 1, program: ev.code });
+      } else if (ev.type === 'midi_action') {
+        const action = MIDI_ACTIONS[ev.code];
+        if (action) this.ctx.bus.emit('midiAction', { action });
       }
     }
+    if (midiValues) this.ctx.bus.emit('paramsChanged', { values: midiValues, source: 'midi' });
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {

@@ -66,12 +66,38 @@ export interface RawParamInfo {
 }
 
 export interface RawEvent {
-  type: 'applied' | 'xrun' | 'device_error' | 'state' | 'unknown';
+  /**
+   * midi: activity, code = status << 16 | data1 << 8 | data2; midi_param: a mapping moved
+   * parameter `seq` to `value`; midi_program: Program Change `code` on channel `seq`
+   * matched a preset mapping; midi_action: a switch matched action `code` (link.h MidiAction).
+   */
+  type: 'applied' | 'xrun' | 'device_error' | 'state' | 'midi' | 'midi_param' | 'midi_program' | 'midi_action' | 'unknown';
   seq: number;
   code: number;
   value: number;
   timeNs: number;
   state?: string;
+}
+
+/** One MIDI mapping as the link carries it (link.h MidiMapping; numbers are its enums). */
+export interface RawMidiMapping {
+  source: number;
+  channel: number;
+  number: number;
+  mode: number;
+  action: number;
+  index: number;
+  invert: boolean;
+  min?: number;
+  max?: number;
+}
+
+export interface RawMidiCounters {
+  received: number;
+  dropped: number;
+  ignored: number;
+  applied: number;
+  ports: number;
 }
 
 /** The engine link as the addon maps it (native/engine/link.h). */
@@ -84,6 +110,8 @@ export interface EngineLinkHandle {
   params(): RawParamInfo[];
   events(): RawEvent[];
   state(): string;
+  setMidiMap(mappings: RawMidiMapping[]): void;
+  midiCounters(): RawMidiCounters;
   tap(): RawTap | null;
   setTapSource(source: TapSourceName, seq?: number): boolean;
   recording(): RawRecording | null;

@@ -7,11 +7,13 @@ import type { EngineService } from '../engine/engine-service.js';
 import { DiscoveryAnnouncer } from '../homeassistant/announcer.js';
 import { discoveryMessages, updateEntityState } from '../homeassistant/discovery.js';
 import type { Logger } from '../log.js';
+import type { MidiService } from '../midi/midi-service.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
 import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
+import { readBrokerCredentials } from './broker-credentials.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
 import {
   AVAILABILITY_OFFLINE,
@@ -49,6 +51,7 @@ const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
 /** QoS 1/2 messages the broker may have in flight to the box at once (MQTT 5 Receive Maximum). */
 export const RECEIVE_MAXIMUM = 16;
+const REASSERT_MIN_MS = 1000;
 
 export interface MqttDeps {
   ctx: ServiceContext;
@@ -60,6 +63,8 @@ export interface MqttDeps {
   webPort?: () => number;
   /** Firmware updates: the update entity's state and the install/check/reboot commands. */
   ota?: Pick<OtaService, 'summary' | 'installFromUrl' | 'installFromChannel' | 'checkChannel' | 'reboot'>;
+  /** MIDI learn (request/midi_learn). */
+  midi?: Pick<MidiService, 'learn' | 'cancelLearn' | 'status'>;
   /** Recording takes: the record_start / record_stop commands. */
   recordings?: Pick<RecordingsService, 'startTake' | 'stopTake'>;
 }
@@ -88,6 +93,8 @@ export class MqttService implements Service {
   private tableSignature = '';
   private readonly announcer: DiscoveryAnnouncer;
   private readonly health: HealthSource;
+  private lastReassert = 0;
+  private reassertTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: MqttDeps) {
     this.log = deps.ctx.log.child({ service: this.name });
@@ -128,6 +135,13 @@ export class MqttService implements Service {
     };
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
+    // The box's own broker: the supervisor's user made at first boot (hushbox mqtt-credentials), unless the
+    // config or the URL names one.
+    const own = readBrokerCredentials(this.deps.ctx.dataDir);
+    if (own && cfg.username === undefined && !new URL(cfg.url).username) {
+      opts.username = own.supervisor.username;
+      opts.password = own.supervisor.password;
+    }
     try {
       if (cfg.ca) opts.ca = readFileSync(cfg.ca);
       if (cfg.cert) opts.cert = readFileSync(cfg.cert);
@@ -176,6 +190,8 @@ export class MqttService implements Service {
     this.offs = [];
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.healthTimer = undefined;
+    clearTimeout(this.reassertTimer);
+    this.reassertTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -230,7 +246,9 @@ export class MqttService implements Service {
     else this.log.info('MQTT connected');
     this.attempts = 0;
     client.options.reconnectPeriod = BACKOFF_MIN_MS;
-    client.subscribe([this.topics.set, this.topics.requestWildcard, this.ha.status], { qos: 1 }, (err) => {
+    // Its own availability too: another client (a second box with the same id, a stale will) that
+    // overwrites the retained `online` is corrected, or Home Assistant shows the box unavailable for good.
+    client.subscribe([this.topics.set, this.topics.requestWildcard, this.ha.status, this.topics.availability], { qos: 1 }, (err) => {
       if (err) this.log.error({ err: err.message }, 'MQTT subscribe failed');
     });
     this.publish(this.topics.availability, AVAILABILITY_ONLINE, { retain: true, qos: 1 });
@@ -319,9 +337,32 @@ export class MqttService implements Service {
     }
   }
 
+  /** Publish `online` again, at most once a second (two boxes sharing an id must not flood the broker). */
+  private reassertOnline(): void {
+    if (!this.client?.connected) return;
+    const now = Date.now();
+    if (now - this.lastReassert < REASSERT_MIN_MS) {
+      if (!this.reassertTimer) {
+        this.reassertTimer = setTimeout(() => {
+          this.reassertTimer = undefined;
+          this.reassertOnline();
+        }, REASSERT_MIN_MS - (now - this.lastReassert));
+      }
+      return;
+    }
+    this.lastReassert = now;
+    this.log.warn({ topic: this.topics.availability }, 'another client overwrote this box\'s availability; publishing online again (two boxes with one device id?)');
+    this.publish(this.topics.availability, AVAILABILITY_ONLINE, { retain: true, qos: 1 });
+  }
+
   // --- commands ---
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    if (topic === this.topics.availability) {
+      // A retained one is what was there before this connection; onConnect's `online` replaces it.
+      if (!retained && payload.toString() !== AVAILABILITY_ONLINE) this.reassertOnline();
+      return;
+    }
     if (topic === this.ha.status) {
       if (payload.toString() === HA_STATUS_ONLINE) {
         this.log.info('Home Assistant came online; announcing again');
@@ -412,6 +453,23 @@ export class MqttService implements Service {
         return this.needOta().checkChannel();
       case 'reboot':
         return this.needOta().reboot();
+      case 'midi_learn': {
+        // Answered twice: at once ({learning}), and with the mapping once a control moved (or the
+        // error). Learn waits for a person; the commands behind it in the queue must not.
+        const { transaction, ...request } = body as RequestPayload<'midi_learn'>;
+        const midi = this.needMidi();
+        midi.learn(request, 'mqtt').then(
+          (mapping) => this.respond('midi_learn', { status: 'ok', data: { mapping } }, transaction),
+          (err: Error) => {
+            const known = err instanceof HushboxError;
+            if (!known) this.log.error({ err }, 'MIDI learn failed');
+            this.respond('midi_learn', { status: 'error', error: { code: known ? err.code : 'internal', message: known ? err.message : 'internal error' } }, transaction);
+          },
+        );
+        return { learning: midi.status().learning };
+      }
+      case 'midi_learn_cancel':
+        return { cancelled: this.needMidi().cancelLearn() };
       case 'record_start': {
         const { transaction: _t, ...opts } = body as RequestPayload<'record_start'>;
         return this.needRecordings().startTake(opts);
@@ -419,6 +477,11 @@ export class MqttService implements Service {
       case 'record_stop':
         return this.needRecordings().stopTake();
     }
+  }
+
+  private needMidi(): NonNullable<MqttDeps['midi']> {
+    if (!this.deps.midi) throw new HushboxError('unavailable', 'MIDI is not available on this box');
+    return this.deps.midi;
   }
 
   private needRecordings(): NonNullable<MqttDeps['recordings']> {

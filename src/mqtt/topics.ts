@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from '../errors.js';
 import { PresetInputSchema } from '../presets/schema.js';
 import { AbSlotSchema, BoxStateSchema } from '../presets/state.js';
+import { MidiLearnRequestSchema } from '../midi/schema.js';
 import { RecordFormatSchema, RecordSourceSchema } from '../recording/schema.js';
 
 export const AVAILABILITY_ONLINE = 'online';
@@ -86,6 +87,8 @@ export const RequestSchemas = {
   ),
   check_update: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
   reboot: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
+  midi_learn: Type.Composite([Type.Object({ transaction: Transaction }), MidiLearnRequestSchema], { additionalProperties: false }),
+  midi_learn_cancel: Type.Object({ transaction: Transaction }, { additionalProperties: false }),
   record_start: Type.Object(
     { transaction: Transaction, source: Type.Optional(RecordSourceSchema), format: Type.Optional(RecordFormatSchema) },
     { additionalProperties: false },

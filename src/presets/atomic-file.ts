@@ -19,10 +19,10 @@ export function fsyncDir(dir: string): void {
  * either the old or the new content: temporary file, fsync, rename, fsync of
  * the directory.
  */
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   const dir = dirname(path);
   const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`);
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(tmp, 'w', mode);
   try {
     const buf = Buffer.from(data, 'utf8');
     let off = 0;

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { HealthService } from '../health/health-service.js';
+import type { MidiService } from '../midi/midi-service.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { SystemService } from '../system/system-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
@@ -13,6 +14,8 @@ import type { ServiceContext } from '../service.js';
 import { audioRoutes } from './routes/audio.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { midiRoutes } from './routes/midi.js';
+import { mqttRoutes } from './routes/mqtt.js';
 import { otaRoutes } from './routes/ota.js';
 import { paramsRoutes } from './routes/params.js';
 import { systemRoutes } from './routes/system.js';
@@ -39,6 +42,8 @@ export interface WebDeps {
   mqtt?: { connected(): boolean };
   /** Update bundles; /api/ota is not served without it. */
   ota?: OtaService;
+  /** MIDI control; /api/midi is not served without it. */
+  midi?: MidiService;
   /** The audio stream; /api/stream is not served without it. */
   stream?: StreamService;
   /** Recording takes; /api/recordings is not served without it. */
@@ -156,7 +161,9 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, deps);
   await app.register(systemRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(mqttRoutes, deps);
   if (deps.ota) await app.register(otaRoutes, { ...deps, ota: deps.ota });
+  if (deps.midi) await app.register(midiRoutes, { ...deps, midi: deps.midi });
   if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
   if (deps.recordings) await app.register(recordingsRoutes, { ...deps, recordings: deps.recordings });
   await app.register(staticRoutes);

@@ -3,6 +3,7 @@ import { ParamSchema } from '../engine/params.js';
 import { BoxStateSchema } from '../presets/state.js';
 import { EngineStatusSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
 import { OtaSummarySchema } from '../ota/schema.js';
+import { MidiStatusSchema } from '../midi/schema.js';
 
 export const ErrorSchema = Type.Object({
   error: Type.String({ description: 'stable error code' }),
@@ -45,5 +46,6 @@ export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('params'), data: Type.Record(Type.String(), Type.Number()) }),
   Type.Object({ type: Type.Literal('state'), data: BoxStateSchema }),
   Type.Object({ type: Type.Literal('ota'), data: OtaSummarySchema }),
+  Type.Object({ type: Type.Literal('midi'), data: MidiStatusSchema }),
 ]);
 export type TelemetryMessage = Static<typeof TelemetryMessageSchema>;

@@ -1,6 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,12 +20,13 @@ interface GuardThread {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording)', () => {
+describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording, MIDI coming in)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-'));
   const linkName = `hushbox-rtguard-${process.pid}`;
   const addon = loadAddon();
   let threads: GuardThread[] = [];
   let applied = 0;
+  let midiApplied = 0;
   let streamed = 0;
   let recorded = 0;
   const wyoming = new WyomingReference();
@@ -36,14 +37,20 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream and a take records', async () => {
+  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream, a take records and MIDI comes in', async () => {
     expect(existsSync(guardLibrary), `${guardLibrary} is missing: run npm run build`).toBe(true);
     const out = join(dir, 'guard.json');
     const socket = join(dir, 'audio.sock');
+    // MIDI through a pipe (the engine's test hook): the same parser, thread, queue and mapping as a device.
+    const fifo = join(dir, 'midi');
+    execFileSync('mkfifo', [fifo]);
+    const pipe = openSync(fifo, constants.O_RDWR);
     const child = spawn(
       defaultEngineBinary(),
       ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json'),
-        '--tap-socket', socket],
+        '--tap-socket', socket,
+        '--midi', `file:${fifo}`, '--midi-map', 'cc:7=master.gain', '--midi-map', 'cc:8=mic.eq.peak1.freq,rel-twos',
+        '--midi-map', 'note:60=toggle:master.bypass', '--midi-map', 'pc=preset'],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
     );
     let stderr = '';
@@ -74,6 +81,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
         const value = p.min + ((seq * 0.37) % 1) * (p.max - p.min);
         link!.setParams([[p.index, value]], ++seq);
         link!.resetMeters(++seq);
+        // A knob, an encoder, a switch, a program change, and junk: SysEx, clock, running status.
+        writeSync(pipe, Buffer.from([0xb0, 7, seq & 0x7f, 8, seq & 1 ? 1 : 127, 0x90, 60, 100, 0xc0, seq & 0x7f, 0xf0, 1, 2, 3, 0xf7, 0xf8]));
         await sleep(5);
         for (const e of link!.events()) if (e.type === 'applied') applied = Math.max(applied, e.seq);
       }
@@ -83,10 +92,13 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
+      closeSync(pipe);
     }
     expect(applied).toBeGreaterThan(100);
     expect(streamed).toBeGreaterThan(16000 * 2);
     expect(recorded).toBeGreaterThan(48000 * 2);
+    midiApplied = (JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as { midi: { applied: number } }).midi.applied;
+    expect(midiApplied).toBeGreaterThan(400);
     threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
   });
 
@@ -103,12 +115,13 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     const main = threads.find((t) => t.name === 'main')!;
     expect(main.by_category.alloc).toBeGreaterThan(0);
     expect(main.by_category.syscall).toBeGreaterThan(0);
-    expect(main.counts.pthread_create).toBe(4); // housekeeping, tap, writer, audio
+    expect(main.counts.pthread_create).toBe(5); // housekeeping, tap, writer, audio, MIDI
     // The tap thread did the socket work the audio thread must not.
     const tap = threads.find((t) => t.name === 'hb-tap')!;
     expect(tap.by_category.syscall, JSON.stringify(threads.map((t) => [t.name, t.by_category]))).toBeGreaterThan(0);
-    // So did the writer thread, the file work.
+    // So did the writer thread, the file work; and the MIDI thread, the reading.
     expect(threads.find((t) => t.name === 'hb-writer')!.by_category.syscall).toBeGreaterThan(0);
+    expect(threads.find((t) => t.name === 'hb-midi')!.counts.read).toBeGreaterThan(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { MosquittoProcess } from '../../src/mqtt/local-broker.js';
 
 /** A port nobody listens on right now. */
@@ -45,8 +45,8 @@ export class TestClient {
     });
   }
 
-  static async connect(url: string, subscribe: string[]): Promise<TestClient> {
-    const client = await connectAsync(url, { reconnectPeriod: 200, clientId: `test-${Math.random().toString(36).slice(2)}` });
+  static async connect(url: string, subscribe: string[], opts: IClientOptions = {}): Promise<TestClient> {
+    const client = await connectAsync(url, { reconnectPeriod: 200, clientId: `test-${Math.random().toString(36).slice(2)}`, ...opts });
     const t = new TestClient(client);
     if (subscribe.length) await client.subscribeAsync(subscribe, { qos: 1 });
     return t;

@@ -47,7 +47,7 @@ describe('MQTT topics', () => {
   });
 
   it('has a schema for every command, each taking a transaction', () => {
-    expect(COMMANDS).toEqual(['apply_preset', 'set_params', 'set_bypass', 'ab_toggle', 'ab_store', 'save_preset', 'set_locks', 'restart_engine', 'get_health', 'get_state', 'install_update', 'check_update', 'reboot', 'record_start', 'record_stop']);
+    expect(COMMANDS).toEqual(['apply_preset', 'set_params', 'set_bypass', 'ab_toggle', 'ab_store', 'save_preset', 'set_locks', 'restart_engine', 'get_health', 'get_state', 'install_update', 'check_update', 'reboot', 'midi_learn', 'midi_learn_cancel', 'record_start', 'record_stop']);
     expect(checkPayload(RequestSchemas.apply_preset, { preset: 'x', transaction: 'abc' }, 'r')).toEqual({ preset: 'x', transaction: 'abc' });
     expect(checkPayload(RequestSchemas.save_preset, { name: 'Mine', transaction: 1 }, 'r')).toEqual({ name: 'Mine', transaction: 1 });
     expect(() => checkPayload(RequestSchemas.ab_store, { slot: 'C' }, 'r')).toThrow(/slot/);

@@ -3,7 +3,7 @@
 // what the engine produced (the sim backend's --output of the same run).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, statfsSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon, type EngineLinkHandle, type RawRecording } from '../../src/engine/native.js';
@@ -177,20 +177,46 @@ describe('recording takes (engine writer thread, sim backend)', () => {
   });
 
   it('stops a take with the reason disk_full when free space falls under the margin, and the file reads', async () => {
-    const st = statfsSync(tmp.dir);
-    const freeMb = Math.floor((st.bavail * st.bsize) / 1048576);
-    // Room for about 3 MB before the margin: under 10 s of 2-channel 24-bit audio.
-    const r = await startEngine(['--record-margin-mb', String(freeMb - 3)]);
-    const path = join(tmp.dir, 'full.wav');
-    expect(r.link.recordStart({ path, source: 'mix', format: 'wav' }, 1)).toBe(true);
+    // A 4 MB filesystem of the take's own (a tmpfs in a private mount namespace, util-linux's unshare),
+    // so nothing else on the machine moves its free space; the take is copied out once the engine ends.
+    const small = join(tmp.dir, 'small');
+    const out = join(tmp.dir, 'copied');
+    mkdirSync(small);
+    mkdirSync(out);
+    const linkName = `hushbox-rec-test-${process.pid}-full`;
+    const child = spawn(
+      'unshare',
+      ['--mount', '--map-root-user', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$0" && "$@"; cp "$0"/*.wav "$OUT"/', small,
+        defaultEngineBinary(), 'run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--no-mlock', '--no-dma-latency',
+        '--link', linkName, '--duration', '12', '--record-margin-mb', '1'],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OUT: out } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, 'exit');
+    const link = await waitFor(`the engine in its namespace (${stderr})`, () => {
+      try {
+        const l = new addon.EngineLink(linkName);
+        if (l.state() === 'running') return l;
+        l.close();
+      } catch {
+        // not up yet
+      }
+      return null;
+    });
+    // 4 channels at 48 kHz, 24-bit: 576 kB/s, so 3 MB above the margin last about 5 s.
+    expect(link.recordStart({ path: join(small, 'full.wav'), source: 'all', format: 'wav' }, 1)).toBe(true);
     const rec = await waitFor('stopped by the disk', () => {
-      const x = r.link.recording();
+      const x = link.recording();
       return x?.state === 'stopped' ? x : null;
-    }, 30_000);
-    await stopEngine(r);
+    }, 15_000);
+    link.close();
+    await exited;
+    addon.unlinkSegment(linkName);
     expect(rec.reason).toBe('disk_full');
-    expect(rec.framesWritten).toBeGreaterThan(0);
-    expect(readTake(path).samples).toBe(rec.framesWritten);
+    expect(rec.freeBytes).toBeLessThan(1 << 20);
+    expect(rec.framesWritten / 48000).toBeGreaterThan(4);
+    expect(readTake(join(out, 'full.wav')).samples).toBe(rec.framesWritten);
   });
 
   it('finishes the file when the engine is told to stop mid-take, and a killed engine leaves a file that reads up to the last second', async () => {

@@ -2,6 +2,7 @@
 // the engine's parameter table (/api/params); presets, A/B and bypass through
 // the HTTP API; system health from /api/health.
 import { initUpdates, onSummary as renderOta } from './updates.js';
+import { initRecordings } from './recordings.js';
 
 const $ = (sel) => document.querySelector(sel);
 const CHANNEL_NAMES = ['Mic', 'Inst', 'Ch 3', 'Ch 4', 'Ch 5', 'Ch 6', 'Ch 7', 'Ch 8'];
@@ -426,6 +427,7 @@ async function init() {
   refreshHealth();
   setInterval(refreshHealth, 5000);
   initUpdates({ api, el, showMessage });
+  initRecordings({ api, el, showMessage });
   connect();
 }
 

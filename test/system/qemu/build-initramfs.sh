@@ -5,6 +5,9 @@
 #
 #   build-initramfs.sh OUT_DIR ENGINE_BINARY [RT_GUARD_LIBRARY]
 # Writes OUT_DIR/initramfs.cpio.gz and prints the kernel image to boot.
+# HB_MODULES (default snd-aloop): the modules to carry, with their dependencies;
+# HB_INIT (default init.sh, beside this script): the /init to run;
+# HB_BINS: more programs to carry with their libraries (alsa-utils' amidi).
 set -eu
 
 out="$1"
@@ -41,6 +44,17 @@ mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/tm
   "$root/usr/local/bin" "$root/usr/share" "$root/lib" "$root/lib64"
 cp "$(command -v busybox)" "$root/bin/busybox"
 cp "$engine" "$root/usr/local/bin/hushbox-engine"
+for bin in ${HB_BINS:-}; do
+  if [ ! -x "$bin" ]; then
+    echo "missing $bin: install the Debian package alsa-utils (scripts/prepare.mjs TEST_DEBS)" >&2
+    exit 3
+  fi
+  cp "$bin" "$root/usr/local/bin/"
+  ldd "$bin" | awk '/=>/ { print $3 }' | while read -r lib; do
+    [ -f "$lib" ] && [ ! -f "$root$lib" ] && mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"
+    true
+  done
+done
 if [ -n "$guard" ]; then cp "$guard" "$root/usr/local/lib-rt-guard.so"; fi
 
 # Shared libraries at the paths the dynamic loader expects.
@@ -58,22 +72,28 @@ fi
 # alsa-lib reads its configuration even for hw: names.
 cp -r /usr/share/alsa "$root/usr/share/alsa"
 
-# snd-aloop and what it needs, in load order (dependencies first).
+# The modules and what they need, in load order (dependencies first), each once.
 moddir="/lib/modules/$kver"
-deps="$(awk -F': ' '$1 ~ /\/snd-aloop\.ko(\.xz|\.zst)?$/ { print $2 }' "$moddir/modules.dep")"
-order=""
-for m in $deps; do order="$m $order"; done
 : >"$root/mods/order"
-for m in $order $(awk -F: '$1 ~ /\/snd-aloop\.ko(\.xz|\.zst)?$/ { print $1 }' "$moddir/modules.dep"); do
-  case "$m" in
-    *.ko) cp "$moddir/$m" "$root/mods/" ;;
-    *.ko.xz) xz -dc "$moddir/$m" >"$root/mods/$(basename "$m" .xz)"; m="${m%.xz}" ;;
-    *.ko.zst) zstd -dcq "$moddir/$m" >"$root/mods/$(basename "$m" .zst)"; m="${m%.zst}" ;;
-  esac
-  echo "$(basename "$m")" >>"$root/mods/order"
+for want in ${HB_MODULES:-snd-aloop}; do
+  deps="$(awk -F': ' -v m="/$want.ko" 'index($1, m) { print $2 }' "$moddir/modules.dep")"
+  order=""
+  for m in $deps; do order="$m $order"; done
+  for m in $order $(awk -F: -v m="/$want.ko" 'index($1, m) { print $1 }' "$moddir/modules.dep"); do
+    name="$(basename "$m")"
+    name="${name%.xz}"
+    name="${name%.zst}"
+    grep -qx "$name" "$root/mods/order" && continue
+    case "$m" in
+      *.ko) cp "$moddir/$m" "$root/mods/" ;;
+      *.ko.xz) xz -dc "$moddir/$m" >"$root/mods/$name" ;;
+      *.ko.zst) zstd -dcq "$moddir/$m" >"$root/mods/$name" ;;
+    esac
+    echo "$name" >>"$root/mods/order"
+  done
 done
 
-cp "$here/init.sh" "$root/init"
+cp "$here/${HB_INIT:-init.sh}" "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"
 echo "/boot/vmlinuz-$kver"

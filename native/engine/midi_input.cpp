@@ -1,0 +1,382 @@
+#include "midi_input.h"
+
+#include <alsa/asoundlib.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cli_args.h"
+#include "rt.h"
+
+namespace hushbox {
+
+namespace {
+
+constexpr int64_t kRetryNs = 500'000'000;  // how often a missing source is looked for
+constexpr int kPollMs = 100;               // how often the thread looks at the stop flag
+constexpr uint32_t kMaxSubscriptions = 256;
+
+bool is_raw(const std::string& s) { return s.rfind("hw:", 0) == 0; }
+bool is_file(const std::string& s) { return s.rfind("file:", 0) == 0; }
+
+}  // namespace
+
+Status MidiInput::check_source(const std::string& source) {
+  if (source == "seq" || (is_raw(source) && source.size() > 3) || (is_file(source) && source.size() > 5))
+    return Status::success();
+  return Status::error("--midi '" + source +
+                       "' is not a MIDI source (expected none, seq, hw:CARD[,DEV[,SUB]] or file:PATH)");
+}
+
+Status MidiInput::start(const std::string& source, int priority, MidiToAudioQueue* queue,
+                        link::MidiCounters* counters) {
+  Status s = check_source(source);
+  if (!s) return s;
+  source_ = source;
+  priority_ = priority;
+  queue_ = queue;
+  counters_ = counters;
+  ErrorText none{};
+  error_.init(none);
+  stop_.store(false, std::memory_order_relaxed);
+  if (!start_thread(
+          thread_,
+          [](void* self) -> void* {
+            static_cast<MidiInput*>(self)->thread_main();
+            return nullptr;
+          },
+          this))
+    return Status::error("cannot start the MIDI thread");
+  started_ = true;
+  pthread_setname_np(thread_, "hb-midi");
+  return Status::success();
+}
+
+void MidiInput::stop() {
+  if (!started_) return;
+  stop_.store(true, std::memory_order_relaxed);
+  pthread_join(thread_, nullptr);
+  started_ = false;
+}
+
+std::string MidiInput::last_error() const {
+  ErrorText e{};
+  if (!error_.load(e)) return {};
+  e.text[sizeof e.text - 1] = '\0';
+  return e.text;
+}
+
+void MidiInput::set_error(const char* what, int err) noexcept {
+  ErrorText e{};
+  std::snprintf(e.text, sizeof e.text, "%s: %s", what, err < 0 ? snd_strerror(err) : std::strerror(err));
+  error_.store(e);
+}
+
+bool MidiInput::sleep_unless_stopped(int64_t ns) noexcept {
+  const int64_t until = now_ns() + ns;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    const int64_t now = now_ns();
+    if (now >= until) return true;
+    sleep_until_ns(now + (until - now < 50'000'000 ? until - now : 50'000'000));
+  }
+  return false;
+}
+
+void MidiInput::deliver(const midi::Message& m) noexcept {
+  counters_->received.fetch_add(1, std::memory_order_relaxed);
+  if (!queue_->push(m)) counters_->dropped.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MidiInput::thread_main() noexcept {
+  // Below the audio thread: a MIDI flood may never take its CPU.
+  pthread_setname_np(pthread_self(), "hb-midi");
+  RtConfig rt;
+  rt.priority = priority_;
+  setup_realtime_thread(rt, false);
+  if (source_ == "seq")
+    run_seq();
+  else
+    run_raw();
+  open_.store(false, std::memory_order_relaxed);
+}
+
+// The sequencer: one client, one writable port, subscribed to every readable port.
+void MidiInput::run_seq() noexcept {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    snd_seq_t* seq = nullptr;
+    int err = snd_seq_open(&seq, "default", SND_SEQ_OPEN_DUPLEX, SND_SEQ_NONBLOCK);
+    if (err < 0) {
+      set_error("cannot open the ALSA sequencer", err);
+      if (!sleep_unless_stopped(kRetryNs)) return;
+      continue;
+    }
+    snd_seq_set_client_name(seq, "hushbox");
+    // Room for a burst: the kernel holds this many events for us before it drops (and counts) them.
+    snd_seq_set_client_pool_input(seq, 4096);
+    snd_seq_set_input_buffer_size(seq, 65536);
+    snd_seq_client_info_t* self;
+    snd_seq_client_info_alloca(&self);
+    uint64_t lost_before = 0;
+    // Events the kernel could not queue for us (a flood faster than this thread): counted as dropped.
+    auto count_lost = [&]() {
+      if (snd_seq_get_client_info(seq, self) < 0) return;
+      const uint64_t lost = static_cast<uint64_t>(snd_seq_client_info_get_event_lost(self));
+      if (lost > lost_before) counters_->dropped.fetch_add(lost - lost_before, std::memory_order_relaxed);
+      lost_before = lost;
+    };
+    const int me = snd_seq_client_id(seq);
+    const int port =
+        snd_seq_create_simple_port(seq, "hushbox MIDI in", SND_SEQ_PORT_CAP_WRITE | SND_SEQ_PORT_CAP_SUBS_WRITE,
+                                   SND_SEQ_PORT_TYPE_MIDI_GENERIC | SND_SEQ_PORT_TYPE_APPLICATION);
+    if (port < 0) {
+      set_error("cannot create the sequencer port", port);
+      snd_seq_close(seq);
+      if (!sleep_unless_stopped(kRetryNs)) return;
+      continue;
+    }
+    // New ports are announced on the system client's announce port.
+    snd_seq_connect_from(seq, port, SND_SEQ_CLIENT_SYSTEM, SND_SEQ_PORT_SYSTEM_ANNOUNCE);
+    struct Addr {
+      int client, port;
+    };
+    Addr subscribed[kMaxSubscriptions];
+    uint32_t count = 0;
+    auto subscribe = [&](int client, int p) {
+      if (client == me || client == SND_SEQ_CLIENT_SYSTEM || count >= kMaxSubscriptions) return;
+      snd_seq_port_info_t* info;
+      snd_seq_port_info_alloca(&info);
+      if (snd_seq_get_any_port_info(seq, client, p, info) < 0) return;
+      const unsigned caps = snd_seq_port_info_get_capability(info);
+      const unsigned want = SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ;
+      if ((caps & want) != want || (caps & SND_SEQ_PORT_CAP_NO_EXPORT)) return;
+      for (uint32_t i = 0; i < count; ++i)
+        if (subscribed[i].client == client && subscribed[i].port == p) return;
+      if (snd_seq_connect_from(seq, port, client, p) == 0) subscribed[count++] = {client, p};
+    };
+    auto unsubscribed = [&](int client, int p) {
+      for (uint32_t i = 0; i < count; ++i) {
+        if (subscribed[i].client == client && (p < 0 || subscribed[i].port == p)) {
+          subscribed[i--] = subscribed[--count];
+        }
+      }
+    };
+    snd_seq_client_info_t* cinfo;
+    snd_seq_port_info_t* pinfo;
+    snd_seq_client_info_alloca(&cinfo);
+    snd_seq_port_info_alloca(&pinfo);
+    snd_seq_client_info_set_client(cinfo, -1);
+    while (snd_seq_query_next_client(seq, cinfo) >= 0) {
+      const int client = snd_seq_client_info_get_client(cinfo);
+      snd_seq_port_info_set_client(pinfo, client);
+      snd_seq_port_info_set_port(pinfo, -1);
+      while (snd_seq_query_next_port(seq, pinfo) >= 0) subscribe(client, snd_seq_port_info_get_port(pinfo));
+    }
+    client_id_.store(me, std::memory_order_relaxed);
+    counters_->ports.store(count, std::memory_order_relaxed);
+    open_.store(true, std::memory_order_relaxed);
+
+    pollfd fds[8];
+    int nfds = snd_seq_poll_descriptors(seq, fds, 8, POLLIN);
+    bool lost = false;
+    while (!lost && !stop_.load(std::memory_order_relaxed)) {
+      if (poll(fds, static_cast<nfds_t>(nfds), kPollMs) <= 0) {
+        count_lost();
+        continue;
+      }
+      for (;;) {
+        snd_seq_event_t* ev = nullptr;
+        err = snd_seq_event_input(seq, &ev);
+        if (err == -EAGAIN) break;
+        if (err == -ENOSPC) {  // the kernel's queue for us overran: events are lost
+          count_lost();
+          continue;
+        }
+        if (err < 0) {
+          set_error("reading the sequencer", err);
+          lost = true;
+          break;
+        }
+        if (!ev) break;
+        midi::Message m{now_ns(), midi::Kind::kNone, 0, 0, 0};
+        switch (ev->type) {
+          case SND_SEQ_EVENT_CONTROLLER:
+            m.kind = midi::Kind::kControl;
+            m.channel = ev->data.control.channel & 0x0F;
+            m.number = static_cast<uint8_t>(ev->data.control.param & 0x7F);
+            m.value = static_cast<uint8_t>(ev->data.control.value & 0x7F);
+            break;
+          case SND_SEQ_EVENT_PGMCHANGE:
+            m.kind = midi::Kind::kProgram;
+            m.channel = ev->data.control.channel & 0x0F;
+            m.number = static_cast<uint8_t>(ev->data.control.value & 0x7F);
+            break;
+          case SND_SEQ_EVENT_NOTEON:
+          case SND_SEQ_EVENT_NOTEOFF:
+            m.kind =
+                ev->type == SND_SEQ_EVENT_NOTEON && ev->data.note.velocity ? midi::Kind::kNoteOn : midi::Kind::kNoteOff;
+            m.channel = ev->data.note.channel & 0x0F;
+            m.number = ev->data.note.note & 0x7F;
+            m.value = ev->data.note.velocity & 0x7F;
+            break;
+          case SND_SEQ_EVENT_PORT_START: subscribe(ev->data.addr.client, ev->data.addr.port); break;
+          case SND_SEQ_EVENT_PORT_EXIT: unsubscribed(ev->data.addr.client, ev->data.addr.port); break;
+          case SND_SEQ_EVENT_CLIENT_EXIT: unsubscribed(ev->data.addr.client, -1); break;
+          default: counters_->ignored.fetch_add(1, std::memory_order_relaxed); break;
+        }
+        counters_->ports.store(count, std::memory_order_relaxed);
+        if (m.kind != midi::Kind::kNone) deliver(m);
+      }
+    }
+    count_lost();
+    open_.store(false, std::memory_order_relaxed);
+    snd_seq_close(seq);
+    if (lost && !sleep_unless_stopped(kRetryNs)) return;
+  }
+}
+
+// A raw MIDI device (hw:) or a pipe: bytes through the parser.
+void MidiInput::run_raw() noexcept {
+  midi::Parser parser;
+  uint64_t ignored_before = 0;
+  const bool file = is_file(source_);
+  while (!stop_.load(std::memory_order_relaxed)) {
+    snd_rawmidi_t* raw = nullptr;
+    int fd = -1;
+    pollfd fds[4];
+    int nfds = 0;
+    if (file) {
+      // Read-write, so a pipe with no writer left is not at its end.
+      fd = ::open(source_.c_str() + 5, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) {
+        set_error(source_.c_str(), errno);
+        if (!sleep_unless_stopped(kRetryNs)) return;
+        continue;
+      }
+      fds[0] = {fd, POLLIN, 0};
+      nfds = 1;
+    } else {
+      const int err = snd_rawmidi_open(&raw, nullptr, source_.c_str(), SND_RAWMIDI_NONBLOCK);
+      if (err < 0) {
+        set_error(source_.c_str(), err);
+        if (!sleep_unless_stopped(kRetryNs)) return;
+        continue;
+      }
+      nfds = snd_rawmidi_poll_descriptors(raw, fds, 4);
+    }
+    parser.reset();  // a message cut off by an unplug does not run into the next device's bytes
+    counters_->ports.store(1, std::memory_order_relaxed);
+    open_.store(true, std::memory_order_relaxed);
+    bool lost = false;
+    uint8_t buf[256];
+    while (!lost && !stop_.load(std::memory_order_relaxed)) {
+      const int r = poll(fds, static_cast<nfds_t>(nfds), kPollMs);
+      if (r <= 0) continue;
+      for (int i = 0; i < nfds; ++i)
+        if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) lost = !file || (fds[i].revents & POLLNVAL);
+      for (;;) {
+        ssize_t n = file ? ::read(fd, buf, sizeof buf) : snd_rawmidi_read(raw, buf, sizeof buf);
+        if (n == -EAGAIN || (n < 0 && errno == EAGAIN && file)) break;
+        if (n <= 0) {
+          if (n < 0) set_error(source_.c_str(), file ? errno : static_cast<int>(n));
+          lost = lost || n < 0;
+          break;
+        }
+        const int64_t t = now_ns();
+        for (ssize_t k = 0; k < n; ++k) {
+          midi::Message m{t, midi::Kind::kNone, 0, 0, 0};
+          if (parser.feed(buf[k], m)) deliver(m);
+        }
+        counters_->ignored.fetch_add(parser.ignored() - ignored_before, std::memory_order_relaxed);
+        ignored_before = parser.ignored();
+      }
+    }
+    open_.store(false, std::memory_order_relaxed);
+    counters_->ports.store(0, std::memory_order_relaxed);
+    if (file)
+      ::close(fd);
+    else
+      snd_rawmidi_close(raw);
+    if (lost && !sleep_unless_stopped(kRetryNs)) return;
+  }
+}
+
+int run_midi_send_command(const std::vector<std::string>& args) {
+  std::string device, error, v;
+  uint32_t count = 1, interval_us = 1000, cc = 7, channel = 0, program = 128;
+  bool ok = true;
+  for (size_t i = 0; i < args.size() && ok; ++i) {
+    const std::string& a = args[i];
+    if (a == "--count")
+      ok = cli::take_value(args, i, v, error) && cli::parse_uint(a, v, count, error);
+    else if (a == "--interval-us")
+      ok = cli::take_value(args, i, v, error) && cli::parse_uint(a, v, interval_us, error);
+    else if (a == "--cc")
+      ok = cli::take_value(args, i, v, error) && cli::parse_uint(a, v, cc, error);
+    else if (a == "--channel")
+      ok = cli::take_value(args, i, v, error) && cli::parse_uint(a, v, channel, error);
+    else if (a == "--program")
+      ok = cli::take_value(args, i, v, error) && cli::parse_uint(a, v, program, error);
+    else if (device.empty() && a[0] != '-')
+      device = a;
+    else {
+      error = "midi-send: unknown option '" + a + "'";
+      ok = false;
+    }
+  }
+  if (ok && device.empty()) error = "midi-send: name a device (hw:CARD,DEV) or a file", ok = false;
+  if (ok && (cc > 127 || channel > 15 || (program != 128 && program > 127)))
+    error = "midi-send: --cc and --program are 0..127, --channel 0..15", ok = false;
+  if (!ok) {
+    std::fprintf(stderr, "hushbox-engine: %s\n", error.c_str());
+    return 2;
+  }
+  snd_rawmidi_t* out = nullptr;
+  int fd = -1;
+  if (is_raw(device)) {
+    const int err = snd_rawmidi_open(nullptr, &out, device.c_str(), 0);
+    if (err < 0) {
+      std::fprintf(stderr, "hushbox-engine: midi-send: %s: %s\n", device.c_str(), snd_strerror(err));
+      return 1;
+    }
+  } else {
+    fd = ::open(device.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      std::fprintf(stderr, "hushbox-engine: midi-send: %s: %s\n", device.c_str(), std::strerror(errno));
+      return 1;
+    }
+  }
+  auto send = [&](const uint8_t* b, size_t n) {
+    return out ? snd_rawmidi_write(out, b, n) == static_cast<ssize_t>(n) : ::write(fd, b, n) == static_cast<ssize_t>(n);
+  };
+  const int64_t t0 = now_ns();
+  uint32_t sent = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint8_t msg[3];
+    size_t n;
+    if (program != 128) {
+      msg[0] = static_cast<uint8_t>(0xC0 | channel);
+      msg[1] = static_cast<uint8_t>(program);
+      n = 2;
+    } else {
+      msg[0] = static_cast<uint8_t>(0xB0 | channel);
+      msg[1] = static_cast<uint8_t>(cc);
+      msg[2] = static_cast<uint8_t>(i % 128);
+      n = 3;
+    }
+    if (!send(msg, n)) break;
+    if (out) snd_rawmidi_drain(out);
+    ++sent;
+    if (interval_us) sleep_until_ns(t0 + static_cast<int64_t>(i + 1) * interval_us * 1000);
+  }
+  const double seconds = static_cast<double>(now_ns() - t0) / 1e9;
+  if (out) snd_rawmidi_close(out);
+  if (fd >= 0) ::close(fd);
+  std::printf("{\"sent\":%u,\"seconds\":%.3f}\n", sent, seconds);
+  return sent == count ? 0 : 1;
+}
+
+}  // namespace hushbox

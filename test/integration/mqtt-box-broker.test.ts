@@ -1,0 +1,125 @@
+// The box's own Mosquitto as the image configures it (rootfs/etc/mosquitto/conf.d), with the
+// password file and ACL that `hushbox mqtt-credentials` makes: a real mosquitto, a real supervisor.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBrokerCredentials, type BrokerCredentials } from '../../src/mqtt/broker-credentials.js';
+import { MosquittoProcess } from '../../src/mqtt/local-broker.js';
+import { packageRoot } from '../../src/paths.js';
+import { buildApp } from '../../src/web/app.js';
+import { freePort, TestClient } from '../fakes/broker.js';
+import { defaultConfig } from '../../src/config/config.js';
+import { Supervisor } from '../../src/supervisor.js';
+import { FakeEngine } from '../fakes/fake-engine.js';
+import { makeContext, silentLog, tempDir } from '../fakes/temp-context.js';
+
+const CONF_D = join(packageRoot, 'rootfs', 'etc', 'mosquitto', 'conf.d');
+const cleanups: Array<() => Promise<void> | void> = [];
+let creds: BrokerCredentials;
+let url: string;
+let data: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  data = tempDir('hushbox-broker-');
+  cleanups.push(() => data.cleanup());
+  // mosquitto, started as root, reads its files as the mosquitto user
+  chmodSync(data.dir, 0o755);
+  creds = ensureBrokerCredentials(data.dir).credentials;
+  const port = await freePort();
+  // The image's own config files, with /data where the test keeps its data.
+  const conf = readdirSync(CONF_D)
+    .filter((f) => f.endsWith('.conf'))
+    .flatMap((f) => readFileSync(join(CONF_D, f), 'utf8').split('\n'))
+    .map((l) => l.replace(/\/data\//g, `${data.dir}/`));
+  const broker = new MosquittoProcess({ port, extraConfig: conf });
+  await broker.start();
+  cleanups.push(() => broker.dispose());
+  url = `mqtt://127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const login = (c: { username: string; password: string }) => ({ username: c.username, password: c.password, reconnectPeriod: 0, connectTimeout: 3000 });
+
+describe("the box's own broker", () => {
+  it('keeps the clear passwords for root only and the password file in mosquitto_passwd format', () => {
+    expect(statSync(join(data.dir, 'mqtt', 'credentials.json')).mode & 0o777).toBe(0o600);
+    const passwd = readFileSync(join(data.dir, 'mqtt', 'passwd'), 'utf8');
+    expect(passwd).toMatch(/^hushbox:\$7\$101\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+\nhomeassistant:\$7\$/);
+    expect(passwd).not.toContain(creds.client.password);
+    // a second run keeps the users
+    expect(ensureBrokerCredentials(data.dir)).toMatchObject({ created: false, credentials: creds });
+    const cli = spawnSync(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'mqtt-credentials', '--json', '--data', data.dir], { encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toEqual({ created: false, username: 'homeassistant', password: creds.client.password });
+  });
+
+  it('refuses anonymous clients and wrong passwords', async () => {
+    await expect(connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow(/Not authorized|Bad username/i);
+    await expect(connectAsync(url, login({ username: 'homeassistant', password: 'guess' }))).rejects.toThrow(/Not authorized|Bad username/i);
+  });
+
+  it('lets the supervisor in with its own user, and a client send commands but never publish the box state or availability', async () => {
+    const config = defaultConfig();
+    config.deviceId = 'brokerbox';
+    config.http = { host: '127.0.0.1', port: 0 };
+    config.mqtt = { ...config.mqtt, enabled: true, url };
+    // the same data directory as the broker's files: on the box both are /data
+    const sup = new Supervisor({ dataDir: data.dir, log: silentLog(), config });
+    await sup.start();
+    cleanups.push(() => sup.stop());
+    const base = 'hushbox/brokerbox';
+    const until = async (cond: () => boolean, what: string) => {
+      const end = Date.now() + 10_000;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    await until(() => sup.mqtt.connected(), 'the supervisor logged in with its own user');
+
+    const ha = await TestClient.connect(url, [`${base}/#`], login(creds.client));
+    try {
+      await ha.waitFor((m) => m.topic === `${base}/availability` && m.payload === 'online', 'availability online');
+      // a command goes through
+      const r = await ha.request(base, 'set_bypass', { bypass: true });
+      expect(r.status).toBe('ok');
+      expect(sup.presets.state().bypass).toBe(true);
+      // the box's own topics do not: the broker drops the publish
+      const since = ha.messages.length;
+      await ha.client.publishAsync(`${base}/availability`, 'offline', { retain: true, qos: 1 });
+      await ha.client.publishAsync(`${base}/state`, '{"preset":"forged"}', { retain: true, qos: 1 });
+      await ha.client.publishAsync(`${base}/response/get_state`, '{"status":"ok","data":"forged"}', { qos: 1 });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(ha.messages.slice(since).filter((m) => m.payload === 'offline' || m.payload.includes('forged'))).toEqual([]);
+    } finally {
+      await ha.end();
+    }
+    // what a client connecting now reads
+    const late = await TestClient.connect(url, [`${base}/availability`, `${base}/state`], login(creds.client));
+    try {
+      expect((await late.waitFor((m) => m.topic === `${base}/availability` && m.retain, 'retained availability')).payload).toBe('online');
+      expect(JSON.parse((await late.waitFor((m) => m.topic === `${base}/state` && m.retain, 'retained state')).payload).preset).not.toBe('forged');
+    } finally {
+      await late.end();
+    }
+  });
+
+  it('answers the clients\' login to the owner on GET /api/mqtt/credentials, 404 where there is none', async () => {
+    const empty = tempDir('hushbox-nobroker-');
+    cleanups.push(() => empty.cleanup());
+    for (const [dir, status] of [[data.dir, 200], [empty.dir, 404]] as const) {
+      const app = await buildApp({ ctx: makeContext(dir), engine: new FakeEngine().asService() });
+      try {
+        const res = await app.inject({ method: 'GET', url: '/api/mqtt/credentials' });
+        expect(res.statusCode).toBe(status);
+        if (status === 200) expect(res.json()).toEqual({ username: 'homeassistant', password: creds.client.password, port: 1883 });
+      } finally {
+        await app.close();
+      }
+    }
+  });
+});
