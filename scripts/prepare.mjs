@@ -3,8 +3,8 @@
 // root, named otherwise), npm packages, the native build, the TypeScript build.
 // Plain Node with no dependencies, so it runs before `npm install`.
 //
-//   node scripts/prepare.mjs [--build] [--test]     prepare (and build)
-//   node scripts/prepare.mjs --print-debs [test] [bench]   the Debian packages, one line
+//   node scripts/prepare.mjs [--build] [--test] [--image]   prepare (and build)
+//   node scripts/prepare.mjs --print-debs [test] [image] [bench]   the Debian packages, one line
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -62,6 +62,27 @@ export const TEST_DEBS = [
   'python3-magic',
   'shellcheck',
   'xz-utils',
+];
+/**
+ * What `npm run image` needs (board/debian/build.sh) and what boots the image
+ * (board/debian/run.sh, test/system/image.test.ts): part of `--test`, as the
+ * tests build and boot the image.
+ */
+export const IMAGE_DEBS = [
+  'debian-archive-keyring',
+  'dosfstools',
+  'e2fsprogs',
+  'fdisk',
+  'grub-common',
+  'grub-efi-amd64-bin',
+  'mmdebstrap',
+  'mtools',
+  'ovmf',
+  'qemu-system-x86',
+  'qemu-utils',
+  'rauc',
+  'squashfs-tools',
+  'zstd',
 ];
 /** What bench/ needs on top (not installed by --test): load generators and the reference timer test. */
 export const BENCH_DEBS = [
@@ -122,12 +143,20 @@ function newest(dir, exts) {
 }
 
 if (args.includes('--print-debs')) {
-  const extra = [...(args.includes('test') ? TEST_DEBS : []), ...(args.includes('bench') ? BENCH_DEBS : [])];
-  process.stdout.write(`${[...BUILD_DEBS, ...extra].join(' ')}\n`);
+  const extra = [
+    ...(args.includes('test') ? [...TEST_DEBS, ...IMAGE_DEBS] : []),
+    ...(args.includes('image') ? IMAGE_DEBS : []),
+    ...(args.includes('bench') ? BENCH_DEBS : []),
+  ];
+  process.stdout.write(`${[...new Set([...BUILD_DEBS, ...extra])].join(" ")}\n`);
   process.exit(0);
 }
 
-ensureDebs(args.includes('--test') ? [...BUILD_DEBS, ...TEST_DEBS] : BUILD_DEBS);
+ensureDebs([
+  ...BUILD_DEBS,
+  ...(args.includes('--test') ? [...TEST_DEBS, ...IMAGE_DEBS] : []),
+  ...(args.includes('--image') ? IMAGE_DEBS : []),
+]);
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   log('installing npm packages');

@@ -44,6 +44,9 @@ environment:
   HUSHBOX_LOG_LEVEL   pino level (default info)
   HUSHBOX_TUNE        1: apply real-time system tuning (the box's image sets it)
   HUSHBOX_ROOT        root of /sys, /proc for system checks (default /)
+  HUSHBOX_DEVICE_ID   device id (MQTT topics, Home Assistant), default from the hostname
+  HUSHBOX_AUDIO       auto: use the Scarlett, else the first card that plays and records,
+                      else the simulated device (the image sets it); default: the config's
 `;
 
 function fail(message: string, code = 2): never {

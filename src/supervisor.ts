@@ -1,6 +1,7 @@
 import { loadConfig } from './config/config.js';
 import { DataDirLock } from './config/data-dir.js';
 import type { Config } from './config/schema.js';
+import { withAutoAudio, type DeviceChoice } from './engine/device-choice.js';
 import { EngineService } from './engine/engine-service.js';
 import { EventBus } from './events.js';
 import { HealthService } from './health/health-service.js';
@@ -14,6 +15,7 @@ import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
 import { RecordingsService } from './recording/recordings-service.js';
 import { StreamService } from './stream/stream-service.js';
+import { RootFs } from './system/root-fs.js';
 import { SystemService } from './system/system-service.js';
 import { SystemdService } from './system/systemd.js';
 import { WebService } from './web/web-service.js';
@@ -44,7 +46,13 @@ export class Supervisor {
   private started: Service[] = [];
 
   constructor(opts: SupervisorOptions) {
-    const config = opts.config ?? loadConfig({ file: opts.configFile, dataDir: opts.dataDir });
+    let config = opts.config;
+    let audio: DeviceChoice | null = null;
+    if (!config) {
+      const loaded = loadConfig({ file: opts.configFile, dataDir: opts.dataDir });
+      // HUSHBOX_AUDIO=auto (the image): the sound card present now.
+      ({ config, choice: audio } = withAutoAudio(loaded, new RootFs(loaded.system?.root ?? '/'), process.env));
+    }
     this.ctx = {
       config,
       dataDir: opts.dataDir,
@@ -53,6 +61,7 @@ export class Supervisor {
       version: packageVersion(),
       startedAt: new Date(),
     };
+    if (audio) opts.log.info({ backend: audio.backend, device: audio.device, why: audio.why }, 'audio device chosen');
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
     this.stream = new StreamService({ ctx: this.ctx, engine: this.engine });

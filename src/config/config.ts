@@ -159,6 +159,13 @@ export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }):
     if (env.HUSHBOX_TUNE !== '0' && env.HUSHBOX_TUNE !== '1') throw new ConfigError(`HUSHBOX_TUNE: expected 0 or 1, got '${env.HUSHBOX_TUNE}'`);
     merged = merge(merged, { system: { tune: env.HUSHBOX_TUNE === '1' } });
   }
+  if (env.HUSHBOX_DEVICE_ID !== undefined) {
+    // The image derives it from the machine id (hushbox-identity.service).
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(env.HUSHBOX_DEVICE_ID)) {
+      throw new ConfigError(`HUSHBOX_DEVICE_ID: expected lower-case letters, digits, - and _ (at most 64, e.g. hushbox-1a2b3c4d), got '${env.HUSHBOX_DEVICE_ID}'`);
+    }
+    merged = merge(merged, { deviceId: env.HUSHBOX_DEVICE_ID });
+  }
   if (env.HUSHBOX_ROOT !== undefined) merged = merge(merged, { system: { root: env.HUSHBOX_ROOT } });
   if (env.HUSHBOX_MQTT_URL !== undefined) {
     let url: URL;

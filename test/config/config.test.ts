@@ -19,6 +19,11 @@ describe('config', () => {
     expect(cfg).toEqual(defaultConfig({}));
   });
 
+  it('takes the device id from HUSHBOX_DEVICE_ID (the image derives it from the machine id) and refuses a bad one', () => {
+    expect(loadConfig({ dataDir: dir, env: { HUSHBOX_DEVICE_ID: 'hushbox-1a2b3c4d' } }).deviceId).toBe('hushbox-1a2b3c4d');
+    expect(() => loadConfig({ dataDir: dir, env: { HUSHBOX_DEVICE_ID: 'Box One' } })).toThrow(/HUSHBOX_DEVICE_ID: expected .* got 'Box One'/);
+  });
+
   it('merges a config file over the defaults, and the environment over both', () => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ name: 'Studio box', engine: { frames: 128 }, http: { port: 9000 } }));
     const cfg = loadConfig({ dataDir: dir, env: { HUSHBOX_HTTP_PORT: '9100' } });

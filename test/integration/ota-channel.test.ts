@@ -127,5 +127,5 @@ describe('update channel, Home Assistant update entity and hushbox update (real 
     await expect(hushbox(join(tmp.dir, 'nope.raucb'))).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/cannot read '.*nope\.raucb' \(ENOENT\)/) });
     await expect(hushbox('--reboot')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/not rebooting this machine/) });
     await expect(hushbox()).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/give a bundle file or URL/) });
-  });
+  }, 120_000); // seven runs of the command, each a Node start
 });

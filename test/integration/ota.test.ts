@@ -81,6 +81,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     expect(body.rebootRequired).toBe(false);
     expect(body.settings).toEqual({ channelUrl: null, checkIntervalMinutes: 1440, autoInstall: false, reboot: 'immediate' });
     expect(body.channel).toMatchObject({ url: null, latest: null, updateAvailable: false });
+    expect(body.bootCheck).toMatchObject({ state: 'not_a_box' });
   });
 
   it('documents the OTA routes in OpenAPI', async () => {
