@@ -1,6 +1,7 @@
 // The front panel: meters and state over /ws/telemetry; controls derived from
 // the engine's parameter table (/api/params); presets, A/B and bypass through
 // the HTTP API; system health from /api/health.
+import { initMidi, learn as midiLearn, renderMidi } from './midi.js';
 import { initUpdates, onSummary as renderOta } from './updates.js';
 import { initRecordings } from './recordings.js';
 
@@ -226,6 +227,13 @@ function sendParam(id, value) {
   }, 30));
 }
 
+/** "MIDI" beside a control: learn the next knob (or switch, for on/off) for it. */
+function learnButton(p) {
+  const b = el('button', { type: 'button', className: 'learn', title: `MIDI learn: click, then move a knob or press a switch for ${p.name}` }, 'MIDI');
+  b.addEventListener('click', () => midiLearn({ action: p.scale === 'bool' ? 'toggle' : 'param', param: p.id }));
+  return b;
+}
+
 function controlFor(p) {
   const id = `param-${p.id}`;
   const wrap = el('div', { className: 'control', dataset: { param: p.id } });
@@ -233,7 +241,7 @@ function controlFor(p) {
   if (p.scale === 'bool') {
     const box = el('input', { type: 'checkbox', id, name: p.id, checked: p.value >= 0.5 });
     box.addEventListener('change', () => sendParam(p.id, box.checked ? 1 : 0));
-    wrap.append(el('label', { className: 'switch', htmlFor: id }, box, shortLabel(p)));
+    wrap.append(el('label', { className: 'switch', htmlFor: id }, box, shortLabel(p)), learnButton(p));
     return wrap;
   }
   if (p.scale === 'enum' && enumOptions(p).length <= 12) {
@@ -261,7 +269,7 @@ function controlFor(p) {
     input.dispatchEvent(new Event('input'));
   });
   input.title = 'double-click for the default';
-  wrap.append(label, input, out);
+  wrap.append(label, input, out, learnButton(p));
   return wrap;
 }
 
@@ -398,6 +406,7 @@ function connect() {
     else if (msg.type === 'params') renderParamValues(msg.data);
     else if (msg.type === 'state') renderBoxState(msg.data);
     else if (msg.type === 'ota') renderOta(msg.data);
+    else if (msg.type === 'midi') renderMidi(msg.data);
   });
   ws.addEventListener('close', () => {
     conn.dataset.state = 'stopped';
@@ -427,6 +436,7 @@ async function init() {
   refreshHealth();
   setInterval(refreshHealth, 5000);
   initUpdates({ api, el, showMessage });
+  initMidi({ api, el, showMessage });
   initRecordings({ api, el, showMessage });
   connect();
 }
