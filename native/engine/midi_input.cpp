@@ -107,6 +107,12 @@ void MidiInput::thread_main() noexcept {
 // The sequencer: one client, one writable port, subscribed to every readable port.
 void MidiInput::run_seq() noexcept {
   while (!stop_.load(std::memory_order_relaxed)) {
+    // Looked for quietly: alsa-lib would print its own error at every try.
+    if (::access("/dev/snd/seq", R_OK | W_OK) != 0) {
+      set_error("no ALSA sequencer (/dev/snd/seq; the snd-seq module)", errno);
+      if (!sleep_unless_stopped(kRetryNs)) return;
+      continue;
+    }
     snd_seq_t* seq = nullptr;
     int err = snd_seq_open(&seq, "default", SND_SEQ_OPEN_DUPLEX, SND_SEQ_NONBLOCK);
     if (err < 0) {

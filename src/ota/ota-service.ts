@@ -81,6 +81,7 @@ export class OtaService implements Service {
   /** A bundle is being received, downloaded, checked or installed. */
   private busy = false;
   private rebootRequired = false;
+  private bootState: OtaStatus['bootCheck'] = { state: 'pending', detail: null, at: null };
   private readonly abort = new AbortController();
   private channelTimer: NodeJS.Timeout | undefined;
   private offs: Array<() => void> = [];
@@ -161,6 +162,7 @@ export class OtaService implements Service {
       rebootRequired: this.rebootRequired,
       settings: this.store.settings(),
       channel: { ...this.channel },
+      bootCheck: { ...this.bootState },
     };
   }
 
@@ -460,7 +462,12 @@ export class OtaService implements Service {
    */
   private async checkBoot(): Promise<void> {
     const rauc = await this.rauc.status();
-    if (!rauc.available) return;
+    const at = () => new Date().toISOString();
+    if (!rauc.available) {
+      this.bootState = { state: 'not_a_box', detail: rauc.reason, at: at() };
+      return;
+    }
+    this.bootState = { state: 'checking', detail: null, at: at() };
     const last = this.store.lastAttempt();
     const bootId = this.bootId();
     const boot = classifyBoot(last, rauc, bootId);
@@ -480,6 +487,9 @@ export class OtaService implements Service {
     const { ok, results } = await runSelfCheck({ checks, deadlineMs: this.timing.selfCheckMs, pollMs: this.timing.selfCheckPollMs, signal: this.abort.signal });
     if (this.abort.signal.aborted) return;
     const marked = ok ? await this.rauc.markGood() : { ok: false, message: failedChecks(results) };
+    this.bootState = marked.ok
+      ? { state: 'good', detail: `self-check passed; slot ${bootedSlot(rauc) ?? '?'} marked good`, at: at() }
+      : { state: 'failed', detail: ok ? `mark-good failed: ${marked.message}` : marked.message, at: at() };
     if (boot.kind !== 'trial' || !last) {
       if (marked.ok) this.log.info({ slot: bootedSlot(rauc) }, 'self-check passed; slot marked good');
       else this.log.warn({ reason: marked.message }, ok ? 'mark-good failed' : 'self-check failed; the running slot is not marked good');

@@ -174,7 +174,7 @@ export function raucInstall(settings: OtaSettings, bundle: string, onProgress: (
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
-      const lines = buf.split('\n');
+      const lines = buf.split(/\r\n|\r|\n/);
       buf = lines.pop()!;
       lines.forEach(onLine);
     });

@@ -149,6 +149,14 @@ export const OtaStatusSchema = Type.Object({
   rebootRequired: Type.Boolean({ description: 'an update is installed and runs after the next reboot (POST /api/ota/reboot)' }),
   settings: UpdateSettingsSchema,
   channel: ChannelStatusSchema,
+  bootCheck: Type.Object(
+    {
+      state: Type.Union([Type.Literal('pending'), Type.Literal('checking'), Type.Literal('good'), Type.Literal('failed'), Type.Literal('not_a_box')]),
+      detail: Nullable(Type.String()),
+      at: Nullable(Type.String()),
+    },
+    { description: "this boot's self-check: good once it passed and RAUC marked the running slot good" },
+  ),
 });
 export type OtaStatus = Static<typeof OtaStatusSchema>;
 

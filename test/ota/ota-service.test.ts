@@ -135,6 +135,7 @@ describe('OtaService: install from the channel, reboot policy, self-check and fa
     const after = await boot({ dataDir, rauc, bootId: 'boot-2', version: '1.3.0' });
     expect(rauc.marked).toEqual(['B']);
     expect(after.reboots).toBe(0);
+    expect((await after.ota.status()).bootCheck).toMatchObject({ state: 'good', detail: 'self-check passed; slot B marked good' });
     const st2 = await after.ota.status();
     expect(st2.lastAttempt).toMatchObject({ result: 'updated', version: '1.3.0', trialBootId: 'boot-2' });
     expect(st2.outcome).toEqual({ kind: 'updated', version: '1.3.0', running: '1.3.0', message: 'updated to 1.3.0' });
@@ -179,6 +180,7 @@ describe('OtaService: install from the channel, reboot policy, self-check and fa
     expect(Date.now() - t0).toBeGreaterThanOrEqual(550); // it waited out its bounded time
     expect(rauc.marked).toEqual([]);
     expect(bad.reboots).toBe(1);
+    expect((await bad.ota.status()).bootCheck).toMatchObject({ state: 'failed', detail: 'engine: failed' });
     expect((await bad.ota.status()).lastAttempt).toMatchObject({ result: 'trying', message: expect.stringMatching(/self-check failed after 1 s: engine: failed/) });
     await bad.ota.stop();
 

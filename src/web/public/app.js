@@ -1,6 +1,8 @@
 // The front panel: meters and state over /ws/telemetry; controls derived from
 // the engine's parameter table (/api/params); presets, A/B and bypass through
 // the HTTP API; system health from /api/health.
+import { ensureConfirmed, ensureOwner, mountAccess, request } from './account.js';
+import { initMidi, learn as midiLearn, renderMidi } from './midi.js';
 import { initUpdates, onSummary as renderOta } from './updates.js';
 import { initRecordings } from './recordings.js';
 
@@ -44,16 +46,8 @@ function showMessage(text, isError = false) {
   showMessage.timer = setTimeout(() => (m.hidden = true), isError ? 8000 : 3000);
 }
 
-async function api(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new Error(data?.message ?? res.statusText);
-  return data;
-}
+// Every call goes as the owner (account.js: the session, the request header, login again on 401).
+const api = request;
 
 function formatValue(p, v) {
   if (!p) return String(v);
@@ -226,6 +220,13 @@ function sendParam(id, value) {
   }, 30));
 }
 
+/** "MIDI" beside a control: learn the next knob (or switch, for on/off) for it. */
+function learnButton(p) {
+  const b = el('button', { type: 'button', className: 'learn', title: `MIDI learn: click, then move a knob or press a switch for ${p.name}` }, 'MIDI');
+  b.addEventListener('click', () => midiLearn({ action: p.scale === 'bool' ? 'toggle' : 'param', param: p.id }));
+  return b;
+}
+
 function controlFor(p) {
   const id = `param-${p.id}`;
   const wrap = el('div', { className: 'control', dataset: { param: p.id } });
@@ -233,7 +234,7 @@ function controlFor(p) {
   if (p.scale === 'bool') {
     const box = el('input', { type: 'checkbox', id, name: p.id, checked: p.value >= 0.5 });
     box.addEventListener('change', () => sendParam(p.id, box.checked ? 1 : 0));
-    wrap.append(el('label', { className: 'switch', htmlFor: id }, box, shortLabel(p)));
+    wrap.append(el('label', { className: 'switch', htmlFor: id }, box, shortLabel(p)), learnButton(p));
     return wrap;
   }
   if (p.scale === 'enum' && enumOptions(p).length <= 12) {
@@ -261,7 +262,7 @@ function controlFor(p) {
     input.dispatchEvent(new Event('input'));
   });
   input.title = 'double-click for the default';
-  wrap.append(label, input, out);
+  wrap.append(label, input, out, learnButton(p));
   return wrap;
 }
 
@@ -398,6 +399,7 @@ function connect() {
     else if (msg.type === 'params') renderParamValues(msg.data);
     else if (msg.type === 'state') renderBoxState(msg.data);
     else if (msg.type === 'ota') renderOta(msg.data);
+    else if (msg.type === 'midi') renderMidi(msg.data);
   });
   ws.addEventListener('close', () => {
     conn.dataset.state = 'stopped';
@@ -407,6 +409,7 @@ function connect() {
 }
 
 async function init() {
+  const owner = await ensureOwner();
   const status = await api('GET', '/api/status');
   $('#device-name').textContent = `${status.name} · ${status.deviceId} · v${status.version}`;
   renderStatus(status.engine);
@@ -426,9 +429,11 @@ async function init() {
   await loadPresets();
   refreshHealth();
   setInterval(refreshHealth, 5000);
-  initUpdates({ api, el, showMessage });
+  initUpdates({ api, el, showMessage, ensureConfirmed });
+  initMidi({ api, el, showMessage });
   initRecordings({ api, el, showMessage });
   connect();
+  await mountAccess($('.side'), owner);
 }
 
 init();
