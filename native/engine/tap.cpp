@@ -423,6 +423,16 @@ bool read_events(TapClientState& c, const std::string& token_file, uint32_t engi
     } else if (!c.authorized) {
       ++refused;
       return false;  // on TCP the first event must be the token
+    } else if (t == "describe") {
+      // A Wyoming client asks what this service is: a mic, in the format it streams.
+      char info[512];
+      std::snprintf(info, sizeof info,
+                    "{\"asr\": [], \"tts\": [], \"handle\": [], \"intent\": [], \"wake\": [], \"snd\": [], "
+                    "\"mic\": [{\"name\": \"hushbox\", \"attribution\": {\"name\": \"hushbox\", \"url\": \"\"}, "
+                    "\"installed\": true, \"description\": \"the box's audio stream\", \"version\": null, "
+                    "\"mic_format\": {\"rate\": %u, \"width\": %u, \"channels\": 1}}]}",
+                    c.rate, c.width);
+      enqueue(c, encode_event("info", info, nullptr, 0), 0, backlog);
     }
   }
 }

@@ -4,6 +4,8 @@
   wyoming-client.py read URI SECONDS OUT.raw [--token T] [--rate R --format F]
       reads events for SECONDS, writes the PCM of every audio-chunk to OUT.raw
       and prints a JSON summary (audio-start, chunk timestamps and sizes, audio-stop)
+  wyoming-client.py describe URI
+      sends describe, prints the info's mic program (name, mic_format)
   wyoming-client.py stuck URI SECONDS
       connects and never reads (a plain socket with a small receive buffer)
 """
@@ -16,6 +18,7 @@ import time
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncClient
 from wyoming.event import Event
+from wyoming.info import Describe, Info
 
 
 async def read(uri, seconds, out_path, token, rate, fmt):
@@ -51,6 +54,24 @@ async def read(uri, seconds, out_path, token, rate, fmt):
                 summary["stops"].append(AudioStop.from_event(event).timestamp)
     await client.disconnect()
     print(json.dumps(summary))
+
+
+async def describe(uri):
+    client = AsyncClient.from_uri(uri)
+    await client.connect()
+    await client.write_event(Describe().event())
+    while True:
+        event = await asyncio.wait_for(client.read_event(), timeout=5)
+        if event is None:
+            raise SystemExit("closed before info")
+        if Info.is_type(event.type):
+            info = Info.from_event(event)
+            mic = info.mic[0]
+            print(json.dumps({"name": mic.name, "installed": mic.installed,
+                              "mic_format": {"rate": mic.mic_format.rate, "width": mic.mic_format.width,
+                                             "channels": mic.mic_format.channels}}))
+            break
+    await client.disconnect()
 
 
 def stuck(uri, seconds):
@@ -96,6 +117,8 @@ def main(argv):
             elif k == "--format":
                 fmt = v
         asyncio.run(read(argv[2], float(argv[3]), argv[4], token, rate, fmt))
+    elif mode == "describe":
+        asyncio.run(describe(argv[2]))
     elif mode == "stuck":
         stuck(argv[2], float(argv[3]))
     else:

@@ -64,6 +64,15 @@ export class WyomingReference {
     return { summary, pcm };
   }
 
+  /** Send describe; the mic program of the info the box answers. */
+  async describe(uri: string): Promise<{ name: string; installed: boolean; mic_format: { rate: number; width: number; channels: number } }> {
+    return JSON.parse((await this.run([clientScript, 'describe', uri])).trim().split('\n').pop()!) as {
+      name: string;
+      installed: boolean;
+      mic_format: { rate: number; width: number; channels: number };
+    };
+  }
+
   /** Connect and never read for `seconds`; whether the box closed the connection by then. */
   async stuck(uri: string, seconds: number): Promise<{ closed: boolean }> {
     const stdout = await this.run([clientScript, 'stuck', uri, String(seconds)]);

@@ -212,6 +212,13 @@ describe('the Wyoming audio stream, read by the reference client', () => {
     expect(good.pcm.length / 2).toBeGreaterThan(8000);
   });
 
+  it('answers describe with an info naming a mic program in the format it streams', async () => {
+    const e = await startEngine(['--input', 'demo', '--tap-rate', '48000', '--tap-format', 'f32']);
+    const mic = await wyoming.describe(`unix://${e.socket}`);
+    await stopEngine(e);
+    expect(mic).toEqual({ name: 'hushbox', installed: true, mic_format: { rate: 48000, width: 4, channels: 1 } });
+  });
+
   it('refuses to start with a TCP port but no token file, naming what is missing', async () => {
     const child = spawn(defaultEngineBinary(), ['run', '--backend', 'sim', '--priority', '0', '--tap-tcp', '127.0.0.1:1'], {
       stdio: ['ignore', 'ignore', 'pipe'],
