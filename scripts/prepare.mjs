@@ -55,6 +55,7 @@ export const TEST_DEBS = [
   // test/board/buildroot.test.ts: Buildroot's make <defconfig> and utils/check-package (python3-magic, flake8,
   // shellcheck) on board/buildroot; test/board/images.test.ts: the board's genimage configs and post-image scripts.
   'dosfstools',
+  'fdisk',
   'flake8',
   'genimage',
   'grub-common',
@@ -62,6 +63,15 @@ export const TEST_DEBS = [
   'python3-magic',
   'shellcheck',
   'xz-utils',
+  // test/system/arm64.test.ts: the engine cross-built for the Pi's CPU and run under qemu-aarch64 (user mode) and
+  // qemu-system-aarch64 (the seccomp checks). Its libraries come from Debian's arm64 packages (multiarch: arm64 is
+  // added as a foreign architecture, see ensureDebs): the same versions as the x86-64 build's, no sources to fetch.
+  'g++-aarch64-linux-gnu',
+  'qemu-system-arm',
+  'qemu-user',
+  'libasound2-dev:arm64',
+  'libsndfile1-dev:arm64',
+  'libsoxr-dev:arm64',
 ];
 /**
  * What `npm run image` needs (board/debian/build.sh) and what boots the image
@@ -124,6 +134,13 @@ function ensureDebs(pkgs) {
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const foreign = [...new Set(missing.filter((p) => p.includes(':')).map((p) => p.split(':')[1]))];
+  const known = spawnSync('dpkg', ['--print-foreign-architectures'], { encoding: 'utf8' }).stdout.split('\n');
+  const add = foreign.filter((a) => !known.includes(a));
+  if (add.length > 0) {
+    for (const a of add) run('dpkg', ['--add-architecture', a]);
+    run('apt-get', ['update', '-q'], { env });
+  }
   let r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
   if (r.status !== 0) {
     run('apt-get', ['update', '-q'], { env });

@@ -63,8 +63,11 @@ describe('the audio stream through the supervisor', () => {
   it('counts each client in /metrics while it reads', async () => {
     const socket = sup.stream.socketPath();
     const reading = wyoming.read(`unix://${socket}`, 2.5);
-    await waitFor('a client', () => (sup.engine.stream()?.clients.length ?? 0) > 0 && (sup.engine.stream()?.clients[0]?.sentFrames ?? 0) > 0);
-    const m = parseExposition(await (await fetch(`${url}/metrics`)).text());
+    // /metrics reads the telemetry frame the engine service refreshes at 50 Hz: scrape until it shows the client.
+    const m = await waitFor('the client in /metrics', async () => {
+      const x = parseExposition(await (await fetch(`${url}/metrics`)).text());
+      return (x.all('hushbox_stream_client_sent_frames_total')[0]?.value ?? 0) > 0 ? x : null;
+    });
     await reading;
     expect(m.value('hushbox_stream_clients')).toBe(1);
     expect(m.value('hushbox_stream_listening', { transport: 'unix' })).toBe(1);

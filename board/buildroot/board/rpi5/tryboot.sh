@@ -18,6 +18,7 @@ dt="${HUSHBOX_TRYBOOT_DT:-/proc/device-tree/chosen/bootloader}"
 reboot_param="${HUSHBOX_TRYBOOT_REBOOT_PARAM:-/run/systemd/reboot-param}"
 config_dev="${HUSHBOX_TRYBOOT_CONFIG_DEV:-/dev/disk/by-partlabel/config}"
 config_dir="${HUSHBOX_TRYBOOT_CONFIG_DIR:-}"
+cmdline_file="${HUSHBOX_TRYBOOT_CMDLINE:-/proc/cmdline}"
 
 die() {
 	echo "rauc-tryboot: $*" >&2
@@ -74,7 +75,7 @@ current() {
 		slot_of "$(printf '%d' "0x$(od -An -tx1 "$dt/partition" | tr -d ' \n')")"
 		return
 	fi
-	read -r cmdline </proc/cmdline
+	read -r cmdline <"$cmdline_file"
 	for word in $cmdline; do
 		case "$word" in rauc.slot=*)
 			echo "${word#rauc.slot=}"

@@ -8,7 +8,9 @@
 # so nothing is downloaded by Buildroot itself and no hash file applies; the
 # npm packages are fetched by npm, checked against the integrity hashes in
 # package-lock.json.
-HUSHBOX_VERSION = $(shell git -C $(BR2_EXTERNAL_HUSHBOX_PATH) describe --dirty --always 2>/dev/null || echo unknown)
+# The image's version (scripts/version.sh: $HUSHBOX_RELEASE_VERSION or git
+# describe --dirty), the same the os-release stamp and the bundle carry.
+HUSHBOX_VERSION = $(shell $(BR2_EXTERNAL_HUSHBOX_PATH)/scripts/version.sh)
 HUSHBOX_SITE = $(BR2_EXTERNAL_HUSHBOX_PATH)/../..
 HUSHBOX_SITE_METHOD = local
 HUSHBOX_LICENSE = MIT
@@ -35,6 +37,15 @@ HUSHBOX_CONF_OPTS = \
 	-DHUSHBOX_BUILD_TESTS=OFF \
 	-DHUSHBOX_NODE_INCLUDE_DIR=$(STAGING_DIR)/usr/include/node \
 	-DHUSHBOX_NODE_ADDON_API_DIR=$(@D)/node_modules/node-addon-api
+
+# The engine's jack backend, when the image has JACK (jack2); without it the
+# backend says it is missing.
+ifeq ($(BR2_PACKAGE_JACK2),y)
+HUSHBOX_DEPENDENCIES += jack2
+HUSHBOX_CONF_OPTS += -DHUSHBOX_REQUIRE_JACK=ON
+else
+HUSHBOX_CONF_OPTS += -DHUSHBOX_REQUIRE_JACK=OFF
+endif
 
 define HUSHBOX_BUILD_SUPERVISOR
 	cd $(@D) && $(HOST_DIR)/bin/node node_modules/typescript/bin/tsc \
