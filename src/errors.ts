@@ -65,6 +65,15 @@ export class UnsupportedError extends HushboxError {
   }
 }
 
+/** Who is asking is unknown, or may not do this (401/403), or the account is not in the state the request needs (409). */
+export class AuthError extends HushboxError {
+  override readonly statusCode: number;
+  constructor(code: string, message: string, statusCode = 401) {
+    super(code, message);
+    this.statusCode = statusCode;
+  }
+}
+
 /** A limit of the box reached (preset count, size): nothing changed; the message says which and how to make room. */
 export class LimitError extends HushboxError {
   override readonly statusCode = 409;

@@ -1,3 +1,4 @@
+import { AuthService } from './auth/auth-service.js';
 import { loadConfig } from './config/config.js';
 import { DataDirLock } from './config/data-dir.js';
 import type { Config } from './config/schema.js';
@@ -10,6 +11,7 @@ import { MqttService } from './mqtt/mqtt-service.js';
 import type { CheckResult } from './ota/boot-check.js';
 import { OtaService } from './ota/ota-service.js';
 import { PresetsService } from './presets/presets-service.js';
+import { ParamAudit } from './presets/param-audit.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
@@ -38,6 +40,7 @@ export class Supervisor {
   readonly system: SystemService;
   readonly health: HealthService;
   readonly ota: OtaService;
+  readonly auth: AuthService;
   readonly midi: MidiService;
   readonly stream: StreamService;
   readonly recordings: RecordingsService;
@@ -73,11 +76,13 @@ export class Supervisor {
     this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
+    this.auth = new AuthService(this.ctx);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
     this.midi = new MidiService({ ctx: this.ctx, engine: this.engine, presets: this.presets, recordings: this.recordings });
     this.web = new WebService({
       ctx: this.ctx,
       engine: this.engine,
+      auth: this.auth,
       presets: this.presets,
       health: this.health,
       system: this.system,
@@ -97,9 +102,9 @@ export class Supervisor {
       recordings: this.recordings,
       webPort: () => this.web.port(),
     });
-    // system first (it picks the audio core), midi, stream and recordings before the engine (they add
+    // auth first (the reset file is acted on at once), then system (it picks the audio core), midi, stream and recordings before the engine (they add
     // to its command line), systemd last (READY=1 once all is up).
-    this.services = [this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

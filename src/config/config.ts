@@ -90,7 +90,22 @@ export function defaultConfig(env: Env = process.env): Config {
       panelUrl: '',
       localBroker: false,
     },
+    auth: {
+      // The FAT boot partition: /boot/efi on the x86-64 image, /boot/firmware or /boot on a Pi.
+      resetFiles: env.HUSHBOX_RESET_FILE
+        ? [env.HUSHBOX_RESET_FILE]
+        : ['/boot/efi/hushbox-reset-password', '/boot/firmware/hushbox-reset-password', '/boot/hushbox-reset-password'],
+      allowedHosts: [],
+      socket: env.HUSHBOX_API_SOCKET ?? '',
+    },
   };
+}
+
+/** The Unix socket the shell command uses: config auth.socket, else <data>/api.sock; undefined when 'off'. */
+export function apiSocketPath(config: Config, dataDir: string): string | undefined {
+  const s = config.auth?.socket ?? '';
+  if (s === 'off') return undefined;
+  return s || join(dataDir, 'api.sock');
 }
 
 /** The data directory: --data, then $HUSHBOX_DATA_DIR, then ~/.local/share/hushbox. */

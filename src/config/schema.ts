@@ -62,6 +62,20 @@ export const MqttConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The owner account (src/auth): recovery file, extra Host names, the shell's Unix socket. */
+export const AuthConfigSchema = Type.Object(
+  {
+    resetFiles: Type.Array(Type.String({ minLength: 1 }), {
+      description: 'a file at any of these paths (on the boot partition) resets the owner password at the next start, and is removed',
+    }),
+    allowedHosts: Type.Array(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]_-]+$' }), {
+      description: 'Host names the box also answers to (e.g. behind a reverse proxy), besides its own names and addresses',
+    }),
+    socket: Type.String({ description: "Unix socket of the shell command (root only, 0600); '' means <data>/api.sock, 'off' none" }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'MQTT base topic and unique ids' }),
@@ -76,6 +90,7 @@ export const ConfigSchema = Type.Object(
     engine: EngineConfigSchema,
     system: Type.Optional(SystemConfigSchema),
     mqtt: MqttConfigSchema,
+    auth: Type.Optional(AuthConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -84,3 +99,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type EngineConfig = Static<typeof EngineConfigSchema>;
 export type SystemConfig = Static<typeof SystemConfigSchema>;
 export type MqttConfig = Static<typeof MqttConfigSchema>;
+export type AuthConfig = Static<typeof AuthConfigSchema>;

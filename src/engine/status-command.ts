@@ -3,14 +3,9 @@ import { parseArgs } from 'node:util';
 import { ValidationError } from '../errors.js';
 import { PROFILE_NAMES } from './profiles.js';
 import type { Status } from '../web/schemas.js';
-import { boxUrl, call } from '../web/client.js';
+import { TARGET_OPTIONS, boxTarget, call } from '../web/client.js';
 
-const COMMON = {
-  url: { type: 'string' },
-  data: { type: 'string' },
-  config: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+const COMMON = { ...TARGET_OPTIONS, json: { type: 'boolean' } } as const;
 
 interface AudioSettings {
   profile: string;
@@ -34,7 +29,7 @@ const db = (x: number) => (x <= -120 ? '-inf' : `${x.toFixed(1)} dBFS`);
 /** One screen of what the box is doing. */
 export async function statusCommand(argv: string[]): Promise<string> {
   const { values } = parseArgs({ args: argv, options: COMMON, strict: true });
-  const base = boxUrl(values);
+  const base = boxTarget(values);
   const [status, audio, state] = (await Promise.all([
     call(base, 'GET', '/api/status'),
     call(base, 'GET', '/api/audio'),
@@ -56,7 +51,7 @@ export async function statusCommand(argv: string[]): Promise<string> {
 /** Show the I/O profile, or switch to another (the engine restarts with the same parameters). */
 export async function profileCommand(argv: string[]): Promise<string> {
   const { values, positionals } = parseArgs({ args: argv, options: COMMON, strict: true, allowPositionals: true });
-  const base = boxUrl(values);
+  const base = boxTarget(values);
   const [name] = positionals;
   let audio: AudioSettings;
   if (name) {

@@ -1,9 +1,9 @@
 // `hushbox update FILE|URL`: install a bundle on a running box through its HTTP API, with progress.
 import { createReadStream, statSync } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { HushboxError, ValidationError } from '../errors.js';
-import { boxUrl, call } from '../web/client.js';
+import { TARGET_OPTIONS, boxTarget, call, callStream, type BoxTarget } from '../web/client.js';
 import type { BundleCheck, OtaStatus } from './schema.js';
 
 export const UPDATE_USAGE = `usage: hushbox update FILE|URL [options]
@@ -18,7 +18,8 @@ export const UPDATE_USAGE = `usage: hushbox update FILE|URL [options]
   --status              the box's version, slots and last update (JSON)
   --allow-downgrade     install a version older than the running one
   --no-wait             return once the install has started
-  --url BOX             the box (default http://127.0.0.1:<port> from the configuration)
+  --url BOX             the box (default: its Unix socket on the box, else http://127.0.0.1:<port>)
+  --token TOKEN         an API token for --url (or HUSHBOX_TOKEN); not needed on the box's socket
 
 Shows progress; exits non-zero with the box's error when the update is refused or fails.
 `;
@@ -36,12 +37,12 @@ function reporter(out: Out): (phase: string, percent: number | null, message: st
   };
 }
 
-async function status(base: string): Promise<OtaStatus> {
+async function status(base: BoxTarget): Promise<OtaStatus> {
   return (await call(base, 'GET', '/api/ota')) as OtaStatus;
 }
 
 /** Upload a file as the request body, counting what has been sent. */
-async function upload(base: string, file: string, allowDowngrade: boolean, report: ReturnType<typeof reporter>): Promise<BundleCheck> {
+async function upload(base: BoxTarget, file: string, allowDowngrade: boolean, report: ReturnType<typeof reporter>): Promise<BundleCheck> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -58,25 +59,11 @@ async function upload(base: string, file: string, allowDowngrade: boolean, repor
       },
     }),
   );
-  const url = new URL(`/api/ota/install${allowDowngrade ? '?allowDowngrade=true' : ''}`, base);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body: Readable.toWeb(counted) as ReadableStream<Uint8Array>,
-      duplex: 'half',
-    } as RequestInit);
-  } catch (err) {
-    throw new HushboxError('unreachable', `no hushbox answers at ${base} (${String((err as Error).cause ?? (err as Error).message)}); is it running?`);
-  }
-  const data = (await res.json().catch(() => null)) as (BundleCheck & { error?: string; message?: string }) | null;
-  if (!res.ok) throw new HushboxError(data?.error ?? 'http_error', `${data?.message ?? res.statusText}`);
-  return data!;
+  return (await callStream(base, `/api/ota/install${allowDowngrade ? '?allowDowngrade=true' : ''}`, counted, size, 'application/octet-stream')) as BundleCheck;
 }
 
 /** While a request runs (a download on the box), show the box's progress. */
-async function whilePolling<T>(base: string, work: Promise<T>, report: ReturnType<typeof reporter>): Promise<T> {
+async function whilePolling<T>(base: BoxTarget, work: Promise<T>, report: ReturnType<typeof reporter>): Promise<T> {
   let done = false;
   const poll = (async () => {
     while (!done) {
@@ -95,7 +82,7 @@ async function whilePolling<T>(base: string, work: Promise<T>, report: ReturnTyp
 }
 
 /** Follow the install on the box until RAUC is done. */
-async function follow(base: string, report: ReturnType<typeof reporter>): Promise<OtaStatus> {
+async function follow(base: BoxTarget, report: ReturnType<typeof reporter>): Promise<OtaStatus> {
   for (;;) {
     const s = await status(base);
     report(s.install.phase, s.install.percent, s.install.message);
@@ -110,9 +97,7 @@ export async function updateCommand(argv: string[], out: Out = (l) => process.st
     allowPositionals: true,
     strict: true,
     options: {
-      url: { type: 'string' },
-      data: { type: 'string' },
-      config: { type: 'string' },
+      ...TARGET_OPTIONS,
       sha256: { type: 'string' },
       channel: { type: 'boolean' },
       check: { type: 'boolean' },
@@ -124,7 +109,7 @@ export async function updateCommand(argv: string[], out: Out = (l) => process.st
     },
   });
   if (values.help) return UPDATE_USAGE;
-  const base = boxUrl(values);
+  const base = boxTarget(values);
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
   if (values.status) return json(await status(base));
   if (values.check) {

@@ -17,7 +17,7 @@ export function fsyncDir(dir: string): void {
 /**
  * Replace `path` with `data` so that a crash or power cut at any moment leaves
  * either the old or the new content: temporary file, fsync, rename, fsync of
- * the directory.
+ * the directory. `mode` is the new file's (0o600 for secrets).
  */
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   const dir = dirname(path);

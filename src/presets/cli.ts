@@ -1,10 +1,10 @@
 // `hushbox preset ...`: the presets of a running box, through its HTTP API.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { boxUrl, call } from '../web/client.js';
+import { TARGET_OPTIONS, boxTarget, call } from '../web/client.js';
 import { ValidationError } from '../errors.js';
 
-export const PRESET_USAGE = `usage: hushbox preset <command> [--url URL] [--data DIR]
+export const PRESET_USAGE = `usage: hushbox preset <command> [--url URL --token TOKEN] [--data DIR]
 
   list                       every preset (factory ones marked)
   show ID                    one preset as JSON
@@ -13,7 +13,8 @@ export const PRESET_USAGE = `usage: hushbox preset <command> [--url URL] [--data
   export [FILE] [--ids a,b]  a bundle of user presets (stdout without FILE)
   import FILE [--dry-run] [--collision overwrite|copy|skip]
 
-The box is reached at --url, else http://127.0.0.1:<port> from the configuration.
+The box is reached over its Unix socket (<data>/api.sock) when it exists, else at --url
+(or http://127.0.0.1:<port> from the configuration) with --token TOKEN or $HUSHBOX_TOKEN.
 `;
 
 /** Runs one `hushbox preset` command and returns what to print. */
@@ -23,9 +24,7 @@ export async function presetCommand(argv: string[]): Promise<string> {
     allowPositionals: true,
     strict: true,
     options: {
-      url: { type: 'string' },
-      data: { type: 'string' },
-      config: { type: 'string' },
+      ...TARGET_OPTIONS,
       'dry-run': { type: 'boolean' },
       collision: { type: 'string' },
       ids: { type: 'string' },
@@ -34,7 +33,7 @@ export async function presetCommand(argv: string[]): Promise<string> {
   });
   const [command, arg] = positionals;
   if (values.help || command === 'help') return PRESET_USAGE;
-  const base = boxUrl(values);
+  const base = boxTarget(values);
   const need = (what: string) => {
     if (!arg) throw new ValidationError(`hushbox preset ${command}: give ${what}\n${PRESET_USAGE}`);
     return encodeURIComponent(arg);

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HushboxError } from '../errors.js';
+import type { AuthService } from '../auth/auth-service.js';
 import type { EngineService } from '../engine/engine-service.js';
 import type { HealthService } from '../health/health-service.js';
 import type { MidiService } from '../midi/midi-service.js';
@@ -11,7 +12,9 @@ import type { OtaService } from '../ota/ota-service.js';
 import type { SystemService } from '../system/system-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
 import type { ServiceContext } from '../service.js';
+import { installGuard, SESSION_COOKIE } from './guard.js';
 import { audioRoutes } from './routes/audio.js';
+import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { midiRoutes } from './routes/midi.js';
@@ -32,6 +35,8 @@ import { telemetryRoutes } from './routes/telemetry.js';
 export interface WebDeps {
   ctx: ServiceContext;
   engine: EngineService;
+  /** The owner account: every route but the public ones needs its session or a token (src/web/guard.ts). */
+  auth: AuthService;
   /** Health sampling; /api/health answers 503 without it. */
   health?: HealthService;
   /** System tuning and the Scarlett; /api/system and /api/scarlett answer 503 without it. */
@@ -119,8 +124,19 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
 
   app.server.headersTimeout = HTTP_TIMEOUTS.headersMs;
 
+  // First, so that every route registered after it (swagger-ui's too) goes through it.
+  await installGuard(app, { ctx: deps.ctx, auth: deps.auth });
+
   await app.register(swagger, {
     openapi: {
+      servers: [{ url: '/', description: 'this box' }],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'the owner session, from POST /api/auth/login' },
+          token: { type: 'http', scheme: 'bearer', description: 'an API token made on the front panel or with POST /api/auth/tokens' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
       info: {
         title: 'hushbox',
         description:
@@ -153,6 +169,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  await app.register(authRoutes, deps);
   await app.register(statusRoutes, deps);
   await app.register(paramsRoutes, deps);
   if (deps.presets) await app.register(presetsRoutes, { ...deps, presets: deps.presets });

@@ -1,12 +1,16 @@
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { apiSocketPath } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { buildApp, type WebDeps } from './app.js';
+import { closeUnix, listenUnix } from './unix-socket.js';
 
 /** Serves the front panel and the HTTP API. */
 export class WebService implements Service {
   readonly name = 'web';
   private app: FastifyInstance | undefined;
+  private unix: { server: Server; path: string } | undefined;
   private readonly log: Logger;
 
   constructor(private readonly deps: WebDeps) {
@@ -19,6 +23,16 @@ export class WebService implements Service {
     const { host, port } = this.deps.ctx.config.http;
     await app.listen({ host, port });
     this.app = app;
+    const path = apiSocketPath(this.deps.ctx.config, this.deps.ctx.dataDir);
+    if (path) {
+      try {
+        this.unix = { server: await listenUnix(app, path), path };
+        this.log.info({ path }, 'shell socket listening');
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
     this.log.info({ url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${this.port()}` }, 'front panel listening');
   }
 
@@ -30,7 +44,10 @@ export class WebService implements Service {
 
   async stop(): Promise<void> {
     const app = this.app;
+    const unix = this.unix;
     this.app = undefined;
+    this.unix = undefined;
+    if (unix) await closeUnix(unix.server, unix.path);
     await app?.close();
   }
 }

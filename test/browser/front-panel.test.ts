@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Status } from '../../src/web/schemas.js';
-import { launchBrowser } from '../fakes/browser.js';
+import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
 import { waitFor } from '../fakes/net.js';
 import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { transparentParams } from '../fakes/transparent.js';
+import { TEST_PASSWORD } from '../fakes/owner.js';
 
 describe('the front panel in headless Chromium', () => {
   let sup: RunningSupervisor;
@@ -15,7 +16,8 @@ describe('the front panel in headless Chromium', () => {
     sup = await startSupervisor();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    await page.goto(sup.url);
+    // The box was onboarded at start (startSupervisor): the page asks the owner to log in.
+    await openLoggedIn(page, sup.url, TEST_PASSWORD);
   });
 
   afterAll(async () => {

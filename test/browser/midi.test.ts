@@ -8,7 +8,8 @@ import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../fakes/browser.js';
+import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
+import { TEST_PASSWORD } from '../fakes/owner.js';
 import { waitFor } from '../fakes/net.js';
 import { startSupervisor } from '../fakes/supervisor.js';
 import { tempDir } from '../fakes/temp-context.js';
@@ -30,7 +31,7 @@ describe('MIDI on the front panel in headless Chromium', () => {
     await waitFor('the engine reads the pipe', async () => box.sup.engine.status().state === 'running' && box.sup.engine.midiCounters()?.ports === 1);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.goto(`http://127.0.0.1:${box.sup.web.port()}/`);
+    await openLoggedIn(page, `http://127.0.0.1:${box.sup.web.port()}/`, TEST_PASSWORD);
     await page.waitForSelector('#connection[data-state="online"]');
   }, 60_000);
 

@@ -4,7 +4,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../fakes/browser.js';
+import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
+import { TEST_PASSWORD } from '../fakes/owner.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 
 describe('recordings in the front panel (headless Chromium)', () => {
@@ -16,7 +17,7 @@ describe('recordings in the front panel (headless Chromium)', () => {
     sup = await startSupervisor();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.goto(sup.url);
+    await openLoggedIn(page, sup.url, TEST_PASSWORD);
     await page.waitForSelector('#engine-state[data-state="running"]');
   });
 

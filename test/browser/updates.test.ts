@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageVersion } from '../../src/paths.js';
-import { launchBrowser } from '../fakes/browser.js';
+import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
+import { TEST_PASSWORD } from '../fakes/owner.js';
 import { buildBundle, makeKeys, makeRootfs } from '../fakes/rauc-bundles.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { tempDir } from '../fakes/temp-context.js';
@@ -42,7 +43,7 @@ describe('the Updates view in headless Chromium', () => {
     });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
-    await page.goto(sup.url);
+    await openLoggedIn(page, sup.url, TEST_PASSWORD);
   }, 90_000);
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIO_CHOICE_FILE, loadAudioChoice, saveAudioChoice, withAudioChoice } from '../../src/engine/audio-choice.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -72,9 +73,9 @@ describe('a profile chosen through the API survives a supervisor restart (real s
   it('comes back as it was, and the engine runs with it', async () => {
     const dir = dataDir();
     sup = await startSupervisor({ dataDir: dir });
-    const before = (await (await fetch(`${sup.url}/api/audio`)).json()) as { profile: string };
+    const before = (await (await ownerFetch(`${sup.url}/api/audio`)).json()) as { profile: string };
     expect(before.profile).not.toBe('lowlatency');
-    const put = await fetch(`${sup.url}/api/audio`, {
+    const put = await ownerFetch(`${sup.url}/api/audio`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ profile: 'lowlatency' }),
@@ -85,7 +86,7 @@ describe('a profile chosen through the API survives a supervisor restart (real s
     expect(await sup.stop()).toBe(0);
 
     sup = await startSupervisor({ dataDir: dir });
-    const after = (await (await fetch(`${sup.url}/api/audio`)).json()) as {
+    const after = (await (await ownerFetch(`${sup.url}/api/audio`)).json()) as {
       profile: string;
       rate: number;
       frames: number;
@@ -94,7 +95,7 @@ describe('a profile chosen through the API survives a supervisor restart (real s
     };
     expect(after).toMatchObject({ profile: 'lowlatency', rate: chosen.rate, frames: chosen.frames, periods: chosen.periods });
     expect(after.engine.state).toBe('running');
-    const status = (await (await fetch(`${sup.url}/api/status`)).json()) as Record<string, unknown>;
+    const status = (await (await ownerFetch(`${sup.url}/api/status`)).json()) as Record<string, unknown>;
     expect(JSON.stringify(status)).toContain(`"frames":${chosen.frames}`);
   }, 60_000);
 });

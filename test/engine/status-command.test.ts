@@ -9,7 +9,7 @@ import { startSupervisor } from '../fakes/supervisor.js';
 const run = promisify(execFile);
 let box: Awaited<ReturnType<typeof startSupervisor>>;
 let url: string;
-const hushbox = (...args: string[]) => run(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), ...args, '--url', url]);
+const hushbox = (...args: string[]) => run(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), ...args, '--url', url, '--token', box.token]);
 
 beforeAll(async () => {
   box = await startSupervisor();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.HUSHBOX_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -19,4 +19,12 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** Open the front panel of a box onboarded by the tests and log in on its page, as the owner would. */
+export async function openLoggedIn(page: Page, url: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.fill('#login #gate-password', password);
+  await page.click('#gate-submit');
+  await page.waitForSelector('#gate', { state: 'detached' });
 }

@@ -8,12 +8,12 @@ import type { Config } from '../../src/config/schema.js';
 import { EventBus } from '../../src/events.js';
 import type { ServiceContext } from '../../src/service.js';
 
-/** A service context with the default config and a silent logger. */
+/** A service context with the default config, a silent logger and a data directory of its own. */
 export function testContext(overrides: Partial<ServiceContext> = {}): ServiceContext {
   const log = pino({ level: 'silent' });
   return {
     config: defaultConfig({}),
-    dataDir: '/nonexistent',
+    dataDir: contextDataDir(),
     log,
     bus: new EventBus(log),
     version: '0.0.0-test',

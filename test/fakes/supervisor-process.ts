@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { freePort, waitFor } from './net.js';
+import { onboardOwner, ownerFetch } from './owner-http.js';
 
 export interface RunningSupervisor {
   proc: ChildProcess;
@@ -14,6 +15,8 @@ export interface RunningSupervisor {
   output: () => string;
   /** SIGTERM and wait; returns the exit code. */
   stop(): Promise<number | null>;
+  /** An API token of the owner (the box is onboarded at start unless `onboard: false`). */
+  token: string;
   /** Remove the data directory (after stop). */
   cleanup(): void;
 }
@@ -24,6 +27,8 @@ export interface StartOptions {
   args?: string[];
   /** Wait for the engine to run (default true). */
   waitRunning?: boolean;
+  /** Set the owner password and make a token at start, as the page would (default true). */
+  onboard?: boolean;
 }
 
 /** Start the real supervisor (`hushbox start`, compiled) with the real engine. */
@@ -47,6 +52,7 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
     port,
     dataDir,
     output: () => out,
+    token: '',
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       const exited = once(proc, 'exit');
@@ -70,6 +76,7 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
       },
       15_000,
     );
+    if (opts.onboard !== false) sup.token = (await onboardOwner(url)).token;
   } catch (err) {
     proc.kill('SIGKILL');
     throw err;
@@ -77,13 +84,15 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
   return sup;
 }
 
+/** GET as the owner. */
 export async function getJson<T = unknown>(url: string): Promise<T> {
-  const res = await fetch(url);
+  const res = await ownerFetch(url);
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
+/** A JSON request as the owner. */
 export async function sendJson(method: string, url: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await ownerFetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { parseExposition, type Exposition } from '../fakes/prometheus.js';
 import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 
 let sup: RunningSupervisor;
 
@@ -22,7 +23,7 @@ afterAll(async () => {
 });
 
 async function scrape(): Promise<Exposition> {
-  const res = await fetch(`${sup.url}/metrics`);
+  const res = await ownerFetch(`${sup.url}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   return parseExposition(await res.text());
@@ -66,7 +67,7 @@ describe('/metrics of the real supervisor', () => {
   });
 
   it("passes Prometheus's own linter (promtool check metrics) on the real output", async () => {
-    const res = await fetch(`${sup.url}/metrics`);
+    const res = await ownerFetch(`${sup.url}/metrics`);
     const text = await res.text();
     // the jitter families are only there when the clocked backend measured them: the check covers them
     expect(text).toContain('hushbox_engine_wakeup_jitter_seconds');

@@ -11,6 +11,7 @@ import type { MosquittoProcess } from '../../src/mqtt/local-broker.js';
 import type { Supervisor } from '../../src/supervisor.js';
 import { startBroker, TestClient } from '../fakes/broker.js';
 import { startSupervisor } from '../fakes/supervisor.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 import { tempDir } from '../fakes/temp-context.js';
 
 const BASE = 'hushbox/testbox';
@@ -32,7 +33,7 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, timeo
 };
 const send = (...bytes: number[]) => writeSync(pipe, Buffer.from(bytes));
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`http://127.0.0.1:${sup.web.port()}${path}`, {
+  const res = await ownerFetch(`http://127.0.0.1:${sup.web.port()}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

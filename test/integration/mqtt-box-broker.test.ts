@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBrokerCredentials, type BrokerCredentials } from '../../src/mqtt/broker-credentials.js';
 import { MosquittoProcess } from '../../src/mqtt/local-broker.js';
 import { packageRoot } from '../../src/paths.js';
-import { buildApp } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { freePort, TestClient } from '../fakes/broker.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { Supervisor } from '../../src/supervisor.js';
@@ -112,7 +112,7 @@ describe("the box's own broker", () => {
     const empty = tempDir('hushbox-nobroker-');
     cleanups.push(() => empty.cleanup());
     for (const [dir, status] of [[data.dir, 200], [empty.dir, 404]] as const) {
-      const app = await buildApp({ ctx: makeContext(dir), engine: new FakeEngine().asService() });
+      const app = await buildOwnerApp({ ctx: makeContext(dir), engine: new FakeEngine().asService() });
       try {
         const res = await app.inject({ method: 'GET', url: '/api/mqtt/credentials' });
         expect(res.statusCode).toBe(status);

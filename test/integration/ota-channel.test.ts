@@ -13,6 +13,7 @@ import { startBroker, TestClient } from '../fakes/broker.js';
 import { buildBundle, makeKeys, makeRootfs } from '../fakes/rauc-bundles.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { tempDir } from '../fakes/temp-context.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 import { startChannelServer, writeManifest, type ChannelServer } from '../fakes/update-channel.js';
 
 const run = promisify(execFile);
@@ -27,9 +28,11 @@ describe('update channel, Home Assistant update entity and hushbox update (real 
   let client: TestClient;
   let bundle: string;
   let base: string;
-  const hushbox = (...args: string[]) => run(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'update', ...args, '--url', sup.url]);
+  // On the box the command talks over the supervisor's Unix socket (<data>/api.sock): the owner, no token.
+  const hushbox = (...args: string[]) =>
+    run(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'update', ...args], { env: { ...process.env, HUSHBOX_DATA_DIR: sup.dataDir } });
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${sup.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await ownerFetch(`${sup.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
 

@@ -7,13 +7,14 @@ import { packageVersion } from '../../src/paths.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { tempDir } from '../fakes/temp-context.js';
 import { buildBundle, flipByte, makeKeys, makeRootfs, type Keys } from '../fakes/rauc-bundles.js';
+import { ownerFetch, ownerHeaders } from '../fakes/owner-http.js';
 
 const MAX_BYTES = 400_000;
 const IDLE_S = 3;
 
 async function post(url: string, file: string | Buffer): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = typeof file === 'string' ? readFileSync(file) : file;
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(body) });
+  const res = await ownerFetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -68,7 +69,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
   }
 
   it('answers the running version and that this machine has no RAUC system', async () => {
-    const res = await fetch(`${sup.url}/api/ota`);
+    const res = await ownerFetch(`${sup.url}/api/ota`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.version).toBe(packageVersion());
@@ -85,7 +86,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
   });
 
   it('documents the OTA routes in OpenAPI', async () => {
-    const doc = (await (await fetch(`${sup.url}/docs/json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
+    const doc = (await (await ownerFetch(`${sup.url}/docs/json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/ota', '/api/ota/check', '/api/ota/install']));
     expect(Object.keys(doc.paths['/api/ota/check']!.post!.requestBody?.content ?? {})).toEqual(['application/octet-stream']);
   });
@@ -137,7 +138,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     expect(announced.status).toBe(413);
     expect(announced.body).toMatchObject({ error: 'too_large', message: expect.stringMatching(/at most 400000/) });
     // chunked, without a length: the limit bites while it streams
-    const res = await fetch(`${sup.url}/api/ota/check`, {
+    const res = await ownerFetch(`${sup.url}/api/ota/check`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
       body: new ReadableStream({
@@ -155,7 +156,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
 
   it('answers an empty body and a body of another type with an error', async () => {
     expect((await post(`${sup.url}/api/ota/check`, Buffer.alloc(0))).body.error).toBe('no_bundle');
-    const res = await fetch(`${sup.url}/api/ota/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await ownerFetch(`${sup.url}/api/ota/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(415);
     expect(((await res.json()) as { error: string }).error).toBe('unsupported_media_type');
   });
@@ -164,7 +165,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     const before = readdirSync(sup.dataDir);
     const data = readFileSync(b.good!);
     await new Promise<void>((resolve) => {
-      const req = request(`${sup.url}/api/ota/check`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': data.length } });
+      const req = request(`${sup.url}/api/ota/check`, { method: 'POST', headers: { ...ownerHeaders(sup.url), 'content-type': 'application/octet-stream', 'content-length': data.length } });
       req.on('error', () => resolve());
       req.write(data.subarray(0, 20_000), () => setTimeout(() => req.destroy(), 100));
       req.on('close', () => resolve());
@@ -177,7 +178,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
 
   it('takes one bundle at a time', async () => {
     const data = readFileSync(b.good!);
-    const req = request(`${sup.url}/api/ota/check`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': data.length } });
+    const req = request(`${sup.url}/api/ota/check`, { method: 'POST', headers: { ...ownerHeaders(sup.url), 'content-type': 'application/octet-stream', 'content-length': data.length } });
     const first = new Promise<{ status: number; body: string }>((resolve, reject) => {
       req.on('response', (res) => {
         let text = '';
@@ -207,7 +208,8 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now())));
     sock.on('error', () => undefined);
     await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
-    sock.write(`POST /api/ota/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: ${MAX_BYTES - 1}\r\n\r\n`);
+    const owner = Object.entries(ownerHeaders(sup.url)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    sock.write(`POST /api/ota/check HTTP/1.1\r\nHost: 127.0.0.1\r\n${owner}Content-Type: application/octet-stream\r\nContent-Length: ${MAX_BYTES - 1}\r\n\r\n`);
     sock.write(Buffer.alloc(100, 7));
     const sentAt = Date.now();
     const deadline = Date.now() + 5000;
@@ -230,7 +232,7 @@ describe('OTA through the real supervisor (/api/ota)', () => {
     expect(status).toBe(409);
     expect(body).toMatchObject({ error: 'rauc_unavailable', message: expect.stringMatching(/cannot install on this machine: no RAUC system here/) });
     expectNothingLeft(before);
-    const ota = (await (await fetch(`${sup.url}/api/ota`)).json()) as Record<string, unknown>;
+    const ota = (await (await ownerFetch(`${sup.url}/api/ota`)).json()) as Record<string, unknown>;
     expect(ota.lastAttempt).toBeNull();
   });
 });

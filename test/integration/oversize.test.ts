@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { MosquittoProcess } from '../../src/mqtt/local-broker.js';
 import { startBroker, TestClient } from '../fakes/broker.js';
 import { getJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+import { ownerHeaders } from '../fakes/owner-http.js';
 
 const MB = 1024 * 1024;
 /** "A few MB": what the supervisor's RSS may grow by; buffering the message would add 90-170 MB. */
@@ -46,7 +47,7 @@ async function settledRss(): Promise<number> {
 describe('oversized messages', () => {
   it('closes a WebSocket that sends a 90 MB frame (1009) without buffering it', async () => {
     const before = await settledRss();
-    const ws = new WebSocket(`${sup.url.replace('http', 'ws')}/ws/telemetry`);
+    const ws = new WebSocket(`${sup.url.replace('http', 'ws')}/ws/telemetry`, { headers: ownerHeaders(sup.url) });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

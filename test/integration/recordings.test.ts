@@ -9,6 +9,7 @@ import type { CurrentTake, Recordings } from '../../src/recording/schema.js';
 import type { Supervisor } from '../../src/supervisor.js';
 import { startBroker, TestClient } from '../fakes/broker.js';
 import { startSupervisor } from '../fakes/supervisor.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 
 const BASE = 'hushbox/testbox';
 let broker: MosquittoProcess;
@@ -19,7 +20,7 @@ let url: string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${url}${path}`, {
+  const res = await ownerFetch(`${url}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -68,7 +69,7 @@ describe('recording takes through the supervisor', () => {
     expect(take.durationS).toBeCloseTo(stopped.body.seconds, 2);
     expect(list.disk.freeBytes).toBeGreaterThan(list.disk.marginBytes);
 
-    const res = await fetch(`${url}/api/recordings/${take.name}?download=1`);
+    const res = await ownerFetch(`${url}/api/recordings/${take.name}?download=1`);
     expect(res.headers.get('content-type')).toBe('audio/wav');
     expect(res.headers.get('content-disposition')).toContain(take.name);
     const body = Buffer.from(await res.arrayBuffer());

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/supervisor.js';
 import { fixturePath } from '../fakes/fixtures.js';
 import { tempDir, contextWith, waitFor } from '../fakes/context.js';
+import { onboardOwner, ownerFetch } from '../fakes/owner-http.js';
 
 let supervisor: Supervisor;
 let base: string;
@@ -27,6 +28,7 @@ beforeAll(async () => {
   await supervisor.start();
   cleanups.push(() => supervisor.stop());
   base = `http://127.0.0.1:${supervisor.web.port()}`;
+  await onboardOwner(base);
 });
 
 afterAll(async () => {
@@ -36,23 +38,23 @@ afterAll(async () => {
 describe('supervisor with system, health and systemd', () => {
   it('tells systemd it is ready once everything is up', async () => {
     await waitFor('READY=1', () => messages.some((m) => m.startsWith('READY=1')));
-    expect((await fetch(`${base}/api/status`)).ok).toBe(true);
+    expect((await ownerFetch(`${base}/api/status`)).ok).toBe(true);
   });
 
   it('serves the system report, health and doctor over HTTP', async () => {
-    const sys = await (await fetch(`${base}/api/system`)).json();
+    const sys = await (await ownerFetch(`${base}/api/system`)).json();
     expect(sys).toMatchObject({ tune: false, interface: { model: 'Scarlett Solo 4th Gen' } });
     expect(sys.steps).toHaveLength(6);
-    const health = await (await fetch(`${base}/api/health`)).json();
+    const health = await (await ownerFetch(`${base}/api/health`)).json();
     expect(health.engine.state).toBe('running');
     expect(health.throttling.raw).toBe('0x50000');
-    const doctor = await (await fetch(`${base}/api/doctor`)).json();
+    const doctor = await (await ownerFetch(`${base}/api/doctor`)).json();
     expect(doctor.checks.find((c: { id: string }) => c.id === 'engine.running').status).toBe('pass');
   });
 
   it('restarts the engine on a profile change through /api/audio', async () => {
     const pid = supervisor.engine.status().pid;
-    const r = await fetch(`${base}/api/audio`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'streaming' }) });
+    const r = await ownerFetch(`${base}/api/audio`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'streaming' }) });
     expect(r.status).toBe(200);
     // The engine declares 'streaming' as 48 kHz, 256 x 3.
     expect(await r.json()).toMatchObject({ profile: 'streaming', frames: 256, periods: 3, engine: { state: 'running', restarts: 1 } });

@@ -11,6 +11,7 @@ import type { Status } from '../../src/web/schemas.js';
 import { waitFor } from '../fakes/net.js';
 import { transparentParams } from '../fakes/transparent.js';
 import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+import { ownerHeaders } from '../fakes/owner-http.js';
 
 function alive(pid: number): boolean {
   try {
@@ -27,7 +28,7 @@ function shmSegments(): string[] {
 
 /** Collect telemetry frames from /ws/telemetry for `ms`. */
 async function collectFrames(url: string, ms: number): Promise<TelemetryFrame[]> {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/telemetry`);
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/telemetry`, { headers: ownerHeaders(url) });
   const frames: TelemetryFrame[] = [];
   ws.on('message', (data) => {
     const msg = JSON.parse(data.toString()) as { type: string; data: TelemetryFrame };

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../src/web/schemas.js';
-import { launchBrowser } from '../fakes/browser.js';
+import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
+import { TEST_PASSWORD } from '../fakes/owner.js';
 import { waitFor } from '../fakes/net.js';
 import { getJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 
 describe('steady tones at the mic (real supervisor and engine)', () => {
   let sup: RunningSupervisor;
@@ -39,7 +41,7 @@ describe('steady tones at the mic (real supervisor and engine)', () => {
     );
     expect(tones).toHaveLength(1);
     expect(tones[0]).toBeCloseTo(233, 0);
-    const metrics = await (await fetch(`${sup.url}/metrics`)).text();
+    const metrics = await (await ownerFetch(`${sup.url}/metrics`)).text();
     expect(metrics).toMatch(/hushbox_tone_frequency_hertz\{strip="mic",tone="1"\} 23[234](\.\d+)?\n/);
     // The instrument strip (noise suppression bypassed by default) notches nothing.
     const s = await getJson<Status>(`${sup.url}/api/status`);
@@ -50,7 +52,7 @@ describe('steady tones at the mic (real supervisor and engine)', () => {
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
-      await page.goto(sup.url);
+      await openLoggedIn(page, sup.url, TEST_PASSWORD);
       const line = await page.waitForSelector('#reduction .tones[data-strip="0"]', { timeout: 15_000 });
       expect(await line.textContent()).toMatch(/notching steady tones at 23[234]\.\d Hz/);
       expect(await page.$('#reduction .tones[data-strip="1"]')).toBeNull();

@@ -7,6 +7,7 @@ import type { Supervisor } from '../../src/supervisor.js';
 import { freePort, waitFor } from '../fakes/net.js';
 import { parseExposition } from '../fakes/prometheus.js';
 import { startSupervisor } from '../fakes/supervisor.js';
+import { ownerFetch } from '../fakes/owner-http.js';
 import { WyomingReference, s16ToFloat, toneAmplitude } from '../fakes/wyoming.js';
 
 let sup: Supervisor;
@@ -15,7 +16,7 @@ let url: string;
 let wyoming: WyomingReference;
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${url}${path}`, {
+  const res = await ownerFetch(`${url}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -65,7 +66,7 @@ describe('the audio stream through the supervisor', () => {
     const reading = wyoming.read(`unix://${socket}`, 2.5);
     // /metrics reads the telemetry frame the engine service refreshes at 50 Hz: scrape until it shows the client.
     const m = await waitFor('the client in /metrics', async () => {
-      const x = parseExposition(await (await fetch(`${url}/metrics`)).text());
+      const x = parseExposition(await (await ownerFetch(`${url}/metrics`)).text());
       return (x.all('hushbox_stream_client_sent_frames_total')[0]?.value ?? 0) > 0 ? x : null;
     });
     await reading;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EngineService } from '../../src/engine/engine-service.js';
 import type { ControlAccess, RawControl } from '../../src/system/native-system.js';
 import { SystemService } from '../../src/system/system-service.js';
-import { buildApp } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { FakeSystemCalls, fixtureCopy, fixturePath } from '../fakes/fixtures.js';
 import { contextWith } from '../fakes/context.js';
 
@@ -80,7 +80,7 @@ describe('system service', () => {
     const controls = new FakeControls();
     const system = new SystemService({ ctx, engine, sys: new FakeSystemCalls(), controls });
     await system.start();
-    const app = await buildApp({ ctx, engine, system });
+    const app = await buildOwnerApp({ ctx, engine, system });
     cleanups.push(() => app.close());
     const r = await app.inject({ method: 'GET', url: '/api/system' });
     expect(r.statusCode).toBe(200);
@@ -100,7 +100,7 @@ describe('system service', () => {
     expect(bad.json().message).toMatch(/input 1 has no phantom power/);
     expect(controls.controls[2]!.values).toEqual([true]); // nothing written
 
-    const none = await buildApp({ ctx: contextWith({ system: { root: fixturePath('no-interface') } }), engine, system: new SystemService({ ctx: contextWith({ system: { root: fixturePath('no-interface') } }), controls }) });
+    const none = await buildOwnerApp({ ctx: contextWith({ system: { root: fixturePath('no-interface') } }), engine, system: new SystemService({ ctx: contextWith({ system: { root: fixturePath('no-interface') } }), controls }) });
     cleanups.push(() => none.close());
     const nf = await none.inject({ method: 'GET', url: '/api/scarlett' });
     expect(nf.statusCode).toBe(404);

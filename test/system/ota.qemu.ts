@@ -15,6 +15,8 @@ import { ensureImage, QemuBox } from '../fakes/qemu-box.js';
 import { fsckPartition } from '../fakes/qemu-disk.js';
 import { imageBundles, sha256File, type ImageBundles } from '../fakes/ota-image-bundles.js';
 import { startChannelServer, type ChannelServer } from '../fakes/update-channel.js';
+import { onboardOwner, ownerFetch } from '../fakes/owner-http.js';
+import { TEST_PASSWORD } from '../fakes/owner.js';
 
 const POWER_CUTS = Number(process.env.HUSHBOX_OTA_POWER_CUTS ?? 10);
 /** Power-on to page answering under TCG: about a minute here, much more when the machine is busy. */
@@ -31,8 +33,12 @@ describe('updates on the built image in QEMU', () => {
   let presetsBefore: Json;
   const figures: Record<string, number[]> = { installMs: [], downtimeMs: [], fallbackMs: [], powerCutRecoveryMs: [] };
   const url = (file: string) => `http://${GUEST_HOST}:${new URL(srv.url).port}/${file.split('/').pop()}`;
+  /** The API as the owner (onboarded at the first boot); an install confirms the password first, as the page does. */
   async function api<T = Json>(path: string, init?: RequestInit & { timeoutMs?: number }): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${box.url}${path}`, { ...init, signal: AbortSignal.timeout(init?.timeoutMs ?? 15_000) });
+    if (path.startsWith('/api/ota/install')) {
+      await ownerFetch(`${box.url}/api/auth/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: TEST_PASSWORD }), signal: AbortSignal.timeout(15_000) });
+    }
+    const res = await ownerFetch(`${box.url}${path}`, { ...init, signal: AbortSignal.timeout(init?.timeoutMs ?? 15_000) });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   }
@@ -75,7 +81,9 @@ describe('updates on the built image in QEMU', () => {
     srv = await startChannelServer(join(b.nextBundle, '..'));
     box = await QemuBox.create({ image });
     await box.start();
-    await box.waitForHttp('/api/ota', BOOT_MS);
+    await box.waitForHttp('/api/status', BOOT_MS);
+    // The owner sets the password, as on a new box's first visit; the session lives on /data across reboots.
+    await onboardOwner(box.url);
     // the running slot marked good once the box has checked itself
     await until('the first boot\'s self-check', (s) => s.bootCheck.state === 'good', BOOT_MS);
     const saved = await api('/api/presets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Kept through updates', tags: ['ota'] }) });
@@ -204,7 +212,7 @@ describe('updates on the built image in QEMU', () => {
       expect(fsck.clean, `power cut ${i + 1} at ${delay} ms (${phase}): /data\n${fsck.report}`).toBe(true);
       const t1 = Date.now();
       await box.start();
-      await box.waitForHttp('/api/ota', BOOT_MS);
+      await box.waitForHttp('/api/status', BOOT_MS);
       const s = await until(`the slot booted after power cut ${i + 1} marked good`, (x) => x.bootCheck.state === 'good' || x.bootCheck.state === 'failed', BOOT_MS);
       figures.powerCutRecoveryMs!.push(Date.now() - t1);
       expect(s.bootCheck, `after power cut ${i + 1} at ${delay} ms (${phase})`).toMatchObject({ state: 'good' });

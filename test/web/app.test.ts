@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, HTTP_TIMEOUTS } from '../../src/web/app.js';
+import { HTTP_TIMEOUTS } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { EngineError } from '../../src/errors.js';
 import { FakeEngine } from '../fakes/fake-engine.js';
 import { testContext } from '../fakes/context.js';
@@ -11,7 +12,7 @@ describe('the HTTP app', () => {
 
   beforeEach(async () => {
     engine = new FakeEngine();
-    app = await buildApp({ ctx: testContext(), engine: engine.asService() });
+    app = await buildOwnerApp({ ctx: testContext(), engine: engine.asService() });
   });
   afterEach(() => app.close());
 

@@ -1,7 +1,8 @@
 // /api/audio against a real engine (sim backend) through inject().
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineService } from '../../src/engine/engine-service.js';
-import { buildApp, type App } from '../../src/web/app.js';
+import type { App } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ beforeAll(async () => {
   const ctx = contextWith({ engine: { priority: 0 } });
   engine = new EngineService(ctx);
   await engine.start();
-  app = await buildApp({ ctx, engine });
+  app = await buildOwnerApp({ ctx, engine });
 });
 
 afterAll(async () => {
@@ -64,7 +65,7 @@ describe('/api/audio', () => {
     chmodSync(bin, 0o755);
     const ctx = contextWith({ engine: { priority: 0, binary: bin } });
     const picky = new EngineService(ctx);
-    const app2 = await buildApp({ ctx, engine: picky });
+    const app2 = await buildOwnerApp({ ctx, engine: picky });
     try {
       await picky.start();
       await picky.setParams({ 'mic.trim.gain': -2 }, 'test');

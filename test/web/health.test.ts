@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineService } from '../../src/engine/engine-service.js';
 import { HealthService } from '../../src/health/health-service.js';
-import { buildApp, type App } from '../../src/web/app.js';
+import type { App } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { fixturePath } from '../fakes/fixtures.js';
 import { contextWith, waitFor } from '../fakes/context.js';
 
@@ -16,7 +17,7 @@ beforeAll(async () => {
   health = new HealthService(ctx, engine);
   await engine.start();
   await health.start();
-  app = await buildApp({ ctx, engine, health });
+  app = await buildOwnerApp({ ctx, engine, health });
 });
 
 afterAll(async () => {
@@ -38,7 +39,7 @@ describe('/api/health', () => {
   });
 
   it('answers 503 without a health service', async () => {
-    const bare = await buildApp({ ctx: contextWith(), engine });
+    const bare = await buildOwnerApp({ ctx: contextWith(), engine });
     const r = await bare.inject({ method: 'GET', url: '/api/health' });
     await bare.close();
     expect(r.statusCode).toBe(503);

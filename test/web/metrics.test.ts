@@ -5,7 +5,7 @@ import type { TelemetryFrame } from '../../src/engine/telemetry.js';
 import type { Health } from '../../src/health/health.js';
 import type { HealthService } from '../../src/health/health-service.js';
 import { PresetsService } from '../../src/presets/presets-service.js';
-import { buildApp } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { parseExposition } from '../fakes/prometheus.js';
 import { FULL_TABLE, TableEngine } from '../fakes/table-engine.js';
 import { makeContext, tempDir } from '../fakes/temp-context.js';
@@ -78,7 +78,7 @@ beforeEach(async () => {
   h = health();
   mqttUp = false;
   const healthSource = { current: async () => h } as unknown as HealthService;
-  app = await buildApp({ ctx, engine: engine.asService(), presets, health: healthSource, mqtt: { connected: () => mqttUp } });
+  app = await buildOwnerApp({ ctx, engine: engine.asService(), presets, health: healthSource, mqtt: { connected: () => mqttUp } });
 });
 afterEach(async () => {
   await app.close();
@@ -189,7 +189,7 @@ describe('GET /metrics', () => {
 
   it('leaves out the MQTT connection when MQTT is disabled or absent, and health without a health service', async () => {
     const ctx = makeContext(tmp.dir);
-    const bare = await buildApp({ ctx, engine: engine.asService(), mqtt: { connected: () => true } });
+    const bare = await buildOwnerApp({ ctx, engine: engine.asService(), mqtt: { connected: () => true } });
     try {
       const r = await bare.inject({ method: 'GET', url: '/metrics' });
       const m = parseExposition(r.body);

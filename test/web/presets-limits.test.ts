@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PresetsService } from '../../src/presets/presets-service.js';
 import { MAX_PRESET_PARAMS, MAX_USER_PRESETS } from '../../src/presets/schema.js';
-import { buildApp } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { makeContext, tempDir } from '../fakes/temp-context.js';
 import { TableEngine, SKELETON_TABLE } from '../fakes/table-engine.js';
 
@@ -19,7 +19,7 @@ beforeEach(async () => {
   const engine = new TableEngine(SKELETON_TABLE, ctx.bus);
   presets = new PresetsService({ ctx, engine: engine.asService() });
   await presets.start();
-  app = await buildApp({ ctx, engine: engine.asService(), presets });
+  app = await buildOwnerApp({ ctx, engine: engine.asService(), presets });
 });
 afterEach(async () => {
   await app.close();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PresetsService } from '../../src/presets/presets-service.js';
-import { buildApp } from '../../src/web/app.js';
+import { buildOwnerApp } from '../fakes/owner.js';
 import { makeContext, tempDir } from '../fakes/temp-context.js';
 import { TableEngine, SKELETON_TABLE } from '../fakes/table-engine.js';
 
@@ -15,7 +15,7 @@ beforeEach(async () => {
   engine = new TableEngine(SKELETON_TABLE, ctx.bus);
   const presets = new PresetsService({ ctx, engine: engine.asService() });
   await presets.start();
-  app = await buildApp({ ctx, engine: engine.asService(), presets });
+  app = await buildOwnerApp({ ctx, engine: engine.asService(), presets });
 });
 afterEach(async () => {
   await app.close();

@@ -1,6 +1,7 @@
 // The front panel: meters and state over /ws/telemetry; controls derived from
 // the engine's parameter table (/api/params); presets, A/B and bypass through
 // the HTTP API; system health from /api/health.
+import { ensureConfirmed, ensureOwner, mountAccess, request } from './account.js';
 import { initMidi, learn as midiLearn, renderMidi } from './midi.js';
 import { initUpdates, onSummary as renderOta } from './updates.js';
 import { initRecordings } from './recordings.js';
@@ -45,16 +46,8 @@ function showMessage(text, isError = false) {
   showMessage.timer = setTimeout(() => (m.hidden = true), isError ? 8000 : 3000);
 }
 
-async function api(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new Error(data?.message ?? res.statusText);
-  return data;
-}
+// Every call goes as the owner (account.js: the session, the request header, login again on 401).
+const api = request;
 
 function formatValue(p, v) {
   if (!p) return String(v);
@@ -416,6 +409,7 @@ function connect() {
 }
 
 async function init() {
+  const owner = await ensureOwner();
   const status = await api('GET', '/api/status');
   $('#device-name').textContent = `${status.name} · ${status.deviceId} · v${status.version}`;
   renderStatus(status.engine);
@@ -435,10 +429,11 @@ async function init() {
   await loadPresets();
   refreshHealth();
   setInterval(refreshHealth, 5000);
-  initUpdates({ api, el, showMessage });
+  initUpdates({ api, el, showMessage, ensureConfirmed });
   initMidi({ api, el, showMessage });
   initRecordings({ api, el, showMessage });
   connect();
+  await mountAccess($('.side'), owner);
 }
 
 init();

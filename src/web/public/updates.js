@@ -88,11 +88,14 @@ async function act(fn) {
 }
 
 /** Upload with XMLHttpRequest: fetch cannot report upload progress. */
-function upload(file) {
+async function upload(file) {
+  // Installing firmware needs the password entered within the last minutes (account.js asks for it).
+  await ctx.ensureConfirmed?.();
   return new Promise((resolve, reject) => {
     const xhr = new window.XMLHttpRequest();
     xhr.open('POST', '/api/ota/install');
     xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader('x-hushbox-request', '1');
     xhr.upload.onprogress = (ev) => {
       if (ev.lengthComputable) renderProgress({ running: true, phase: 'uploading', percent: Math.floor((ev.loaded * 100) / ev.total), message: file.name });
     };

@@ -69,6 +69,8 @@ export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }>
   app.post(
     '/api/ota/install',
     {
+      // A new (or older) firmware: the owner's password within the last 5 minutes, never a token.
+      config: { confirm: true },
       schema: {
         summary: 'Verify an update bundle and install it to the inactive slot (only on a box with a RAUC system)',
         description:
@@ -93,6 +95,7 @@ export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }>
   app.post(
     '/api/ota/install-url',
     {
+      config: { confirm: true },
       schema: {
         summary: 'Download an update bundle from a URL to the data partition, verify it and install it to the inactive slot',
         description:
@@ -131,6 +134,8 @@ export const otaRoutes: FastifyPluginAsyncTypebox<WebDeps & { ota: OtaService }>
   app.post(
     '/api/ota/channel/install',
     {
+      // What the owner's channel offers may be installed by automation (a token); going back a version may not.
+      config: { confirm: (request) => (request.body as { allowDowngrade?: boolean } | undefined)?.allowDowngrade === true },
       schema: {
         summary: 'Download, verify and install the version the update channel offers (checked again first)',
         body: Type.Optional(Type.Object({ allowDowngrade: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),

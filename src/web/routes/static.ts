@@ -13,7 +13,7 @@ const TYPES: Record<string, string> = {
 /** The front panel: a few static files, served from memory. */
 export const staticRoutes: FastifyPluginAsync = async (app) => {
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const name of ['index.html', 'app.js', 'updates.js', 'recordings.js', 'midi.js', 'style.css']) {
+  for (const name of ['index.html', 'app.js', 'updates.js', 'recordings.js', 'midi.js', 'account.js', 'style.css']) {
     const ext = name.slice(name.lastIndexOf('.'));
     files.set(name, { body: await readFile(join(webPublicDir, name)), type: TYPES[ext] ?? 'application/octet-stream' });
   }

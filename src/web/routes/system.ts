@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EngineError } from '../../errors.js';
-import { ScarlettControlsSchema, ScarlettPatchSchema } from '../../system/scarlett.js';
+import { ScarlettControlsSchema, ScarlettPatchSchema, type ScarlettPatch } from '../../system/scarlett.js';
 import { SystemReportSchema, type SystemService } from '../../system/system-service.js';
 import type { WebDeps } from '../app.js';
 import { ErrorSchema } from '../schemas.js';
@@ -8,6 +8,11 @@ import { ErrorSchema } from '../schemas.js';
 function system(deps: WebDeps): SystemService {
   if (!deps.system) throw new EngineError('system_unavailable', 'the system service is not running');
   return deps.system;
+}
+
+/** 48V into a dynamic or ribbon mic, or the interface turned into a USB stick: the password again first. */
+export function isDangerousScarlettPatch(patch: ScarlettPatch | undefined): boolean {
+  return patch?.msd !== undefined || (patch?.inputs ?? []).some((i) => i.phantom !== undefined);
 }
 
 export const systemRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, deps) => {
@@ -31,8 +36,10 @@ export const systemRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, deps
   app.put(
     '/api/scarlett',
     {
+      config: { confirm: (request) => isDangerousScarlettPatch(request.body as ScarlettPatch | undefined) },
       schema: {
         summary: 'Set hardware controls; the whole change is checked before anything is written',
+        description: '48V phantom power and MSD mode need a recent password (POST /api/auth/confirm, 5 minutes); a token cannot change them.',
         body: ScarlettPatchSchema,
         response: { 200: ScarlettControlsSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },
       },
