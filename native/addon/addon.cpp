@@ -182,6 +182,16 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
     Napi::Object master = Napi::Object::New(env);
     master.Set("limitDb", t.reduction_master_limit_db);
     o.Set("master", master);
+    Napi::Object clock = Napi::Object::New(env);
+    clock.Set("driftPpm", t.drift_ppm);
+    clock.Set("capturePpm", t.capture_ppm);
+    clock.Set("playbackPpm", t.playback_ppm);
+    clock.Set("fillFrames", t.buffer_fill_frames);
+    clock.Set("targetFrames", t.buffer_target_frames);
+    clock.Set("resamplePpm", t.resample_ppm);
+    clock.Set("twoClocks", t.two_clocks != 0);
+    clock.Set("corrected", t.drift_corrected != 0);
+    o.Set("clock", clock);
     return o;
   }
 

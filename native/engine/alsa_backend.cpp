@@ -6,6 +6,7 @@
 // while the other owns them. The audio thread's only system calls are the ALSA
 // ioctls behind readi/writei/prepare/start/drop and the clock.
 #include <alsa/asoundlib.h>
+#include <soxr.h>
 
 #include <atomic>
 #include <cerrno>
@@ -17,6 +18,7 @@
 
 #include "alsa_backend.h"
 #include "backend.h"
+#include "drift.h"
 #include "rt.h"
 
 namespace hushbox {
@@ -171,7 +173,10 @@ std::string describe(snd_pcm_t* pcm) {
 
 class AlsaBackend : public Backend {
  public:
-  ~AlsaBackend() override { close_pcms(); }
+  ~AlsaBackend() override {
+    close_pcms();
+    if (soxr_) soxr_delete(soxr_);
+  }
 
   Status open(const IoConfig& config) override {
     config_ = config;
@@ -181,7 +186,8 @@ class AlsaBackend : public Backend {
     playback_name_ = config.device.empty() ? "hw:Gen" : config.device;
     capture_name_ = config.capture_device.empty() ? playback_name_ : config.capture_device;
     period_ns_ = static_cast<int64_t>(1e9 * config.frames / config.rate);
-    const size_t raw = static_cast<size_t>(config.frames) * kMaxDeviceChannels * 4;
+    // Twice a period: the adaptive resampler may hand playback a few frames more than a period.
+    const size_t raw = 2 * static_cast<size_t>(config.frames) * kMaxDeviceChannels * 4;
     cap_.raw.assign(raw, 0);
     play_.raw.assign(raw, 0);
     silence_.assign(raw, 0);
@@ -254,6 +260,8 @@ class AlsaBackend : public Backend {
     const snd_pcm_sframes_t avail = snd_pcm_avail_update(cap_.pcm);
     r.deadline_ns = r.wake_ns - (avail > 0 ? static_cast<int64_t>(avail) * 1'000'000'000LL / config_.rate : 0);
     if (xrun) r.kind = IoResult::Kind::kXrun;
+    read_total_ += frames;
+    measure_clocks(r.wake_ns);
     alsa_decode(cap_.format, cap_.raw.data(), cap_.channels, in, config_.channels, frames);
     return r;
   }
@@ -261,6 +269,14 @@ class AlsaBackend : public Backend {
   IoResult write(const float* out, uint32_t frames) noexcept override {
     IoResult r;
     if (dev_.load(std::memory_order_acquire) != kRunning) return r;
+    if (soxr_ && config_.drift_correction) {
+      // Two clocks: as many frames as the playback clock takes for this period's capture.
+      soxr_set_io_ratio(soxr_, 1.0 / out_ratio_, frames);
+      size_t idone = 0, odone = 0;
+      soxr_process(soxr_, out, frames, &idone, resampled_.data(), 2 * static_cast<size_t>(frames), &odone);
+      out = resampled_.data();
+      frames = static_cast<uint32_t>(odone);
+    }
     alsa_encode(play_.format, out, config_.channels, play_.raw.data(), play_.channels, frames);
     uint32_t done = 0;
     while (done < frames) {
@@ -280,8 +296,11 @@ class AlsaBackend : public Backend {
       }
       return lose(r, static_cast<int>(n));
     }
+    written_total_ += frames;
     return r;
   }
+
+  ClockStatus clock_status() const noexcept override { return clock_; }
 
   void stop() noexcept override {
     if (dev_.load(std::memory_order_acquire) == kRunning) {
@@ -386,8 +405,44 @@ class AlsaBackend : public Backend {
     return rc;
   }
 
+  // [audio] After a period was read: both hardware positions, back to back, into the loops.
+  void measure_clocks(int64_t now) noexcept {
+    const snd_pcm_sframes_t ca = snd_pcm_avail(cap_.pcm);
+    const snd_pcm_sframes_t pa = snd_pcm_avail(play_.pcm);
+    if (ca < 0 || pa < 0) return;
+    const double cap_pos = static_cast<double>(read_total_ + static_cast<uint64_t>(ca));
+    const double queued = static_cast<double>(play_.buffer) - static_cast<double>(pa);
+    const double play_pos = static_cast<double>(written_total_) - queued;
+    const double dt = last_measure_ns_ ? static_cast<double>(now - last_measure_ns_) * 1e-9 : 0.0;
+    last_measure_ns_ = now;
+    const double t = static_cast<double>(now) * 1e-9;
+    pc_dll_.update(cap_pos, play_pos, dt);
+    cap_dll_.update(t, cap_pos, dt);
+    play_dll_.update(t, play_pos, dt);
+    const double fill = static_cast<double>(ca) + queued;
+    if (soxr_ && config_.drift_correction) {
+      out_ratio_ = fill_ctl_.update(fill, pc_dll_.ratio(), dt);
+    } else {
+      const double a = dt / (0.25 + dt);
+      fill_avg_ = fill_avg_ < 0.0 ? fill : fill_avg_ + a * (fill - fill_avg_);
+    }
+    clock_.drift_ppm = static_cast<float>(pc_dll_.ppm());
+    clock_.capture_ppm = static_cast<float>(cap_dll_.ppm());
+    clock_.playback_ppm = static_cast<float>(play_dll_.ppm());
+    clock_.fill_frames = static_cast<float>(soxr_ && config_.drift_correction ? fill_ctl_.fill() : fill_avg_);
+    clock_.target_frames = static_cast<float>(fill_ctl_.target());
+    clock_.ratio_ppm = static_cast<float>((out_ratio_ - 1.0) * 1e6);
+  }
+
   // [audio] Streams are PREPARED: fill the playback buffer with silence and start.
   int start_stream() noexcept {
+    // The positions start again from zero: the loops keep their ratios and take the new phase.
+    read_total_ = 0;
+    written_total_ = play_.buffer;
+    last_measure_ns_ = 0;
+    pc_dll_.rephase();
+    cap_dll_.rephase();
+    play_dll_.rephase();
     snd_pcm_uframes_t left = play_.buffer;
     while (left > 0) {
       const snd_pcm_uframes_t chunk = left < config_.frames ? left : config_.frames;
@@ -486,7 +541,70 @@ class AlsaBackend : public Backend {
       return false;
     }
     linked_ = snd_pcm_link(cap_.pcm, play_.pcm) == 0;
+    setup_clocks();
     return true;
+  }
+
+  // [control/housekeeping] One card, one clock; two cards: the resampler (unless turned off) and its controller.
+  void setup_clocks() {
+    snd_pcm_info_t* ci;
+    snd_pcm_info_t* pi;
+    snd_pcm_info_alloca(&ci);
+    snd_pcm_info_alloca(&pi);
+    const bool two = snd_pcm_info(cap_.pcm, ci) == 0 && snd_pcm_info(play_.pcm, pi) == 0 &&
+                     snd_pcm_info_get_card(ci) != snd_pcm_info_get_card(pi);
+    const double period_s = static_cast<double>(config_.frames) / config_.rate;
+    pc_dll_.configure(1.0, 0.05, 10.0, 1.0);
+    cap_dll_.configure(1.0, 0.05, 10.0, config_.rate);
+    play_dll_.configure(1.0, 0.05, 10.0, config_.rate);
+    fill_ctl_.configure(config_.rate, 4.0, 1.0 + 4 * period_s, 2000.0);
+    fill_avg_ = -1.0;
+    out_ratio_ = 1.0;
+    clock_ = ClockStatus{};
+    clock_.two_clocks = two ? 1 : 0;
+    if (soxr_) {
+      soxr_delete(soxr_);
+      soxr_ = nullptr;
+    }
+    if (two && config_.drift_correction) {
+      // libsoxr's variable-rate mode: band-limited, made for a ratio that moves (as CamillaDSP and zita-ajbridge do).
+      soxr_error_t err = nullptr;
+      const soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, SOXR_VR);
+      const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+      soxr_ = soxr_create(2.0, 1.0, config_.channels, &err, &io, &q, nullptr);
+      if (!soxr_ || err) {
+        std::fprintf(stderr, "hushbox-engine: no drift correction (libsoxr: %s)\n", err ? err : "cannot create");
+        if (soxr_) soxr_delete(soxr_);
+        soxr_ = nullptr;
+      } else {
+        soxr_set_io_ratio(soxr_, 1.0, 0);
+        resampled_.assign(2 * static_cast<size_t>(config_.frames) * config_.channels + 64, 0.0f);
+        // Let it allocate what it needs here, not on the audio thread.
+        std::vector<float> warm(static_cast<size_t>(config_.frames) * config_.channels, 0.0f);
+        for (int i = 0; i < 64; ++i) {
+          size_t idone = 0, odone = 0;
+          soxr_set_io_ratio(soxr_, i % 2 ? 1.002 : 0.998, config_.frames);
+          soxr_process(soxr_, warm.data(), config_.frames, &idone, resampled_.data(),
+                       2 * static_cast<size_t>(config_.frames), &odone);
+        }
+        // Then fill its pipeline with silence: from the first period on it hands playback a whole period
+        // (an empty pipeline gives a few short periods, which a two-period buffer does not survive).
+        soxr_clear(soxr_);
+        soxr_set_io_ratio(soxr_, 1.0, 0);
+        size_t out_total = 0;
+        for (int i = 0; i < 64 && out_total < 4 * static_cast<size_t>(config_.frames); ++i) {
+          size_t idone = 0, odone = 0;
+          soxr_process(soxr_, warm.data(), config_.frames, &idone, resampled_.data(),
+                       2 * static_cast<size_t>(config_.frames), &odone);
+          out_total += odone;
+        }
+      }
+    }
+    clock_.corrected = soxr_ ? 1 : 0;
+    // Said only for two cards (one card is the usual case, and `latency --json` shares stderr with its JSON).
+    if (two)
+      std::fprintf(stderr, "hushbox-engine: capture %s and playback %s are two clocks: drift %s\n",
+                   capture_name_.c_str(), playback_name_.c_str(), soxr_ ? "corrected" : "measured, not corrected");
   }
 
   void close_pcms() {
@@ -510,6 +628,17 @@ class AlsaBackend : public Backend {
   std::atomic<int> lost_code_{0};  // why the device was given up (for the log)
   int64_t next_try_ns_ = 0;
   std::string last_error_;
+  // Clocks (audio thread once running): positions since the streams started, the loops, the correction.
+  uint64_t read_total_ = 0;
+  uint64_t written_total_ = 0;
+  int64_t last_measure_ns_ = 0;
+  ClockDll pc_dll_, cap_dll_, play_dll_;
+  FillController fill_ctl_;
+  double fill_avg_ = -1.0;
+  double out_ratio_ = 1.0;
+  ClockStatus clock_;
+  soxr_t soxr_ = nullptr;
+  std::vector<float> resampled_;
 };
 
 }  // namespace

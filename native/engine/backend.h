@@ -22,6 +22,21 @@ struct IoConfig {
   std::string output;          // sim/file: WAV path, or empty to discard
   // sim/file: the output WAV's sample format (process writes what it read).
   SampleFormat output_format = SampleFormat::kFloat32;
+  // ALSA, capture and playback on two cards (two clocks): resample the playback to hold the buffer between them.
+  bool drift_correction = true;
+};
+
+// The clocks as the backend measures them (ALSA): each stream against CLOCK_MONOTONIC, playback against
+// capture, and the frames in flight between them (capture backlog + playback queue).
+struct ClockStatus {
+  float drift_ppm = 0;      // playback rate / capture rate - 1
+  float capture_ppm = 0;    // capture rate / nominal, against CLOCK_MONOTONIC
+  float playback_ppm = 0;   // playback rate / nominal, against CLOCK_MONOTONIC
+  float fill_frames = 0;    // frames in flight (averaged over 0.25 s)
+  float target_frames = 0;  // what the correction holds the fill at (0: no correction)
+  float ratio_ppm = 0;      // resampling applied: playback frames per captured frame - 1
+  uint32_t two_clocks = 0;  // capture and playback on different cards
+  uint32_t corrected = 0;   // the adaptive resampler runs
 };
 
 struct IoResult {
@@ -54,6 +69,8 @@ class Backend {
   virtual Status close() { return Status::success(); }
   // [any] Frames of device buffering on the round trip.
   virtual uint32_t latency_frames() const noexcept = 0;
+  // [audio] The clocks' measurement, updated by read().
+  virtual ClockStatus clock_status() const noexcept { return {}; }
   // [any] True when read() follows a real-time clock (sim, ALSA); false for the file backend.
   virtual bool clocked() const noexcept = 0;
   virtual const char* name() const noexcept = 0;

@@ -344,6 +344,7 @@ void Engine::audio_thread_main() noexcept {
       set_state(link::EngineState::kRunning);
     }
     if (r.kind == IoResult::Kind::kXrun) count_xrun(r);
+    note_clock(backend_->clock_status(), t0);
     if (backend_->clocked()) {
       const int64_t late = r.wake_ns - r.deadline_ns;
       jitter_.add(late);
@@ -400,6 +401,29 @@ void Engine::process_period(uint32_t frames, int64_t t0) noexcept {
     done += n;
   }
   for (uint32_t c = 0; c < channels; ++c) meter_out_[c].process(planar_ptrs_[c], frames);
+}
+
+void Engine::note_clock(const ClockStatus& c, int64_t now) noexcept {
+  telemetry_.drift_ppm = c.drift_ppm;
+  telemetry_.capture_ppm = c.capture_ppm;
+  telemetry_.playback_ppm = c.playback_ppm;
+  telemetry_.buffer_fill_frames = c.fill_frames;
+  telemetry_.buffer_target_frames = c.target_frames;
+  telemetry_.resample_ppm = c.ratio_ppm;
+  telemetry_.two_clocks = c.two_clocks;
+  telemetry_.drift_corrected = c.corrected;
+  // For the stats: the drift each second, and the fill's range once settled (after kFillSettleS).
+  const double s = static_cast<double>(now - started_ns_) * 1e-9;
+  const auto second = static_cast<uint32_t>(s);
+  if (second < kDriftSeconds) drift_by_s_[second] = c.drift_ppm;
+  if (second >= kDriftSeconds)
+    drift_seconds_ = kDriftSeconds;
+  else if (second + 1 > drift_seconds_)
+    drift_seconds_ = second + 1;
+  if (s >= kFillSettleS) {
+    if (fill_min_ < 0 || c.fill_frames < fill_min_) fill_min_ = c.fill_frames;
+    if (c.fill_frames > fill_max_) fill_max_ = c.fill_frames;
+  }
 }
 
 void Engine::count_xrun(const IoResult& r) noexcept {
@@ -539,6 +563,26 @@ std::string Engine::stats_json() const {
     out += t;
   }
   out += "]";
+  // The clocks (ALSA): the last measurement, the fill's range after the first seconds, the drift each second.
+  {
+    char c[640];
+    std::snprintf(c, sizeof c,
+                  ",\"clock\":{\"two_clocks\":%s,\"corrected\":%s,\"drift_ppm\":%.3f,\"capture_ppm\":%.3f,"
+                  "\"playback_ppm\":%.3f,\"fill_frames\":%.1f,\"target_frames\":%.1f,\"resample_ppm\":%.3f,"
+                  "\"fill_min\":%.1f,\"fill_max\":%.1f,\"drift_ppm_by_s\":[",
+                  telemetry_.two_clocks ? "true" : "false", telemetry_.drift_corrected ? "true" : "false",
+                  static_cast<double>(telemetry_.drift_ppm), static_cast<double>(telemetry_.capture_ppm),
+                  static_cast<double>(telemetry_.playback_ppm), static_cast<double>(telemetry_.buffer_fill_frames),
+                  static_cast<double>(telemetry_.buffer_target_frames), static_cast<double>(telemetry_.resample_ppm),
+                  static_cast<double>(fill_min_ < 0 ? 0.0f : fill_min_), static_cast<double>(fill_max_));
+    out += c;
+    for (uint32_t i = 0; i < drift_seconds_; ++i) {
+      char t[24];
+      std::snprintf(t, sizeof t, "%s%.2f", i ? "," : "", static_cast<double>(drift_by_s_[i]));
+      out += t;
+    }
+    out += "]}";
+  }
   if (!config_.midi.empty()) {
     // The mapped parameters' values as the audio thread left them, and the MIDI counters.
     std::string values;

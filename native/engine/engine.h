@@ -104,6 +104,7 @@ class Engine {
   void post_event(link::EventType type, uint32_t seq, int32_t code, float value) noexcept;
   void count_xrun(const IoResult& r) noexcept;
   void add_jitter_bin(int64_t late_ns) noexcept;
+  void note_clock(const ClockStatus& c, int64_t now) noexcept;
   void drain_midi(int64_t now) noexcept;
   struct MidiTarget;
   // [audio] One period through meters and chain, in place in planar_ptrs_; t0: when it began.
@@ -188,6 +189,11 @@ class Engine {
   int64_t xrun_times_ns_[kXrunTimes] = {};                        // CLOCK_MONOTONIC of the first xruns, for the stats
   link::EngineState final_state_ = link::EngineState::kStarting;  // the state the audio loop ended in
   Status run_status_;
+  static constexpr uint32_t kDriftSeconds = 600;
+  static constexpr double kFillSettleS = 10.0;
+  float drift_by_s_[kDriftSeconds] = {};  // the measured drift at each second of the run, for the stats
+  uint32_t drift_seconds_ = 0;
+  float fill_min_ = -1.0f, fill_max_ = 0.0f;
 };
 
 }  // namespace hushbox

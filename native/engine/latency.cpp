@@ -64,6 +64,7 @@ int run_latency_command(const std::vector<std::string>& args) {
   IoConfig io;
   io.frames = 256;
   io.periods = 2;
+  io.drift_correction = false;  // the round trip of the devices as they are, sample for sample
   std::string backend_name = "alsa";
   bool json = false;
   int priority = 70;

@@ -13,7 +13,7 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 7;
+inline constexpr uint32_t kVersion = 8;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
@@ -140,6 +140,16 @@ struct Telemetry {
   float tones_hz[kMaxChannels][kMaxTones];
   // The master limiter on the outputs: gain reduction in dB (>= 0), one for all outputs.
   float reduction_master_limit_db;
+  // Clocks (ALSA; 0 elsewhere): playback against capture and each against CLOCK_MONOTONIC (ppm, from a
+  // delay-locked loop), the frames in flight between capture and playback, and the correction.
+  float drift_ppm;
+  float capture_ppm;
+  float playback_ppm;
+  float buffer_fill_frames;
+  float buffer_target_frames;  // 0: not corrected
+  float resample_ppm;          // playback frames per captured frame - 1, as resampled
+  uint32_t two_clocks;         // capture and playback on different cards
+  uint32_t drift_corrected;    // the adaptive resampler runs
 };
 static_assert(std::is_trivially_copyable_v<Telemetry>);
 

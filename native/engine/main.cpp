@@ -37,6 +37,7 @@ const char* kUsage =
     "           --input demo|tone|tone:HZ[:DBFS]|noise|silence|FILE.wav  --output FILE.wav\n"
     "           --link NAME  --duration S  --stats FILE  --priority N (0: no SCHED_FIFO)\n"
     "           --cpu N  --no-mlock  --no-dma-latency\n"
+    "           --no-drift-correction (capture and playback on two cards: measure the drift, do not resample)\n"
     "           --midi none|seq|hw:CARD[,DEV[,SUB]]|file:PATH (MIDI in: the ALSA sequencer, every\n"
     "           port subscribed; a raw MIDI device; a pipe of raw MIDI bytes)\n"
     "           --midi-map cc:N[@CH]|note:N[@CH]|pc[@CH]=PARAM_ID|toggle:PARAM_ID|preset|ab|record\n"
@@ -154,6 +155,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ok = value(cfg.io.device);
     else if (a == "--capture-device")
       ok = value(cfg.io.capture_device);
+    else if (a == "--no-drift-correction")
+      cfg.io.drift_correction = false;
     else if (a == "--jack-name")
       ok = value(cfg.jack_name);
     else if (a == "--connect") {

@@ -1,6 +1,18 @@
 import { createRequire } from 'node:module';
 import { addonPath } from '../paths.js';
 
+/** The clocks as the ALSA backend measures them (zeros elsewhere). */
+export interface RawClock {
+  driftPpm: number;
+  capturePpm: number;
+  playbackPpm: number;
+  fillFrames: number;
+  targetFrames: number;
+  resamplePpm: number;
+  twoClocks: boolean;
+  corrected: boolean;
+}
+
 export interface RawTelemetry {
   state: string;
   rate: number;
@@ -33,6 +45,7 @@ export interface RawTelemetry {
   strips: Array<{ nsDb: number; gateDb: number; compDb: number; limitDb: number; humHz: number; tonesHz?: number[] }>;
   /** The master limiter on the outputs: gain reduction in dB (>= 0), one for all outputs. */
   master: { limitDb: number };
+  clock?: RawClock;
 }
 
 export interface RawHeartbeat {

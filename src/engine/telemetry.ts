@@ -62,6 +62,18 @@ export const StreamTelemetrySchema = Type.Object({
 });
 export type StreamTelemetry = Static<typeof StreamTelemetrySchema>;
 
+export const ClockSchema = Type.Object({
+  driftPpm: Type.Number({ description: 'playback clock against capture clock, ppm (a delay-locked loop over the hardware positions)' }),
+  capturePpm: Type.Number({ description: 'capture clock against CLOCK_MONOTONIC, ppm' }),
+  playbackPpm: Type.Number({ description: 'playback clock against CLOCK_MONOTONIC, ppm' }),
+  fillFrames: Type.Number({ description: 'frames in flight between capture and playback (capture backlog + playback queue)' }),
+  targetFrames: Type.Number({ description: 'the fill the drift correction holds; 0 without correction' }),
+  resamplePpm: Type.Number({ description: 'the adaptive resampler: playback frames per captured frame - 1, ppm' }),
+  twoClocks: Type.Boolean({ description: 'capture and playback are on different cards' }),
+  corrected: Type.Boolean({ description: 'the adaptive resampler holds the fill (two clocks, correction on)' }),
+});
+export type Clock = Static<typeof ClockSchema>;
+
 export const TelemetryFrameSchema = Type.Object({
   state: Type.String(),
   rate: Type.Integer(),
@@ -90,6 +102,7 @@ export const TelemetryFrameSchema = Type.Object({
   meters: Type.Object({ in: Type.Array(MeterSchema), out: Type.Array(MeterSchema) }),
   reduction: Type.Array(StripReductionSchema, { description: 'per strip (mic, instrument): what each stage takes off now' }),
   masterReduction: MasterReductionSchema,
+  clock: ClockSchema,
   heartbeats: Type.Object({ audio: HeartbeatSchema, housekeeping: HeartbeatSchema }),
   stream: Type.Optional(StreamTelemetrySchema),
 });
@@ -177,6 +190,16 @@ export function toFrame(
       tonesHz: [...(m.tonesHz ?? [])].sort((a, b) => a - b).map((hz) => Math.round(hz * 10) / 10),
     })),
     masterReduction: { limitDb: round1(t.master?.limitDb ?? 0) },
+    clock: {
+      driftPpm: round1(t.clock?.driftPpm ?? 0),
+      capturePpm: round1(t.clock?.capturePpm ?? 0),
+      playbackPpm: round1(t.clock?.playbackPpm ?? 0),
+      fillFrames: round1(t.clock?.fillFrames ?? 0),
+      targetFrames: round1(t.clock?.targetFrames ?? 0),
+      resamplePpm: round1(t.clock?.resamplePpm ?? 0),
+      twoClocks: t.clock?.twoClocks ?? false,
+      corrected: t.clock?.corrected ?? false,
+    },
     heartbeats: { audio: beat(hb.audio, hb.nowNs), housekeeping: beat(hb.housekeeping, hb.nowNs) },
   };
 }

@@ -2,17 +2,14 @@
 // under QEMU (software emulation) from a small initramfs with snd-aloop, and
 // test/system/qemu/init.sh runs every scenario once, printing the results on
 // the serial console. Missing prerequisites fail the test: CI installs them.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultEngineBinary, nativeBuildDir, packageRoot } from '../../src/paths.js';
+import { defaultEngineBinary, packageRoot } from '../../src/paths.js';
+import { boot, buildInitramfs, type Json } from './qemu/guest.js';
 
 const outDir = join(packageRoot, 'build', 'qemu');
-const guardLibrary = join(nativeBuildDir, 'Release', 'libhushbox_rt_guard.so');
 const BOOT_TIMEOUT_MS = 240_000;
-
-type Json = Record<string, unknown>;
 interface Latency {
   found: boolean;
   frames: number;
@@ -38,34 +35,6 @@ interface GuardThread {
   by_category: Record<string, number>;
 }
 
-function buildInitramfs(): string {
-  const r = spawnSync('sh', [join(packageRoot, 'test/system/qemu/build-initramfs.sh'), outDir, defaultEngineBinary(), guardLibrary], {
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`cannot build the QEMU initramfs: ${r.stderr.trim() || r.stdout.trim()}`);
-  return r.stdout.trim().split('\n').pop()!;
-}
-
-async function boot(kernel: string): Promise<string> {
-  const qemu = spawn(
-    'qemu-system-x86_64',
-    ['-accel', 'tcg', '-m', '512', '-smp', '2', '-nographic', '-no-reboot', '-kernel', kernel,
-      '-initrd', join(outDir, 'initramfs.cpio.gz'), '-append', 'console=ttyS0 quiet panic=-1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  qemu.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  qemu.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  const timer = setTimeout(() => qemu.kill('SIGKILL'), BOOT_TIMEOUT_MS);
-  await new Promise<void>((resolve, reject) => {
-    qemu.once('error', (e) => reject(new Error(`cannot start qemu-system-x86_64: ${e.message}`)));
-    qemu.once('exit', () => resolve());
-  });
-  clearTimeout(timer);
-  writeFileSync(join(outDir, 'console.log'), out);
-  return out;
-}
-
 describe('the engine on real ALSA (snd-aloop) under Debian\'s PREEMPT_RT kernel in QEMU', () => {
   const results = new Map<string, Json>();
   const get = <T>(name: string): T => {
@@ -77,15 +46,8 @@ describe('the engine on real ALSA (snd-aloop) under Debian\'s PREEMPT_RT kernel 
   beforeAll(async () => {
     mkdirSync(outDir, { recursive: true });
     if (!existsSync(defaultEngineBinary())) throw new Error(`${defaultEngineBinary()} is missing: run npm run build`);
-    const kernel = buildInitramfs();
-    const console = await boot(kernel);
-    for (const line of console.split(/\r?\n/)) {
-      const m = /@@HB (\w+) (\{.*\})\s*$/.exec(line);
-      if (m) results.set(m[1]!, JSON.parse(m[2]!) as Json);
-    }
-    if (!results.has('done')) {
-      throw new Error(`the guest did not finish; console tail:\n${console.slice(-3000)}`);
-    }
+    const kernel = buildInitramfs(outDir);
+    for (const [k, v] of await boot(outDir, kernel, BOOT_TIMEOUT_MS)) results.set(k, v);
   }, BOOT_TIMEOUT_MS + 60_000);
 
   it('boots the PREEMPT_RT kernel', () => {

@@ -47,6 +47,7 @@ const frame = (): TelemetryFrame => ({
     { nsDb: 0, gateDb: 10, compDb: 0, limitDb: 0, humHz: 0, tonesHz: [] },
   ],
   masterReduction: { limitDb: 1.5 },
+  clock: { driftPpm: 498.7, capturePpm: -3.5, playbackPpm: 495.2, fillFrames: 1536.5, targetFrames: 1536, resamplePpm: 501.2, twoClocks: true, corrected: true },
   heartbeats: { audio: { count: 10, ageMs: 1 }, housekeeping: { count: 5, ageMs: null } },
 });
 
@@ -107,6 +108,11 @@ describe('GET /metrics', () => {
     expect(m.value('hushbox_engine_xruns_total')).toBe(2);
     expect(m.value('hushbox_engine_missed_deadlines_total')).toBe(1);
     expect(m.value('hushbox_engine_dsp_load_ratio')).toBe(0.25);
+    expect(m.value('hushbox_engine_clock_drift_ppm')).toBe(498.7);
+    expect(m.value('hushbox_engine_clock_rate_ppm', { stream: 'playback' })).toBe(495.2);
+    expect(m.value('hushbox_engine_buffer_fill_frames')).toBe(1536.5);
+    expect(m.value('hushbox_engine_buffer_target_frames')).toBe(1536);
+    expect(m.value('hushbox_engine_resample_ppm')).toBe(501.2);
     expect(m.value('hushbox_engine_wakeup_jitter_seconds', { percentile: '99' })).toBeCloseTo(32e-6, 12);
     expect(m.value('hushbox_engine_wakeup_jitter_max_seconds')).toBeCloseTo(80e-6, 12);
     expect(m.value('hushbox_engine_heartbeat_age_seconds', { thread: 'audio' })).toBe(0.001);

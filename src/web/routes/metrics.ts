@@ -82,6 +82,14 @@ function engineMetrics(m: Scrape, deps: WebDeps): void {
   m.counter('hushbox_engine_xruns_total', 'Buffer under- and overruns since the engine started', t.xruns);
   m.counter('hushbox_engine_missed_deadlines_total', 'Periods whose processing missed its deadline since the engine started', t.missedDeadlines);
   m.counter('hushbox_engine_device_waits_total', 'Times the audio device was missing or lost since the engine started', t.deviceWaits);
+  m.gauge('hushbox_engine_clock_drift_ppm', 'Playback clock against capture clock, ppm (0 on one card or without ALSA)', t.clock.driftPpm);
+  m.gauge('hushbox_engine_clock_rate_ppm', 'Each stream clock against CLOCK_MONOTONIC, ppm', [
+    { labels: { stream: 'capture' }, value: t.clock.capturePpm },
+    { labels: { stream: 'playback' }, value: t.clock.playbackPpm },
+  ]);
+  m.gauge('hushbox_engine_buffer_fill_frames', 'Frames in flight between capture and playback', t.clock.fillFrames);
+  m.gauge('hushbox_engine_buffer_target_frames', 'The fill the drift correction holds (0 without correction)', t.clock.targetFrames);
+  m.gauge('hushbox_engine_resample_ppm', 'Adaptive resampling between two clocks: playback frames per captured frame - 1, ppm', t.clock.resamplePpm);
   m.gauge('hushbox_engine_dsp_load_ratio', 'Processing time of the last block over the period', t.dspLoad);
   m.gauge('hushbox_engine_dsp_load_mean_ratio', 'Mean processing time over the period since the engine started', t.dspLoadMean);
   m.gauge('hushbox_engine_dsp_load_max_ratio', 'Highest processing time over the period since the engine started', t.dspLoadMax);

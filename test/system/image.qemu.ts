@@ -1,0 +1,130 @@
+// The appliance: the image built from Debian trixie (board/debian, cached by its
+// inputs; a clean machine builds it here) boots in QEMU (OVMF, TCG) like a PC
+// with a sound card, and the box works: the page and API answer through the
+// forwarded port, the engine runs on the real ALSA device, the box's own
+// Mosquitto carries its availability, Avahi answers hushbox.local, the root is
+// read-only, /data fills the disk, and what a user saves survives a reboot.
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureImage, QemuBox, type BuiltImage } from '../fakes/qemu-box.js';
+import { waitFor } from '../fakes/net.js';
+
+// Power-on to page under TCG is about a minute on an idle machine; much more when the machine is busy.
+const BOOT_MS = 15 * 60_000;
+
+interface Status {
+  deviceId: string;
+  version?: string;
+  engine: { state: string; backend: string; device: string };
+}
+
+describe('the image, booted in QEMU', () => {
+  let image: BuiltImage;
+  let box: QemuBox;
+  let status: Status;
+
+  beforeAll(async () => {
+    image = ensureImage();
+    box = await QemuBox.create({ image, diskSize: '4G' });
+    await box.start();
+    await box.waitForHttp('/api/status', BOOT_MS);
+    status = (await waitFor('the engine to run', async () => {
+      const s = (await (await fetch(`${box.url}/api/status`)).json()) as Status;
+      return s.engine.state === 'running' ? s : null;
+    }, 120_000, 1000));
+  }, 30 * 60_000 + BOOT_MS);
+
+  afterAll(async () => {
+    await box?.remove();
+  });
+
+  it('serves the front panel through the forwarded port', async () => {
+    const res = await fetch(`${box.url}/`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/hushbox/i);
+  });
+
+  it('runs the engine on the sound card (ALSA), not the simulated device', () => {
+    expect(status.engine).toMatchObject({ state: 'running', backend: 'alsa', device: 'hw:CARD=Intel,DEV=0' });
+  });
+
+  it('reports the image version as the supervisor version, and os-release carries it', async () => {
+    const osRelease = await box.sh('cat /etc/os-release');
+    expect(osRelease).toContain(`IMAGE_VERSION="${image.version}"`);
+    expect(osRelease).toContain(`VERSION_ID="${image.version}"`);
+    expect((await box.sh('hushbox version')).trim()).toBe(image.version);
+  });
+
+  it('has a device id from the machine id, kept on /data', async () => {
+    expect(status.deviceId).toMatch(/^hushbox-[0-9a-f]{8}$/);
+    expect(await box.sh('findmnt -n -o SOURCE /etc/machine-id')).toMatch(/\[\/etc\/machine-id\]/);
+  });
+
+  it("publishes availability 'online' on the box's own Mosquitto, reached through the forwarded port", async () => {
+    // The box's broker wants a login: the one made at first boot for Home Assistant and other clients.
+    const out = await box.sh('hushbox mqtt-credentials --data /data --json', 180_000);
+    const { username, password } = JSON.parse(out.slice(out.indexOf('{'))) as { username: string; password: string };
+    const client = mqtt.connect(`mqtt://127.0.0.1:${box.mqttPort}`, { username, password, connectTimeout: 20_000, reconnectPeriod: 0 });
+    try {
+      const topic = `hushbox/${status.deviceId}/availability`;
+      const payload = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`nothing retained on ${topic}`)), 60_000);
+        client.on('error', reject);
+        client.on('message', (t, p) => {
+          if (t === topic) {
+            clearTimeout(timer);
+            resolve(p.toString());
+          }
+        });
+        client.on('connect', () => client.subscribe(topic));
+      });
+      expect(payload).toBe('online');
+    } finally {
+      client.end(true);
+    }
+  });
+
+  it('answers hushbox.local over mDNS and announces _hushbox._tcp with the device id', async () => {
+    const hosts = await box.sh('getent hosts hushbox.local');
+    expect(hosts).toMatch(/hushbox\.local/);
+    const browse = await box.sh('avahi-browse --resolve --parsable --terminate _hushbox._tcp');
+    expect(browse).toContain(`"id=${status.deviceId}"`);
+  });
+
+  it('keeps / read-only: a write fails', async () => {
+    expect((await box.sh('findmnt -n -o OPTIONS /')).split(',')[0]).toBe('ro');
+    const r = await box.run('touch /written-by-test');
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/Read-only file system/);
+  });
+
+  it('has grown /data to the end of the disk', async () => {
+    const out = await box.sh(
+      'p=$(basename $(readlink -f /dev/disk/by-partlabel/data)); d=$(basename $(readlink -f /sys/class/block/$p/..)); ' +
+        'echo $(cat /sys/class/block/$d/size) $(cat /sys/class/block/$p/start) $(cat /sys/class/block/$p/size) $(df -B1 --output=size /data | tail -1)',
+    );
+    const [disk, start, size, fsBytes] = out.trim().split(/\s+/).map(Number) as [number, number, number, number];
+    // The partition ends within 2 MiB of the disk's end (GPT's backup table and alignment).
+    expect((disk - (start + size)) * 512).toBeLessThan(2 * 1024 * 1024);
+    // The filesystem fills the partition (ext4's own metadata aside): well over the image's 128 MiB.
+    expect(fsBytes).toBeGreaterThan(size * 512 * 0.9);
+    expect(size * 512).toBeGreaterThan(2 * 1024 ** 3);
+  });
+
+  it('keeps a preset saved over HTTP, and the machine id, through a reboot', async () => {
+    const created = await fetch(`${box.url}/api/presets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Survives reboot', params: { 'mic.trim.gain': -3 } }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = ((await created.json()) as { preset: { id: string } }).preset;
+    const machineId = await box.sh('cat /etc/machine-id');
+    await box.reboot();
+    await box.waitForHttp('/api/status', BOOT_MS);
+    const res = await fetch(`${box.url}/api/presets/${id}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ name: 'Survives reboot', params: { 'mic.trim.gain': -3 } });
+    expect(await box.sh('cat /etc/machine-id')).toBe(machineId);
+  }, BOOT_MS + 120_000);
+});
