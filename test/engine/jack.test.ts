@@ -44,7 +44,7 @@ async function startJackd(frames: number): Promise<void> {
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   jackd = child;
-  await waitFor(`jackd (${err})`, () => spawnSync('jack_lsp', [], { stdio: 'ignore' }).status === 0, 10_000, 50);
+  await waitFor(`jackd (${err})`, () => spawnSync('jack_lsp', [], { stdio: 'ignore', timeout: 5000 }).status === 0, 10_000, 50);
 }
 
 async function stopJackd(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -57,7 +57,7 @@ async function stopJackd(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
 }
 
 function ports(): string[] {
-  const r = spawnSync('jack_lsp', [], { encoding: 'utf8' });
+  const r = spawnSync('jack_lsp', [], { encoding: 'utf8', timeout: 5000 });
   return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }
 
@@ -160,7 +160,7 @@ describe('the JACK backend on a real jackd (dummy driver)', () => {
     await waitFor('the engine ports', () => ports().includes(`${jackName}:mic`), 5000, 20);
 
     // The period changes under the engine: it prepares its chain again and goes on.
-    execFileSync('jack_bufsize', ['512'], { stdio: 'ignore' });
+    execFileSync('jack_bufsize', ['512'], { stdio: 'ignore', timeout: 10_000 });
     await waitFor('telemetry at 512 frames', () => engine.telemetry()?.frames === 512, 5000);
 
     // The server dies: the engine says it waits for it, and stays alive.
