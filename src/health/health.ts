@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus, freemem, totalmem, uptime as osUptime } from 'node:os';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { dataReserveBytes } from '../config/data-space.js';
 import { Type, type Static } from '@sinclair/typebox';
-import si from 'systeminformation';
 import type { EngineStatus, TelemetryFrame } from '../engine/telemetry.js';
 import type { RootFs } from '../system/root-fs.js';
 
@@ -155,34 +155,64 @@ export interface HealthSources {
   engine: { status(): EngineStatus; telemetry(): TelemetryFrame | null };
 }
 
-/** One health snapshot: systeminformation for the machine, the root path for the board, the engine's telemetry. */
+/** Busy and total jiffies of all CPUs from /proc/stat's first line. */
+function cpuTimes(fs: RootFs): { busy: number; total: number } | null {
+  const line = (fs.read('proc/stat') ?? '').split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return null;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  if (v.length < 4 || v.some((x) => !Number.isFinite(x))) return null;
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+const lastCpuTimes = new Map<string, { busy: number; total: number }>();
+
+/** CPU load of all cores in percent since the previous call for the same root (null on the first). */
+export function cpuLoadPercent(fs: RootFs): number | null {
+  const now = cpuTimes(fs);
+  if (!now) return null;
+  const prev = lastCpuTimes.get(fs.root);
+  lastCpuTimes.set(fs.root, now);
+  if (!prev || now.total <= prev.total) return null;
+  return round((100 * (now.busy - prev.busy)) / (now.total - prev.total));
+}
+
+/** Total and available memory from /proc/meminfo (Node's own figures where the root has none). */
+export function memoryInfo(fs: RootFs): { total: number; available: number } {
+  const info = fs.read('proc/meminfo');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(info ?? '')?.[1]) * 1024;
+  const total = kb('MemTotal');
+  const available = kb('MemAvailable');
+  if (Number.isFinite(total) && total > 0 && Number.isFinite(available)) return { total, available };
+  return { total: totalmem(), available: freemem() };
+}
+
+/**
+ * One health snapshot: the board and the machine read from /proc and /sys
+ * through the root path (no child processes: every sample is a few small file
+ * reads, which matters under emulation and on a Pi), the engine's telemetry.
+ */
 export async function collectHealth(src: HealthSources): Promise<Health> {
-  const [temp, load, speed, mem, disk, throttling] = await Promise.all([
-    si.cpuTemperature().catch(() => null),
-    si.currentLoad().catch(() => null),
-    si.cpuCurrentSpeed().catch(() => null),
-    si.mem().catch(() => null),
-    statfs(existingDir(src.dataDir)).catch(() => null),
-    readThrottling(src.fs),
-  ]);
+  const [disk, throttling] = await Promise.all([statfs(existingDir(src.dataDir)).catch(() => null), readThrottling(src.fs)]);
+  const mem = memoryInfo(src.fs);
   const uptime = Number((src.fs.value('proc/uptime') ?? '').split(/\s+/)[0]);
-  const siTemp = temp?.main && temp.main > 0 ? temp.main : null;
   const totalDisk = disk ? disk.blocks * disk.bsize : 0;
+  const cores = src.fs.list('sys/devices/system/cpu').filter((e) => /^cpu\d+$/.test(e)).length || cpus().length || 1;
+  const cpuinfoMhz = (src.fs.read('proc/cpuinfo') ?? '').match(/^cpu MHz\s*:\s*([\d.]+)/gm)?.map((l) => Number(l.split(':')[1]));
   return {
     time: new Date().toISOString(),
-    uptimeS: Number.isFinite(uptime) && uptime > 0 ? uptime : si.time().uptime,
+    uptimeS: Number.isFinite(uptime) && uptime > 0 ? uptime : osUptime(),
     supervisorUptimeS: round((Date.now() - src.startedAt.getTime()) / 1000),
     cpu: {
-      temperatureC: thermalTemperature(src.fs) ?? siTemp,
-      loadPercent: load ? round(load.currentLoad) : null,
+      temperatureC: thermalTemperature(src.fs),
+      loadPercent: cpuLoadPercent(src.fs),
       ...loadAverage(src.fs),
-      frequencyMhz: cpufreqMhz(src.fs) ?? (speed && speed.avg > 0 ? Math.round(speed.avg * 1000) : null),
-      cores: speed?.cores.length || 1,
+      frequencyMhz: cpufreqMhz(src.fs) ?? (cpuinfoMhz?.length ? Math.round(cpuinfoMhz.reduce((a, b) => a + b, 0) / cpuinfoMhz.length) : null),
+      cores,
     },
     throttling,
-    memory: mem
-      ? { totalBytes: mem.total, availableBytes: mem.available, usedPercent: round(100 * (1 - mem.available / mem.total)) }
-      : { totalBytes: 0, availableBytes: 0, usedPercent: 0 },
+    memory: { totalBytes: mem.total, availableBytes: mem.available, usedPercent: round(100 * (1 - mem.available / mem.total)) },
     disk:
       disk && totalDisk > 0
         ? {

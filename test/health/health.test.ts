@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { HealthService } from '../../src/health/health-service.js';
-import { collectHealth, decodeThrottled, engineHealth, HealthSchema, loadAverage, readThrottling, thermalTemperature, type Health } from '../../src/health/health.js';
+import { collectHealth, cpuLoadPercent, decodeThrottled, engineHealth, HealthSchema, loadAverage, memoryInfo, readThrottling, thermalTemperature, type Health } from '../../src/health/health.js';
 import { EngineService } from '../../src/engine/engine-service.js';
 import { RootFs } from '../../src/system/root-fs.js';
 import { fixturePath } from '../fakes/fixtures.js';
@@ -48,6 +48,26 @@ describe('board health', () => {
       jitterMaxUs: null,
       latencyMs: null,
     });
+  });
+});
+
+describe('the machine part, read from /proc without child processes', () => {
+  it('gives the CPU load between two samples, and memory from /proc/meminfo', () => {
+    const fs = new RootFs('/');
+    expect(cpuLoadPercent(fs)).toBeNull(); // nothing to compare the first sample with
+    const end = Date.now() + 300;
+    let x = 0;
+    while (Date.now() < end) x += Math.sqrt(x + 1); // keep one core busy
+    const load = cpuLoadPercent(fs);
+    expect(x).toBeGreaterThan(0);
+    expect(load).not.toBeNull();
+    expect(load!).toBeGreaterThan(0);
+    expect(load!).toBeLessThanOrEqual(100);
+    const meminfo = /^MemTotal:\s+(\d+) kB/m.exec(fs.read('proc/meminfo')!)![1]!;
+    const mem = memoryInfo(fs);
+    expect(mem.total).toBe(Number(meminfo) * 1024);
+    expect(mem.available).toBeGreaterThan(0);
+    expect(mem.available).toBeLessThan(mem.total);
   });
 });
 
