@@ -3,16 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { defaultConfig, resolveDataDir } from './config/config.js';
 import { HushboxError } from './errors.js';
-import { doctorCommand } from './health/doctor-command.js';
-import { formatDoctor } from './health/doctor.js';
-import { createLogger } from './log.js';
 import { packageVersion } from './paths.js';
-import { profileCommand, statusCommand } from './engine/status-command.js';
-import { updateCommand } from './ota/update-command.js';
-import { mqttCredentialsCommand } from './mqtt/credentials-command.js';
-import { presetCommand } from './presets/cli.js';
-import { Supervisor } from './supervisor.js';
-import { scarlettCommand } from './system/scarlett-command.js';
+
+// Each command loads only what it needs (dynamic imports): the supervisor's
+// web server, MQTT client and the rest are not read for `hushbox version` or
+// for `hushbox mqtt-credentials`, which runs at every boot before the broker.
 
 const USAGE = `usage: hushbox <command> [options]
 
@@ -56,6 +51,7 @@ function fail(message: string, code = 2): never {
 
 async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, data: { type: 'string' } }, strict: true });
+  const [{ createLogger }, { Supervisor }] = await Promise.all([import('./log.js'), import('./supervisor.js')]);
   const log = createLogger();
   const supervisor = new Supervisor({ configFile: values.config, dataDir: resolveDataDir(values.data), log });
   let stopping = false;
@@ -85,12 +81,14 @@ function params(argv: string[]): void {
 
 async function doctor(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, config: { type: 'string' }, data: { type: 'string' } }, strict: true });
+  const [{ doctorCommand }, { formatDoctor }] = await Promise.all([import('./health/doctor-command.js'), import('./health/doctor.js')]);
   const report = await doctorCommand({ configFile: values.config, dataDir: resolveDataDir(values.data) });
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
   process.exitCode = report.overall === 'fail' ? 1 : 0;
 }
 
-function scarlett(argv: string[]): void {
+async function scarlett(argv: string[]): Promise<void> {
+  const { scarlettCommand } = await import('./system/scarlett-command.js');
   const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, config: { type: 'string' }, data: { type: 'string' } }, strict: true, allowPositionals: true });
   process.stdout.write(scarlettCommand(positionals, { configFile: values.config, dataDir: resolveDataDir(values.data), json: values.json ?? false }));
 }
@@ -107,19 +105,19 @@ async function main(): Promise<void> {
     case 'scarlett':
       return scarlett(rest);
     case 'preset':
-      process.stdout.write(await presetCommand(rest));
+      process.stdout.write(await (await import('./presets/cli.js')).presetCommand(rest));
       return;
     case 'status':
-      process.stdout.write(await statusCommand(rest));
+      process.stdout.write(await (await import('./engine/status-command.js')).statusCommand(rest));
       return;
     case 'profile':
-      process.stdout.write(await profileCommand(rest));
+      process.stdout.write(await (await import('./engine/status-command.js')).profileCommand(rest));
       return;
     case 'update':
-      process.stdout.write(await updateCommand(rest));
+      process.stdout.write(await (await import('./ota/update-command.js')).updateCommand(rest));
       return;
     case 'mqtt-credentials':
-      process.stdout.write(mqttCredentialsCommand(rest));
+      process.stdout.write((await import('./mqtt/credentials-command.js')).mqttCredentialsCommand(rest));
       return;
     case 'version':
     case '--version':

@@ -301,7 +301,8 @@ export class QemuBox {
   async reboot(timeoutMs = 180_000): Promise<void> {
     const from = this.mark();
     const sock = await this.connectShell(60_000);
-    sock.write('systemctl reboot\n');
+    // Written before the shell is dropped (destroy() discards what is still queued).
+    await new Promise<void>((resolve) => sock.write('systemctl reboot\n', () => resolve()));
     this.dropShell();
     await this.waitForLine(/Booting `hushbox slot/, timeoutMs, from);
   }

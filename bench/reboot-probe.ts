@@ -1,0 +1,14 @@
+import { imageFiles, QemuBox } from '../test/fakes/qemu-box.js';
+const box = await QemuBox.create({ image: imageFiles() });
+const t0 = Date.now();
+const at = () => `${((Date.now() - t0) / 1000).toFixed(0)}s`;
+await box.start();
+await box.waitForHttp('/api/status', 900_000);
+console.log('page', at(), box.serialLog);
+const from = box.mark();
+await box.reboot(600_000).catch((e) => console.log('reboot failed', at(), String(e).slice(0, 300)));
+console.log('grub again', at());
+await box.waitForHttp('/api/status', 900_000);
+console.log('page again', at());
+console.log(box.console(from).slice(0, 6000));
+await box.powerCut();
