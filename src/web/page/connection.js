@@ -1,0 +1,156 @@
+// The live link to the box: /ws/telemetry, and the whole state fetched again on every (re)connect
+// (parameter table and values, box state, presets, A/B), so the page never shows what the box no
+// longer has. Offline within 2 s: the socket closes, or nothing arrives for 1.5 s and the box does
+// not answer a plain request within 500 ms either (a phone that lost the Wi-Fi keeps a dead socket).
+import { api, raw } from './api.js';
+import { addEvent, box, notify, set } from './store.js';
+
+const SILENT_MS = 1500;
+let ws = null;
+let lastMessage = 0;
+let probing = false;
+let retry = null;
+
+function goOffline(why) {
+  if (box.connection === 'offline') return;
+  set('conn', { connection: 'offline', telemetry: null });
+  addEvent('offline', `lost the box (${why})`);
+  notify('slow', 'state', 'params');
+}
+
+export async function loadParams() {
+  const params = await api('GET', '/api/params');
+  box.params = params;
+  box.byId = new Map(params.map((p) => [p.id, p]));
+  box.values = Object.fromEntries(params.map((p) => [p.id, p.value]));
+  notify('params');
+}
+
+export async function loadState() {
+  try {
+    set('state', { state: await api('GET', '/api/state') });
+  } catch {
+    /* no presets service on this box */
+  }
+}
+
+export async function loadPresets() {
+  try {
+    set('presets', { presets: await api('GET', '/api/presets') });
+  } catch {
+    set('presets', { presets: [] });
+  }
+}
+
+export async function loadAb() {
+  try {
+    const ab = await api('GET', '/api/ab');
+    set('ab', { ab, diff: ab.diff ?? [] });
+  } catch {
+    /* no presets service */
+  }
+}
+
+async function resync() {
+  const status = await api('GET', '/api/status');
+  set('info', { info: { name: status.name, deviceId: status.deviceId, version: status.version }, engine: status.engine });
+  await Promise.all([loadParams(), loadState(), loadPresets(), loadAb()]);
+}
+
+function onMessage(msg) {
+  lastMessage = performance.now();
+  switch (msg.type) {
+    case 'telemetry':
+      if (box.telemetry && msg.data.xruns > box.telemetry.xruns) addEvent('xrun', `${msg.data.xruns - box.telemetry.xruns} xrun(s), ${msg.data.xruns} in all`);
+      box.telemetry = msg.data;
+      box.telemetryAt = lastMessage;
+      box.frames++;
+      return;
+    case 'status': {
+      const before = box.engine?.state;
+      set('engine', { engine: msg.data });
+      if (before && before !== msg.data.state) addEvent('engine', `engine ${msg.data.state.replaceAll('_', ' ')}${msg.data.reason ? `: ${msg.data.reason}` : ''}`);
+      return;
+    }
+    case 'params':
+      Object.assign(box.values, msg.data);
+      notify('params');
+      return;
+    case 'state': {
+      const abChanged = box.state?.ab_active !== msg.data.ab_active || box.state?.preset_id !== msg.data.preset_id;
+      set('state', { state: msg.data });
+      if (msg.data.params) {
+        Object.assign(box.values, msg.data.params);
+        notify('params');
+      }
+      if (abChanged) loadAb();
+      return;
+    }
+    case 'presets':
+      set('presets', { presets: msg.data });
+      return;
+    case 'ota':
+      set('ota', { otaSummary: msg.data });
+      return;
+    case 'midi':
+      set('midi', { midi: msg.data });
+      return;
+    default:
+      // Messages this page does not know yet (the box is newer): ignored.
+      if (msg.type) box[`ws_${msg.type}`] = msg.data;
+      notify(`ws_${msg.type}`);
+  }
+}
+
+export function connect() {
+  clearTimeout(retry);
+  const sock = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/telemetry`);
+  ws = sock;
+  sock.addEventListener('open', async () => {
+    lastMessage = performance.now();
+    try {
+      await resync();
+    } catch {
+      sock.close();
+      return;
+    }
+    if (ws !== sock) return;
+    const was = box.connection;
+    set('conn', { connection: 'online', message: null });
+    if (was === 'offline') addEvent('online', 'the box answers again');
+    notify('message');
+  });
+  sock.addEventListener('message', (ev) => {
+    if (ws !== sock) return;
+    try {
+      onMessage(JSON.parse(ev.data));
+    } catch {
+      /* one bad frame is skipped */
+    }
+  });
+  sock.addEventListener('close', () => {
+    if (ws !== sock) return;
+    ws = null;
+    goOffline('connection closed');
+    retry = setTimeout(connect, 1000);
+  });
+}
+
+/** Nothing for a while: ask the box once; no answer means it is gone. */
+setInterval(async () => {
+  if (!ws || probing || box.connection !== 'online' || performance.now() - lastMessage < SILENT_MS) return;
+  probing = true;
+  try {
+    const { res } = await raw('GET', '/api/auth', undefined, { timeoutMs: 500 });
+    if (res.ok) lastMessage = performance.now();
+    else throw new Error(String(res.status));
+  } catch {
+    const dead = ws;
+    ws = null;
+    goOffline('no answer');
+    dead?.close();
+    retry = setTimeout(connect, 1000);
+  } finally {
+    probing = false;
+  }
+}, 250);
