@@ -87,7 +87,7 @@ export function SystemCard() {
 
 export function DoctorCard() {
   const { doctor: d } = useBox('doctor', 'conn');
-  const problems = d?.checks.filter((c) => c.status === 'warn' || c.status === 'fail') ?? [];
+  const problems = (d?.checks.filter((c) => c.status === 'warn' || c.status === 'fail') ?? []).sort((a, b) => (a.status === b.status ? 0 : a.status === 'fail' ? -1 : 1));
   return html`<section class="card" id="doctor" aria-labelledby="doctor-title">
     <h2 id="doctor-title">Doctor</h2>
     ${!d ? html`<p class="dim">Asking the doctor…</p>` : html`

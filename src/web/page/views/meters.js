@@ -8,7 +8,7 @@ import { html } from '../html.js';
 import { box, useBox } from '../store.js';
 
 export const FLOOR_DB = -60;
-const SCALE = [-60, -48, -36, -24, -18, -12, -6, -3, 0];
+const SCALE = [-60, -48, -36, -24, -12, -6, 0];
 const HOLD_MS = 1500;
 const FALL_DB_PER_S = 20;
 const CLIP_DB = -0.5;

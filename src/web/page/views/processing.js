@@ -105,7 +105,7 @@ function Slider({ p }) {
   };
   return html`<div class="control" data-param=${p.id} data-kind="slider">
     <label for=${id}>${shortLabel(p)}</label>
-    <input type="range" id=${id} name=${p.id}
+    <input type="range" ref=${input} id=${id} name=${p.id}
       min=${log ? 0 : p.min} max=${log ? LOG_POSITIONS : p.max} step=${log ? 1 : linearStep(p)}
       onPointerDown=${hand.hold} onInput=${onInput} onDblClick=${reset}
       title="double-click for the default" aria-valuetext=${formatValue(p, shown)} />
