@@ -73,7 +73,10 @@ describe('the front panel in headless Chromium', () => {
       const until = performance.now() + 2000;
       while (performance.now() < until) {
         await new Promise((r) => setTimeout(r, 10));
-        if (el.textContent !== last) (n++, (last = el.textContent));
+        if (el.textContent !== last) {
+          n++;
+          last = el.textContent;
+        }
       }
       return n;
     });

@@ -3,7 +3,7 @@
 // longer has. Offline within 2 s: the socket closes, or nothing arrives for 1.5 s and the box does
 // not answer a plain request within 500 ms either (a phone that lost the Wi-Fi keeps a dead socket).
 import { api, raw } from './api.js';
-import { addEvent, box, notify, set } from './store.js';
+import { addEvent, box, notify, paramErrors, set } from './store.js';
 
 const SILENT_MS = 1500;
 let ws = null;
@@ -116,9 +116,11 @@ export function connect() {
     }
     if (ws !== sock) return;
     const was = box.connection;
+    // What was on screen before is stale: old errors go with the old connection.
+    paramErrors.clear();
     set('conn', { connection: 'online', message: null });
     if (was === 'offline') addEvent('online', 'the box answers again');
-    notify('message');
+    notify('message', 'params');
   });
   sock.addEventListener('message', (ev) => {
     if (ws !== sock) return;

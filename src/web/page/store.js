@@ -72,6 +72,9 @@ export function useBox(...topics) {
 
 export const online = () => box.connection === 'online';
 
+/** Errors of refused parameter changes, by parameter id: shown beside the control until it is changed again or the box reconnects. */
+export const paramErrors = new Map();
+
 let messageTimer;
 export function showMessage(text, error = false) {
   clearTimeout(messageTimer);

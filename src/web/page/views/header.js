@@ -1,10 +1,10 @@
 // The sticky header: the box's name, the engine's state and the link's, mini meters, the preset
 // menu and Bypass, always in reach while adjusting on a phone. The offline banner sits under it.
 import { html } from '../html.js';
-import { box, useBox } from '../store.js';
+import { box, paramErrors, useBox } from '../store.js';
 import { MiniMeters } from './meters.js';
 import { PresetMenu } from './presets.js';
-import { sendParam, paramErrors } from './processing.js';
+import { sendParam } from './processing.js';
 
 export function engineStateText() {
   if (box.connection !== 'online') return 'unknown';

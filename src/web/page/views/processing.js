@@ -2,21 +2,20 @@
 // collapsible group (closed by default on a phone), switches for on/off, buttons for discrete
 // choices, sliders with musical steps. Every control shows what the box says, except the one under
 // the user's hand; a change the box refuses is undone on screen, with the box's error beside it.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
-import { box, notify, useBox } from '../store.js';
+import { notify, paramErrors, useBox } from '../store.js';
 import { learn } from './midi.js';
 import { EqCurve } from './eq-curve.js';
 import {
-  enumOptions, formatValue, fromSlider, isLog, isPan, linearStep, LOG_POSITIONS, shortLabel, STAGES, stageOf, stripOf, toSlider,
+  enumOptions, formatValue, fromSlider, isLog, linearStep, LOG_POSITIONS, shortLabel, STAGES, stageOf, stripOf, toSlider,
 } from '../format.js';
 
 const STRIPS = { mic: 'Mic', inst: 'Instrument', out: 'Output' };
 
 // ---------- sending: at most one request in flight per parameter, the latest value queued ----------
 const sending = new Map(); // id -> {busy, next}
-export const paramErrors = new Map(); // id -> message
 
 export function sendParam(id, value) {
   let s = sending.get(id);
@@ -86,8 +85,8 @@ function Slider({ p }) {
   const input = useRef(null);
   const boxValue = values[p.id];
   const [shown, setShown] = useState(boxValue);
-  // The box's value wins whenever the user's hand is off this control.
-  useEffect(() => {
+  // The box's value wins whenever the user's hand is off this control (at once, not after a paint).
+  useLayoutEffect(() => {
     if (hand.busy || !input.current) return;
     input.current.value = String(toSlider(p, boxValue));
     setShown(boxValue);
@@ -213,5 +212,3 @@ export function Processing() {
   </section>`;
 }
 
-export { isPan };
-export const _box = box;
