@@ -18,7 +18,11 @@ export const ErrorSchema = Type.Object({
 export const ParamErrorSchema = Type.Object({
   error: Type.String({ description: 'stable error code' }),
   message: Type.String({ description: 'what was wrong, for people' }),
-  current: Type.Record(Type.String(), Type.Number(), { description: 'the parameters the request named (those that exist), with the values the box runs with' }),
+  current: Type.Optional(
+    Type.Record(Type.String(), Type.Number(), {
+      description: 'the parameters the request named (those that exist), with the values the box runs with; absent when the request itself was malformed',
+    }),
+  ),
 });
 
 export const StatusSchema = Type.Object({
