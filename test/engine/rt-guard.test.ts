@@ -230,7 +230,8 @@ describe('the tonal remover\'s analysis under the rt_guard interposer (steady to
     const out = join(dir, 'guard.json');
     const child = spawn(
       defaultEngineBinary(),
-      ['run', '--backend', 'sim', '--input', input, '--channels', '1', '--priority', '0', '--link', linkName, '--duration', '6'],
+      ['run', '--backend', 'sim', '--input', input, '--channels', '1', '--priority', '0', '--link', linkName, '--duration', '6',
+        '--stats', join(dir, 'stats.json')],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
     );
     let stderr = '';
@@ -259,7 +260,10 @@ describe('the tonal remover\'s analysis under the rt_guard interposer (steady to
     expect([...seen].sort((a, b) => a - b)).toEqual([97, 313]);
   });
 
-  it('counts no allocation, no lock and no system call on the audio thread', () => {
+  it('counts no allocation, no lock, no system call and no page fault on the audio thread', () => {
+    const stats = JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as { audio_page_faults: number; realtime: { memory_locked: boolean } };
+    expect(stats.realtime.memory_locked).toBe(true);
+    expect(stats.audio_page_faults).toBe(0);
     const a = threads.find((t) => t.audio)!;
     expect(a.name).toBe('hb-audio');
     expect(a.by_category, JSON.stringify(a.counts)).toMatchObject({ alloc: 0, lock: 0, syscall: 0 });
