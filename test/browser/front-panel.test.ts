@@ -303,15 +303,22 @@ describe('the front panel in headless Chromium', () => {
     await page.waitForSelector('#doctor-items li');
     const doctor = await getJson<{ checks: Array<{ status: string; title: string; fix: string | null }> }>(`${sup.url}/api/doctor`);
     const problems = doctor.checks.filter((c) => c.status === 'warn' || c.status === 'fail');
-    expect(await page.locator('#doctor-items li').count()).toBe(problems.length);
+    await waitFor('every problem on the page', async () => (await page.locator('#doctor-items li').count()) === problems.length);
     expect(await page.textContent('#doctor-items')).toContain(`Fix: ${problems.find((p) => p.fix)!.fix}`);
+    // Failures first.
+    const statuses = await page.$$eval('#doctor-items li', (ls) => ls.map((l) => (l as HTMLElement).dataset.status));
+    expect(statuses).toEqual([...statuses].sort((a, b) => (a === b ? 0 : a === 'fail' ? -1 : 1)));
     // The engine killed: the box restarts it, and the page keeps the trace.
     const before = (await getJson<Status>(`${sup.url}/api/status`)).engine;
     process.kill(before.pid!, 'SIGKILL');
     await waitFor('the engine restarted', async () => (await getJson<Status>(`${sup.url}/api/status`)).engine.restarts > before.restarts, 20_000);
-    await waitFor('the restart in the event list', async () => /engine (starting|running|stopped|failed)/.test((await page.textContent('#event-list')) ?? ''), 20_000);
+    // The box's own event list (kept on /data): the crash and the restart, with their times.
+    await page.waitForSelector('#event-list li[data-kind="engine_crash"], #event-list li[data-kind="engine_restart"]', { timeout: 20_000 });
+    expect(await page.textContent('#event-list li[data-kind^="engine"] time')).toMatch(/\d/);
     await waitFor('the restart counted', async () => Number(await page.textContent('#engine-facts [data-fact="restarts"] dd')) > before.restarts, 20_000);
+    // History from the box's session log, drawn with uPlot.
     await page.waitForSelector('#history .uplot');
+    await waitFor('the history from the box', async () => (await page.textContent('#history-source'))?.includes("box's session log"), 20_000);
     await screenshot(page, 'desktop-health');
   }, 90_000);
 

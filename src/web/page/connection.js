@@ -57,6 +57,27 @@ async function resync() {
   await Promise.all([loadParams(), loadState(), loadPresets(), loadAb()]);
 }
 
+/** The whole state the box sends first on every (re)connect: everything on screen is replaced. */
+function applySnapshot(s) {
+  box.info = { name: s.name, deviceId: s.deviceId, version: s.version };
+  box.engine = s.status;
+  box.telemetry = s.telemetry;
+  Object.assign(box.values, s.params);
+  if (s.state) box.state = s.state;
+  if (s.presets) box.presets = s.presets;
+  if (s.ab) {
+    box.ab = s.ab;
+    box.diff = s.ab.diff ?? [];
+  }
+  if (s.ota) box.otaSummary = s.ota;
+  if (s.midi) box.midi = s.midi;
+  if (s.health) box.health = s.health;
+  if (s.doctor) box.doctor = s.doctor;
+  box.boxEvents = s.events ?? null;
+  box.xruns = s.xruns ?? null;
+  notify('info', 'engine', 'params', 'state', 'presets', 'ab', 'ota', 'midi', 'health', 'doctor', 'events', 'slow');
+}
+
 function onMessage(msg) {
   lastMessage = performance.now();
   switch (msg.type) {
@@ -88,6 +109,27 @@ function onMessage(msg) {
     }
     case 'presets':
       set('presets', { presets: msg.data });
+      return;
+    case 'snapshot':
+      applySnapshot(msg.data);
+      return;
+    case 'ab':
+      set('ab', { ab: msg.data, diff: msg.data.diff ?? [] });
+      return;
+    case 'health':
+      set('health', { health: msg.data });
+      return;
+    case 'doctor':
+      set('doctor', { doctor: msg.data });
+      return;
+    case 'event': {
+      // An event that gathers more (xruns) comes again with the same id: replaced, not added.
+      const list = (box.boxEvents ?? []).filter((e) => e.id !== msg.data.id);
+      set('events', { boxEvents: [...list, msg.data].slice(-200) });
+      return;
+    }
+    case 'xruns':
+      set('slow', { xruns: msg.data });
       return;
     case 'ota':
       set('ota', { otaSummary: msg.data });

@@ -19,7 +19,9 @@ export const box = {
   doctor: null,
   ota: null,
   midi: null,
-  events: [], // {at, kind, text}
+  events: [], // what this page saw: {at, kind, text}
+  boxEvents: null, // the box's own event list (/api/events, {type: "event"}), when it keeps one
+  xruns: null, // {session, total, lastAt}: the total survives restarts
   telemetry: null,
   telemetryAt: 0,
   frames: 0,

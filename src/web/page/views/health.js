@@ -1,6 +1,5 @@
 // Health that warns: the engine's figures and the system's, coloured by thresholds (DSP load, xruns,
 // CPU, temperature, throttling), the doctor's warn/fail items with their fixes, and an event list.
-import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { box, online, set, useBox } from '../store.js';
@@ -43,6 +42,7 @@ export function EngineCard() {
       <${Fact} id="dsp" k="DSP load" v=${live ? `${(t.dspLoad * 100).toFixed(1)} % (max ${(t.dspLoadMax * 100).toFixed(0)} %)` : '—'} level=${live ? LEVELS.dspLoad(Math.max(t.dspLoadMean ?? t.dspLoad, t.dspLoad)) : undefined} />
       <${Fact} id="dsp-max" k="Peak DSP load" v=${live ? `${(t.dspLoadMax * 100).toFixed(0)} %` : '—'} level=${live ? LEVELS.dspLoad(t.dspLoadMax) : undefined} />
       <${Fact} id="xruns" k="Xruns" v=${live ? `${t.xruns}${recent ? ` (${recent} in the last minute)` : ''}` : '—'} level=${live ? LEVELS.xrunsRecent(recent) : undefined} />
+      ${box.xruns && online() && html`<${Fact} id="xruns-total" k="Xruns, all time" v=${`${box.xruns.total}${box.xruns.lastAt ? ` · last ${new Date(box.xruns.lastAt).toLocaleString()}` : ''}`} />`}
       <${Fact} id="jitter" k="Wake-up jitter" v=${live ? `${t.jitterUs.toFixed(0)} µs (max ${t.jitterMaxUs.toFixed(0)} µs)` : '—'} />
       <${Fact} id="rt" k="Real-time" v=${live ? (t.realtime ? 'SCHED_FIFO' : 'no (not permitted)') : '—'} level=${live ? (t.realtime ? 'ok' : 'warn') : undefined} />
       <${Fact} id="restarts" k="Restarts" v=${engine && online() ? String(engine.restarts ?? 0) : '—'} level=${engine?.restarts ? 'warn' : undefined} />
@@ -87,7 +87,8 @@ export function SystemCard() {
 
 export function DoctorCard() {
   const { doctor: d } = useBox('doctor', 'conn');
-  const problems = (d?.checks.filter((c) => c.status === 'warn' || c.status === 'fail') ?? []).sort((a, b) => (a.status === b.status ? 0 : a.status === 'fail' ? -1 : 1));
+  // The box's summary (whole state, {type: "doctor"}) lists the problems; GET /api/doctor every check.
+  const problems = (d?.problems ?? d?.checks?.filter((c) => c.status === 'warn' || c.status === 'fail') ?? []).slice().sort((a, b) => (a.status === b.status ? 0 : a.status === 'fail' ? -1 : 1));
   return html`<section class="card" id="doctor" aria-labelledby="doctor-title">
     <h2 id="doctor-title">Doctor</h2>
     ${!d ? html`<p class="dim">Asking the doctor…</p>` : html`
@@ -104,32 +105,18 @@ export function DoctorCard() {
   </section>`;
 }
 
-/** The event list: the box's own (/api/events, when it has one), else what this page saw. */
+/** The event list: the box's own (kept on /data, pushed as it happens), else what this page saw. */
 export function EventsCard() {
-  const { events } = useBox('events', 'conn');
-  const [remote, setRemote] = useState(null);
-  useEffect(() => {
-    let stop = false;
-    const load = async () => {
-      if (!online()) return;
-      try {
-        const r = await api('GET', '/api/events');
-        if (!stop) setRemote(Array.isArray(r) ? r : (r.events ?? null));
-      } catch {
-        if (!stop) setRemote(null);
-      }
-    };
-    load();
-    const t = setInterval(load, 5000);
-    return () => ((stop = true), clearInterval(t));
-  }, [box.connection]);
-  const list = (remote ?? events).slice(0, 50);
+  const { events, boxEvents } = useBox('events', 'conn');
+  const list = boxEvents
+    ? boxEvents.slice(-50).reverse().map((e) => ({ id: e.id, at: e.lastTime ?? e.time, kind: e.type, level: e.level, text: `${e.message}${e.count > 1 ? ` (×${e.count})` : ''}` }))
+    : events.slice(0, 50);
   return html`<section class="card" id="events" aria-labelledby="events-title">
     <h2 id="events-title">Events</h2>
-    ${!remote && html`<p class="dim small">Seen by this page since it opened.</p>`}
+    ${!boxEvents && html`<p class="dim small">Seen by this page since it opened (this box keeps no event list).</p>`}
     <ul class="events" id="event-list">
       ${list.length === 0 && html`<li class="dim">Nothing yet.</li>`}
-      ${list.map((e) => html`<li data-kind=${e.kind ?? e.type}><time datetime=${e.at ?? e.time}>${timeText(e.at ?? e.time)}</time> ${e.text ?? e.message ?? e.kind}</li>`)}
+      ${list.map((e) => html`<li key=${e.id ?? e.at + e.text} data-kind=${e.kind} data-level=${e.level ?? 'info'}><time datetime=${e.at}>${timeText(e.at)}</time> ${e.text}</li>`)}
     </ul>
   </section>`;
 }

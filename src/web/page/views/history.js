@@ -32,19 +32,30 @@ function push(t, i, o, d, g) {
   while (local.t.length > KEEP_S) for (const k of Object.keys(local)) local[k].shift();
 }
 
-/** Columns from /api/history's answer, whatever its exact shape: {points: [{t|time, ...}]} or columns. */
+const COLUMNS = ['in1PeakDb', 'out1PeakDb', 'dspLoad', 'micNsDb', 'micGateDb', 'micCompDb', 'micLimitDb', 'masterLimitDb'];
+
+/** uPlot's columns from /api/history's answer (columnar already: data[0] the times, then the columns asked for). */
 export function historyColumns(r) {
-  const rows = Array.isArray(r) ? r : (r?.points ?? r?.samples ?? r?.rows ?? null);
-  if (!Array.isArray(rows) || rows.length === 0) return null;
-  const time = (p) => (typeof p.t === 'number' ? (p.t > 1e12 ? p.t / 1000 : p.t) : Date.parse(p.time ?? p.at ?? p.t) / 1000);
-  const num = (...v) => v.find((x) => typeof x === 'number') ?? null;
-  return [
-    rows.map(time),
-    rows.map((p) => num(p.inPeakDb, p.in_peak_db, p.inDb, p.levels?.in?.[0]?.peakDb)),
-    rows.map((p) => num(p.outPeakDb, p.out_peak_db, p.outDb, p.levels?.out?.[0]?.peakDb)),
-    rows.map((p) => { const v = num(p.dspLoad, p.dsp_load); return v === null ? null : v <= 1.5 ? v * 100 : v; }),
-    rows.map((p) => num(p.grDb, p.gr_db, p.reductionDb)),
-  ];
+  if (!r || !Array.isArray(r.data) || !Array.isArray(r.columns) || r.data.length === 0 || r.data[0].length === 0) return null;
+  const col = (name) => r.data[r.columns.indexOf(name)] ?? r.data[0].map(() => null);
+  const gr = r.data[0].map((_t, i) => {
+    const parts = ['micNsDb', 'micGateDb', 'micCompDb', 'micLimitDb', 'masterLimitDb'].map((n) => col(n)[i]);
+    return parts.every((v) => v === null) ? null : -parts.reduce((sum, v) => sum + (v ?? 0), 0);
+  });
+  return [r.data[0], col('in1PeakDb').map((v) => (v === null ? null : Math.max(-90, v))), col('out1PeakDb').map((v) => (v === null ? null : Math.max(-90, v))), col('dspLoad').map((v) => (v === null ? null : v * 100)), gr];
+}
+
+/** The session logs on /data, to download (JSON lines and CSV; rotated parts gzipped). */
+function SessionFiles() {
+  const [list, setList] = useState(null);
+  useEffect(() => {
+    api('GET', '/api/history/sessions').then((r) => setList(r), () => setList(null));
+  }, []);
+  if (!list?.sessions?.length) return null;
+  return html`<details class="sessions" id="history-sessions"><summary>Session logs (${list.sessions.length}, ${(list.log.bytes / 1048576).toFixed(1)} MB of ${(list.log.maxBytes / 1048576).toFixed(0)} MB)</summary>
+    <ul>${list.sessions.slice(-10).reverse().map((s) => html`<li>${new Date(s.startedAt * 1000).toLocaleString()}${s.current ? ' (this run)' : ''}:
+      ${s.files.map((f) => html` <a href=${`/api/history/sessions/${encodeURIComponent(f.name)}`} download>${f.format}${f.compressed ? '.gz' : ''}</a>`)}</li>`)}</ul>
+  </details>`;
 }
 
 export function HistoryCard() {
@@ -78,16 +89,14 @@ export function HistoryCard() {
     const load = async () => {
       if (!online()) return;
       try {
-        const now = Date.now();
-        const r = await api('GET', `/api/history?from=${new Date(now - KEEP_S * 1000).toISOString()}&to=${new Date(now).toISOString()}`);
-        remote = historyColumns(r);
+        remote = historyColumns(await api('GET', `/api/history?from=-${KEEP_S}&columns=${COLUMNS.join(',')}`));
       } catch {
         remote = null;
       }
       setSource(remote ? 'box' : 'page');
     };
     load();
-    const slow = setInterval(load, 30_000);
+    const slow = setInterval(load, 10_000);
     const tick = setInterval(() => {
       const data = remote ?? [local.t, local.inDb, local.outDb, local.dsp, local.gr.map((g) => (g === null ? null : -g))];
       plot.current.setData(data, !zoomed);
@@ -105,7 +114,8 @@ export function HistoryCard() {
   return html`<section class="card" id="history" aria-labelledby="history-title">
     <h2 id="history-title">History</h2>
     <p class="dim small" id="history-source">${source === 'box' ? "The last hour from the box's session log. Drag to zoom, double-click to zoom out." : 'Since this page opened (the box keeps no history yet). Drag to zoom, double-click to zoom out.'}
-      ${source === 'box' && html` <a href="/api/history/files">Session logs</a>`}</p>
+</p>
+    ${source === 'box' && html`<${SessionFiles} />`}
     <div ref=${el} class="history-plot" id="history-plot"></div>
   </section>`;
 }
