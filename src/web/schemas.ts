@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ParamSchema } from '../engine/params.js';
 import { BoxStateSchema } from '../presets/state.js';
-import { EngineStatusSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
+import { EngineStatusSchema, SpectrumSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
 import { OtaSummarySchema } from '../ota/schema.js';
 import { MidiStatusSchema } from '../midi/schema.js';
 
@@ -42,6 +42,7 @@ export const ParamsAppliedSchema = Type.Object({
 /** A message on /ws/telemetry. */
 export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('telemetry'), data: TelemetryFrameSchema }),
+  Type.Object({ type: Type.Literal('spectrum'), data: SpectrumSchema }),
   Type.Object({ type: Type.Literal('status'), data: EngineStatusSchema }),
   Type.Object({ type: Type.Literal('params'), data: Type.Record(Type.String(), Type.Number()) }),
   Type.Object({ type: Type.Literal('state'), data: BoxStateSchema }),

@@ -7,7 +7,7 @@ const MAX_BUFFERED = 256 * 1024; // a slow client skips frames instead of queuei
 const MIDI_EVERY_MS = 100; // MIDI activity reaches the page at most 10 times a second, however fast it comes
 
 export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { ctx, engine, ota, midi }) => {
-  app.get('/ws/telemetry', { websocket: true, schema: { summary: 'Meters and status about 50 times a second, parameter values and box state on change (WebSocket)' } }, (socket) => {
+  app.get('/ws/telemetry', { websocket: true, schema: { summary: 'Meters and status about 50 times a second, the spectrum about 20, parameter values and box state on change (WebSocket)' } }, (socket) => {
     const send = (msg: TelemetryMessage) => {
       if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED) socket.send(JSON.stringify(msg));
     };
@@ -27,6 +27,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, {
       ctx.bus.on('midiActivity', 'web', sendMidi),
       ctx.bus.on('midiChanged', 'web', sendMidi),
       ctx.bus.on('telemetry', 'web', (frame) => send({ type: 'telemetry', data: frame })),
+      ctx.bus.on('spectrum', 'web', (spectrum) => send({ type: 'spectrum', data: spectrum })),
       ctx.bus.on('engineStatus', 'web', (status) => send({ type: 'status', data: status })),
       ctx.bus.on('paramsChanged', 'web', () => send({ type: 'params', data: Object.fromEntries(engine.params().map((p) => [p.id, p.value])) })),
       ctx.bus.on('stateChanged', 'web', (state) => send({ type: 'state', data: state })),
