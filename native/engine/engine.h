@@ -154,6 +154,8 @@ class Engine {
   dsp::Meter meter_in_[link::kMaxChannels];
   dsp::Meter meter_out_[link::kMaxChannels];
   JitterHistogram jitter_;
+  JitterHistogram process_;         // the audio thread's own time per period (read to write), for the stats
+  uint64_t audio_page_faults_ = 0;  // taken by the audio thread while running
   Tap tap_;
   Recorder recorder_;
 
