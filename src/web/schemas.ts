@@ -33,6 +33,9 @@ export const StatusSchema = Type.Object({
   engine: EngineStatusSchema,
   telemetry: Type.Union([TelemetryFrameSchema, Type.Null()]),
   params: Type.Record(Type.String(), Type.Number(), { description: 'every parameter and its value' }),
+  dataFull: Type.Boolean({
+    description: 'the data partition is below the reserve kept for settings: settings may not be saved, new presets, imports and uploads are refused (507); /api/health says how much is free',
+  }),
 });
 export type Status = Static<typeof StatusSchema>;
 
