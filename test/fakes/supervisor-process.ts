@@ -31,6 +31,8 @@ export interface StartOptions {
   onboard?: boolean;
   /** The HTTP port (default: a free one); a box restarted on its old port, for a page that reconnects. */
   port?: number;
+  /** How long the supervisor may take to answer (default 30 s: under load on the shared 2-core machine a start took 12-16 s). */
+  startTimeoutMs?: number;
 }
 
 /** Start the real supervisor (`hushbox start`, compiled) with the real engine. */
@@ -76,8 +78,7 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
         const body = (await res.json()) as { engine: { state: string }; telemetry: unknown };
         return opts.waitRunning === false || (body.engine.state === 'running' && body.telemetry !== null);
       },
-      // 30 s: on the shared 2-core machine under load a start was seen to take 12-16 s.
-      30_000,
+      opts.startTimeoutMs ?? 30_000,
     );
     if (opts.onboard !== false) sup.token = (await onboardOwner(url)).token;
   } catch (err) {

@@ -110,6 +110,12 @@ function onMessage(msg) {
     case 'presets':
       set('presets', { presets: msg.data });
       return;
+    case 'spectrum': {
+      const first = !box.spectrum;
+      box.spectrum = msg.data;
+      if (first) notify('spectrum');
+      return;
+    }
     case 'snapshot':
       applySnapshot(msg.data);
       return;

@@ -250,10 +250,9 @@ export function Reduction() {
 }
 
 // ---------- spectrum (when the engine sends one) ----------
-export function spectrumOf(t) {
-  const s = t?.spectrum;
+export function spectrumOf(s) {
   if (!s) return null;
-  const bands = s.bandsHz ?? s.bands ?? s.freqsHz ?? s.centersHz;
+  const bands = s.centreHz ?? s.bandsHz ?? s.bands;
   const inn = s.inDb ?? s.in;
   const out = s.outDb ?? s.out;
   if (!Array.isArray(bands) || !Array.isArray(inn)) return null;
@@ -262,11 +261,11 @@ export function spectrumOf(t) {
 
 export function Spectrum() {
   const canvas = useRef(null);
-  useBox('slow');
+  useBox('spectrum', 'conn');
   useDrawer((t) => {
     const c = canvas.current;
     if (!c) return;
-    const s = spectrumOf(t);
+    const s = t ? spectrumOf(box.spectrum) : null;
     const { ctx, w, h } = fitCanvas(c);
     ctx.clearRect(0, 0, w, h);
     ctx.fillStyle = '#0d1014';
@@ -289,6 +288,12 @@ export function Spectrum() {
       ctx.stroke();
     }
   });
-  if (!spectrumOf(box.telemetry)) return null;
-  return html`<div class="spectrum-wrap"><h3>Spectrum <span class="dim">in (bars) · out (line)</span></h3><canvas ref=${canvas} id="spectrum" class="spectrum"></canvas></div>`;
+  const sp = spectrumOf(box.spectrum);
+  if (!sp) return null;
+  const lo = sp.bands[0];
+  const hi = sp.bands[sp.bands.length - 1];
+  const at = (f) => `${((Math.log(f / lo) / Math.log(hi / lo)) * 100).toFixed(1)}%`;
+  return html`<div class="spectrum-wrap"><h2 class="sub">Spectrum <span class="dim">mic in (bars) · output (line), 1/6 octave</span></h2>
+    <canvas ref=${canvas} id="spectrum" class="spectrum" aria-label="Spectrum of the mic and the output"></canvas>
+    <div class="spectrum-axis dim" aria-hidden="true">${[[50, '50'], [200, '200'], [1000, '1k'], [5000, '5k'], [15000, '15k Hz']].map(([f, t]) => html`<span style=${{ left: at(f) }}>${t}</span>`)}</div></div>`;
 }
