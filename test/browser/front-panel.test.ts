@@ -98,6 +98,11 @@ describe('the front panel in headless Chromium', () => {
     expect(await page.locator('#reduction canvas.gr-history').count()).toBe(3);
   });
 
+  it('draws the spectrum the engine sends, in and out', async () => {
+    await page.waitForSelector('#spectrum[data-live="true"]', { timeout: 15_000 });
+    expect(await page.textContent('.spectrum-wrap')).toContain('1/6 octave');
+  });
+
   it('says what Bypass outputs, and the gain reduction shows none while bypassed (defect: it kept showing compression)', async () => {
     await page.click('#bypass');
     await waitFor('master bypass on', async () => (await boxParam(sup.url, 'master.bypass')) === 1);

@@ -53,7 +53,7 @@ function SessionFiles() {
   }, []);
   if (!list?.sessions?.length) return null;
   return html`<details class="sessions" id="history-sessions"><summary>Session logs (${list.sessions.length}, ${(list.log.bytes / 1048576).toFixed(1)} MB of ${(list.log.maxBytes / 1048576).toFixed(0)} MB)</summary>
-    <ul>${list.sessions.slice(-10).reverse().map((s) => html`<li>${new Date(s.startedAt * 1000).toLocaleString()}${s.current ? ' (this run)' : ''}:
+    <ul>${list.sessions.slice(0, 10).map((s) => html`<li>${new Date(s.startedAt * 1000).toLocaleString()}${s.current ? ' (this run)' : ''}:
       ${s.files.map((f) => html` <a href=${`/api/history/sessions/${encodeURIComponent(f.name)}`} download>${f.format}${f.compressed ? '.gz' : ''}</a>`)}</li>`)}</ul>
   </details>`;
 }

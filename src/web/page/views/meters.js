@@ -186,6 +186,7 @@ function GrStrip({ strip, label, bypassed }) {
     const on = box.values['master.bypass'] >= 0.5;
     const vals = stages.map(([, key]) => grOf(t, strip, key, on) ?? 0);
     if (t) hist.push([now, vals]);
+    else hist.length = 0; // offline: nothing stale on screen
     while (hist.length && now - hist[0][0] > HISTORY_S * 1000) hist.shift();
     const { ctx, w, h } = fitCanvas(c);
     ctx.clearRect(0, 0, w, h);
