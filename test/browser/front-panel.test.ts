@@ -339,6 +339,8 @@ describe('the front panel in headless Chromium', () => {
     await page.waitForSelector('#scarlett-none');
     await page.click('#settings details:nth-of-type(3) summary');
     await page.waitForSelector('#mqtt-creds-none');
+    await page.click('#settings details:nth-of-type(5) summary');
+    await page.waitForSelector('#latency-none, #latency-measure');
     await screenshot(page, 'desktop-settings');
     await showView(page, 'live');
   }, 90_000);

@@ -134,6 +134,9 @@ function onMessage(msg) {
       set('events', { boxEvents: [...list, msg.data].slice(-200) });
       return;
     }
+    case 'latency':
+      set('latency', { latency: msg.data });
+      return;
     case 'xruns':
       set('slow', { xruns: msg.data });
       return;

@@ -139,6 +139,42 @@ function Stream() {
   </div>`;
 }
 
+function latencyText(r) {
+  if (!r) return 'not measured yet';
+  const when = new Date(r.measuredAt).toLocaleString();
+  if (!r.found) return `${when}: the test signal did not come back (is a cable connected from an output to an input?)`;
+  const reported = ((r.reportedFrames / r.rate) * 1000).toFixed(2);
+  return `${when}: ${r.roundTripMs.toFixed(2)} ms round trip (${r.roundTripFrames} frames at ${r.rate / 1000} kHz, ${r.profile}); the engine reports ${reported} ms${r.xruns ? `; ${r.xruns} xruns during it, less sure` : ''}${r.bitExact ? '; digital loopback' : ''}`;
+}
+
+/** The round trip measured through a cable from an output to an input (the engine's loopback measurement). */
+function Latency() {
+  const { latency } = useBox('conn', 'latency');
+  const [data, error, load] = useLoad('/api/audio/latency');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (latency) load();
+  }, [latency]);
+  if (error) return html`<p class="dim" id="latency-none">${error.status === 404 ? 'This box cannot measure the round trip from the page yet: run hushbox-engine latency on the box.' : error.message}</p>`;
+  const measure = async () => {
+    const yes = await confirmDialog({ id: 'latency', title: 'Measure the round trip?', text: 'Connect a cable from an output to an input first. The sound stops for about a second while a test signal plays.', confirm: 'Measure' });
+    if (!yes) return;
+    setBusy(true);
+    try {
+      await api('POST', '/api/audio/latency');
+    } catch (err) {
+      showMessage(err.message, true);
+    }
+    setBusy(false);
+    load();
+  };
+  return html`<div id="latency">
+    <p id="latency-last">${busy ? 'Measuring…' : latencyText(data?.last)}</p>
+    ${data?.good && data.good !== data.last && data.good.measuredAt !== data?.last?.measuredAt && html`<p class="dim">Last good: ${latencyText(data.good)}</p>`}
+    <button type="button" id="latency-measure" disabled=${busy} onClick=${measure}>Measure round trip</button>
+  </div>`;
+}
+
 export function SettingsCard() {
   return html`<section class="card" id="settings" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
@@ -146,6 +182,6 @@ export function SettingsCard() {
     <details><summary><h3 class="inline">Scarlett</h3></summary><${Scarlett} /></details>
     <details><summary><h3 class="inline">Box and Home Assistant</h3></summary><${Identity} /></details>
     <details><summary><h3 class="inline">Audio stream (Wyoming)</h3></summary><${Stream} /></details>
-    <p class="dim small">Round-trip latency measurement (a cable from output to input) is not on the page yet: run <code>hushbox-engine latency</code> on the box.</p>
+    <details><summary><h3 class="inline">Latency (round trip)</h3></summary><${Latency} /></details>
   </section>`;
 }
