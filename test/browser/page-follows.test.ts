@@ -127,7 +127,7 @@ describe('the page follows the box', () => {
     expect(await page.inputValue('input[name="mic.trim.gain"]')).toBe('7');
     expect(await page.textContent('#preset-select')).toContain('Made while away');
     expect(await page.locator('.param-error').count()).toBe(0);
-    expect(await page.isDisabled('input[name="mic.trim.gain"]')).toBe(false);
+    await page.waitForSelector('input[name="mic.trim.gain"]:not(:disabled)');
     await page.waitForSelector('.meter[data-live="true"]');
   }, 60_000);
 });

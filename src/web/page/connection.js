@@ -1,11 +1,13 @@
 // The live link to the box: /ws/telemetry, and the whole state fetched again on every (re)connect
 // (parameter table and values, box state, presets, A/B), so the page never shows what the box no
 // longer has. Offline within 2 s: the socket closes, or nothing arrives for 1.5 s and the box does
-// not answer a plain request within 500 ms either (a phone that lost the Wi-Fi keeps a dead socket).
+// not answer a plain request within 1.5 s either (a phone that lost the Wi-Fi keeps a dead socket; a
+// box busy starting can take half a second to answer, and must not flap the page offline).
 import { api, raw } from './api.js';
 import { addEvent, box, notify, paramErrors, set } from './store.js';
 
 const SILENT_MS = 1500;
+const PROBE_MS = 1500;
 let ws = null;
 let lastMessage = 0;
 let probing = false;
@@ -194,7 +196,7 @@ setInterval(async () => {
   if (!ws || probing || box.connection !== 'online' || performance.now() - lastMessage < SILENT_MS) return;
   probing = true;
   try {
-    const { res } = await raw('GET', '/api/auth', undefined, { timeoutMs: 500 });
+    const { res } = await raw('GET', '/api/auth', undefined, { timeoutMs: PROBE_MS });
     if (res.ok) lastMessage = performance.now();
     else throw new Error(String(res.status));
   } catch {
