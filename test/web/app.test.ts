@@ -52,11 +52,11 @@ describe('the HTTP app', () => {
     expect(engine.values.size).toBe(0);
   });
 
-  it('answers 503 with the reason when the engine cannot take the change', async () => {
+  it('answers 503 with the reason, and the value the box still has, when the engine cannot take the change', async () => {
     engine.failNext = new EngineError('engine_not_running', 'the engine is failed; parameters cannot be applied now');
     const res = await app.inject({ method: 'PUT', url: '/api/params/mic.trim.gain', payload: { value: 1 } });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ error: 'engine_not_running', message: 'the engine is failed; parameters cannot be applied now' });
+    expect(res.json()).toEqual({ error: 'engine_not_running', message: 'the engine is failed; parameters cannot be applied now', current: { 'mic.trim.gain': 0 } });
   });
 
   it('never leaks internals in a 500', async () => {
