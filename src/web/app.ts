@@ -157,7 +157,10 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // BaseLayout: swagger-ui's default top bar draws its logo as an inline SVG holding a <style>, which
+  // the box's CSP (style-src 'self', no unsafe-inline) refuses; the top bar's other use, loading another
+  // document by URL, is nothing the box's own docs need.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { layout: 'BaseLayout' } });
   // The telemetry socket only sends; a client message larger than this closes it (1009) as soon as its
   // frame header says so, before any of it is buffered (a 90 MB frame would otherwise be held whole).
   await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD_BYTES } });

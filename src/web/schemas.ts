@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ParamSchema } from '../engine/params.js';
 import { BoxStateSchema } from '../presets/state.js';
-import { EngineStatusSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
+import { EngineStatusSchema, SpectrumSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
 import { OtaSummarySchema } from '../ota/schema.js';
 import { MidiStatusSchema } from '../midi/schema.js';
 import { AbDiffSchema, AbStateSchema, PresetEntrySchema } from '../presets/presets-service.js';
@@ -34,6 +34,9 @@ export const StatusSchema = Type.Object({
   engine: EngineStatusSchema,
   telemetry: Type.Union([TelemetryFrameSchema, Type.Null()]),
   params: Type.Record(Type.String(), Type.Number(), { description: 'every parameter and its value' }),
+  dataFull: Type.Boolean({
+    description: 'the data partition is below the reserve kept for settings: settings may not be saved, new presets, imports and uploads are refused (507); /api/health says how much is free',
+  }),
 });
 export type Status = Static<typeof StatusSchema>;
 
@@ -83,6 +86,7 @@ export type WholeState = Static<typeof WholeStateSchema>;
 export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('snapshot'), data: WholeStateSchema }),
   Type.Object({ type: Type.Literal('telemetry'), data: TelemetryFrameSchema }),
+  Type.Object({ type: Type.Literal('spectrum'), data: SpectrumSchema }),
   Type.Object({ type: Type.Literal('status'), data: EngineStatusSchema }),
   Type.Object({ type: Type.Literal('params'), data: Type.Record(Type.String(), Type.Number()) }),
   Type.Object({ type: Type.Literal('state'), data: BoxStateSchema }),

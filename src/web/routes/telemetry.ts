@@ -43,7 +43,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
     {
       websocket: true,
       schema: {
-        summary: 'The whole state first (type "snapshot"), then meters and status about 50 times a second, parameter values, box state, presets, events, doctor on change (WebSocket)',
+        summary: 'The whole state first (type "snapshot"), then meters and status about 50 times a second, the spectrum about 20, parameter values, box state, presets, events, doctor on change (WebSocket)',
       },
     },
     (socket) => {
@@ -72,6 +72,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
         ctx.bus.on('midiActivity', 'web', sendMidi),
         ctx.bus.on('midiChanged', 'web', sendMidi),
         ctx.bus.on('telemetry', 'web', (frame) => send({ type: 'telemetry', data: frame })),
+        ctx.bus.on('spectrum', 'web', (spectrum) => send({ type: 'spectrum', data: spectrum })),
         ctx.bus.on('engineStatus', 'web', (status) => send({ type: 'status', data: status })),
         ctx.bus.on('paramsChanged', 'web', () => send({ type: 'params', data: Object.fromEntries(engine.params().map((p) => [p.id, p.value])) })),
         ctx.bus.on('stateChanged', 'web', (state) => {
