@@ -339,8 +339,16 @@ describe('the front panel in headless Chromium', () => {
     await page.waitForSelector('#scarlett-none');
     await page.click('#settings details:nth-of-type(3) summary');
     await page.waitForSelector('#mqtt-creds-none');
+    // The round trip through the sim device's simulated cable: asked first, then measured and kept.
     await page.click('#settings details:nth-of-type(5) summary');
-    await page.waitForSelector('#latency-none, #latency-measure');
+    await page.click('#latency-measure');
+    await page.waitForSelector('dialog#dialog-latency[open]');
+    await page.click('dialog#dialog-latency button.ok');
+    await waitFor('the round trip on the page', async () => /ms round trip/.test((await page.textContent('#latency-last')) ?? ''), 30_000);
+    const kept = await getJson<{ last: { found: boolean; roundTripMs: number } }>(`${sup.url}/api/audio/latency`);
+    expect(kept.last.found).toBe(true);
+    expect(await page.textContent('#latency-last')).toContain(`${kept.last.roundTripMs.toFixed(2)} ms round trip`);
+    await page.waitForSelector('#engine-state[data-state="running"]', { timeout: 20_000 });
     await screenshot(page, 'desktop-settings');
     await showView(page, 'live');
   }, 90_000);

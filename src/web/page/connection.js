@@ -77,7 +77,8 @@ function applySnapshot(s) {
   if (s.doctor) box.doctor = s.doctor;
   box.boxEvents = s.events ?? null;
   box.xruns = s.xruns ?? null;
-  notify('info', 'engine', 'params', 'state', 'presets', 'ab', 'ota', 'midi', 'health', 'doctor', 'events', 'slow');
+  if (s.latency !== undefined) box.latency = s.latency;
+  notify('info', 'engine', 'params', 'state', 'presets', 'ab', 'ota', 'midi', 'health', 'doctor', 'events', 'slow', 'latency');
 }
 
 function onMessage(msg) {
