@@ -73,7 +73,10 @@ function applySnapshot(s) {
   }
   if (s.ota) box.otaSummary = s.ota;
   if (s.midi) box.midi = s.midi;
-  if (s.health) box.health = s.health;
+  if (s.health) {
+    box.health = s.health;
+    box.healthPushed = true;
+  }
   if (s.doctor) box.doctor = s.doctor;
   box.boxEvents = s.events ?? null;
   box.xruns = s.xruns ?? null;
@@ -126,7 +129,7 @@ function onMessage(msg) {
       set('ab', { ab: msg.data, diff: msg.data.diff ?? [] });
       return;
     case 'health':
-      set('health', { health: msg.data });
+      set('health', { health: msg.data, healthPushed: true });
       return;
     case 'doctor':
       set('doctor', { doctor: msg.data });
@@ -157,24 +160,15 @@ function onMessage(msg) {
 }
 
 export function connect() {
+  performance.mark('hushbox:connect');
   clearTimeout(retry);
   const sock = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/telemetry`);
   ws = sock;
-  sock.addEventListener('open', async () => {
+  sock.addEventListener('open', () => {
     lastMessage = performance.now();
-    try {
-      await resync();
-    } catch {
-      sock.close();
-      return;
-    }
-    if (ws !== sock) return;
-    const was = box.connection;
-    // What was on screen before is stale: old errors go with the old connection.
-    paramErrors.clear();
-    set('conn', { connection: 'online', message: null });
-    if (was === 'offline') addEvent('online', 'the box answers again');
-    notify('message', 'params');
+    performance.mark('hushbox:socket-open');
+    // The table and lists again, beside the whole state the box sends first: nothing stale stays.
+    resync().catch(() => sock.close());
   });
   sock.addEventListener('message', (ev) => {
     if (ws !== sock) return;
@@ -182,6 +176,16 @@ export function connect() {
       onMessage(JSON.parse(ev.data));
     } catch {
       /* one bad frame is skipped */
+    }
+    // The box answers: online, from its first message (the whole state), not after the page's own requests.
+    if (box.connection !== 'online') {
+      performance.mark('hushbox:online');
+      const was = box.connection;
+      // What was on screen before is stale: old errors go with the old connection.
+      paramErrors.clear();
+      set('conn', { connection: 'online', message: null });
+      if (was === 'offline') addEvent('online', 'the box answers again');
+      notify('message', 'params');
     }
   });
   sock.addEventListener('close', () => {

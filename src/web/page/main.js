@@ -35,10 +35,17 @@ function Message() {
   return html`<p id="message" class=${`message ${message.error ? 'error' : ''}`} role=${message.error ? 'alert' : 'status'}>${message.text}</p>`;
 }
 
+/** A view's cards are made the first time the view is shown, then kept (hidden) so they keep their state. */
+function Lazy({ view, seen, children }) {
+  return seen.has(view) ? children : null;
+}
+
 function Panel({ owner }) {
   const { connection } = useBox('conn');
   const [view, setView] = useState(() => (location.hash.slice(1) || 'live'));
+  const [seen, setSeen] = useState(() => new Set([location.hash.slice(1) || 'live']));
   const go = (v) => {
+    setSeen((s) => new Set(s).add(v));
     setView(v);
     history.replaceState(null, '', `#${v}`);
     window.scrollTo(0, 0);
@@ -59,21 +66,21 @@ function Panel({ owner }) {
             <${Reduction} />
             <${Spectrum} />
           </section>
-          <div data-views="health"><${EngineCard} /></div>
-          <div data-views="health"><${SystemCard} /></div>
+          <div data-views="health"><${Lazy} view="health" seen=${seen}><${EngineCard} /></${Lazy}></div>
+          <div data-views="health"><${Lazy} view="health" seen=${seen}><${SystemCard} /></${Lazy}></div>
         </div>
         <div class="col wide">
-          <div data-views="live"><${Processing} /></div>
-          <div data-views="presets"><${PresetsCard} /></div>
-          <div data-views="presets"><${AbCard} /></div>
-          <div data-views="health"><${DoctorCard} /></div>
-          <div data-views="health"><${HistoryCard} /></div>
-          <div data-views="health"><${EventsCard} /></div>
-          <div data-views="live"><${RecordingsCard} /></div>
-          <div data-views="settings"><${SettingsCard} /></div>
-          <div data-views="settings"><${MidiCard} /></div>
-          <div data-views="settings"><${UpdatesCard} /></div>
-          <div data-views="settings"><${AccessCard} owner=${owner} /></div>
+          <div data-views="live"><${Lazy} view="live" seen=${seen}><${Processing} /></${Lazy}></div>
+          <div data-views="presets"><${Lazy} view="presets" seen=${seen}><${PresetsCard} /></${Lazy}></div>
+          <div data-views="presets"><${Lazy} view="presets" seen=${seen}><${AbCard} /></${Lazy}></div>
+          <div data-views="health"><${Lazy} view="health" seen=${seen}><${DoctorCard} /></${Lazy}></div>
+          <div data-views="health"><${Lazy} view="health" seen=${seen}><${HistoryCard} /></${Lazy}></div>
+          <div data-views="health"><${Lazy} view="health" seen=${seen}><${EventsCard} /></${Lazy}></div>
+          <div data-views="live"><${Lazy} view="live" seen=${seen}><${RecordingsCard} /></${Lazy}></div>
+          <div data-views="settings"><${Lazy} view="settings" seen=${seen}><${SettingsCard} /></${Lazy}></div>
+          <div data-views="settings"><${Lazy} view="settings" seen=${seen}><${MidiCard} /></${Lazy}></div>
+          <div data-views="settings"><${Lazy} view="settings" seen=${seen}><${UpdatesCard} /></${Lazy}></div>
+          <div data-views="settings"><${Lazy} view="settings" seen=${seen}><${AccessCard} owner=${owner} /></${Lazy}></div>
         </div>
       </main>
     </fieldset>
@@ -99,17 +106,18 @@ function App() {
 
 // Text views follow the telemetry about four times a second; the canvases draw every frame.
 setInterval(() => box.telemetry && notify('slow'), 250);
-setInterval(refreshHealth, 5000);
-setInterval(refreshDoctor, 30_000);
-let wasOnline = false;
+// The box pushes health and the doctor's summary (whole state, then on change); a box that does not
+// gets asked: health every 5 s, the doctor (which runs every check) once.
 setInterval(() => {
-  const now = box.connection === 'online';
-  if (now && !wasOnline) {
-    refreshHealth();
+  if (box.connection === 'online' && !box.healthPushed) refreshHealth();
+}, 5000);
+let askedDoctor = false;
+setInterval(() => {
+  if (box.connection === 'online' && !box.doctor && !askedDoctor) {
+    askedDoctor = true;
     refreshDoctor();
   }
-  wasOnline = now;
-}, 200);
+}, 2000);
 
 document.getElementById('app').replaceChildren();
 render(html`<${App} />`, document.getElementById('app'));

@@ -106,6 +106,7 @@ function Meter({ dir, channel, label }) {
       b.shown = b.hold;
       value.current.textContent = b.hold <= -120 ? '-∞' : `${b.hold.toFixed(1)}`;
       root.current.dataset.peakDb = String(b.hold);
+      if (root.current.dataset.live !== 'true' && !performance.getEntriesByName('hushbox:first-meter').length) performance.mark('hushbox:first-meter');
       root.current.dataset.live = 'true';
     }
     if (root.current.dataset.clip !== String(b.clip)) root.current.dataset.clip = String(b.clip);
