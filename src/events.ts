@@ -1,4 +1,5 @@
 import type { Logger } from './log.js';
+import type { LatencySettings } from './engine/latency-measure.js';
 import type { EngineStatus, Spectrum, TelemetryFrame } from './engine/telemetry.js';
 import type { DoctorSummary } from './health/doctor-watch.js';
 import type { Health } from './health/health.js';
@@ -40,6 +41,8 @@ export interface EventMap {
   boxEvent: BoxEvent;
   /** The xrun counts (session, total) changed; at most once a second. */
   xrunCounts: XrunCounts;
+  /** A round-trip measurement ran (its result kept with the last good one). */
+  latencyMeasured: LatencySettings;
   /** Every service has started (the supervisor is up). */
   started: { at: Date };
 }

@@ -60,7 +60,7 @@ const char* kUsage =
     "           re-encoded into a fresh file renamed over it (nothing done to a finished take)\n"
     "  profiles the profiles: rate, period, periods and processing defaults (--json)\n"
     "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
-    "           --frames N --periods N [--json]\n"
+    "           --frames N --periods N [--json]; --backend sim --input loopback: a simulated cable\n"
     "  midi-send DEVICE|FILE [--count N] [--interval-us U] [--cc N | --program N] [--channel 0..15]\n"
     "           raw MIDI out, paced (tests and bench/midi.mjs)\n"
     "  doctor   sound cards and real-time prerequisites, with fixes: [--json] [--root DIR]\n";

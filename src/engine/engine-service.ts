@@ -181,6 +181,28 @@ export class EngineService implements Service {
     await this.cycle();
   }
 
+  /**
+   * Stop the engine, run `fn` with its audio device free (the latency measurement), then start it
+   * again with the same parameters, whatever `fn` did. One at a time with restarts and profile changes.
+   */
+  withEngineStopped<T>(reason: string, fn: () => Promise<T>): Promise<T> {
+    return this.serialized(async () => {
+      if (!this.active) return fn();
+      this.log.info({ reason }, 'stopping the engine for a while');
+      this.clearRetry();
+      await this.launching;
+      await this.stopChild();
+      this.setStatus({ state: 'stopped', pid: null, reason: `stopped for ${reason}` });
+      try {
+        return await fn();
+      } finally {
+        this.streak = 0;
+        this.setStatus({ state: 'starting', pid: null, reason: null });
+        await this.cycle();
+      }
+    });
+  }
+
   /** The engine's I/O settings as they are now (profile and device). */
   ioConfig(): EngineConfig {
     return { ...this.engineConfig };

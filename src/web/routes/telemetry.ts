@@ -12,7 +12,7 @@ const SNAPSHOT_EVENTS = 50;
 
 /** Everything the page shows, as the box has it now. */
 export function wholeState(deps: WebDeps): WholeState {
-  const { ctx, engine, presets, ota, midi, health, doctor, history } = deps;
+  const { ctx, engine, presets, ota, midi, health, doctor, history, latency } = deps;
   const h = health?.latest() ?? null;
   return {
     deviceId: ctx.config.deviceId,
@@ -32,6 +32,7 @@ export function wholeState(deps: WebDeps): WholeState {
     events: history?.eventList(0, SNAPSHOT_EVENTS) ?? [],
     xruns: history?.xrunCounts() ?? null,
     log: history?.logStateNow() ?? null,
+    latency: latency?.settings() ?? null,
   };
 }
 
@@ -87,6 +88,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
         ctx.bus.on('doctor', 'web', (d) => send({ type: 'doctor', data: d })),
         ctx.bus.on('boxEvent', 'web', (e) => send({ type: 'event', data: e })),
         ctx.bus.on('xrunCounts', 'web', (x) => send({ type: 'xruns', data: x })),
+        ctx.bus.on('latencyMeasured', 'web', (l) => send({ type: 'latency', data: l })),
       ];
       socket.on('close', () => {
         offs.forEach((off) => off());
