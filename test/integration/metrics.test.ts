@@ -58,6 +58,12 @@ describe('/metrics of the real supervisor', () => {
     expect(m.value('hushbox_engine_missed_deadlines_total')).toBeGreaterThanOrEqual(0);
     // the sim backend is clocked like a device: its wake-ups are measured
     expect(m.value('hushbox_engine_wakeup_jitter_seconds', { percentile: '99' })).toBeGreaterThan(0);
+    // The clocks' gauges are there on every backend; the sim backend has one clock: no drift, nothing in flight.
+    expect(m.value('hushbox_engine_clock_drift_ppm')).toBe(0);
+    expect(m.all('hushbox_engine_clock_rate_ppm').map((s) => s.labels.stream)).toEqual(['capture', 'playback']);
+    expect(m.value('hushbox_engine_buffer_fill_frames')).toBe(0);
+    expect(m.value('hushbox_engine_buffer_target_frames')).toBe(0);
+    expect(m.value('hushbox_engine_resample_ppm')).toBe(0);
     expect(m.all('hushbox_input_peak_dbfs').map((s) => s.labels.channel)).toEqual(['1', '2']);
     expect(m.value('hushbox_gain_reduction_db', { strip: 'mic', stage: 'comp' })).toBeGreaterThanOrEqual(0);
     expect(m.value('hushbox_gain_reduction_db', { strip: 'master', stage: 'limit' })).toBeGreaterThanOrEqual(0);
