@@ -1,5 +1,6 @@
 import type { Logger } from './log.js';
-import type { EngineStatus, TelemetryFrame } from './engine/telemetry.js';
+import type { LatencySettings } from './engine/latency-measure.js';
+import type { EngineStatus, Spectrum, TelemetryFrame } from './engine/telemetry.js';
 import type { DoctorSummary } from './health/doctor-watch.js';
 import type { Health } from './health/health.js';
 import type { BoxEvent, XrunCounts } from './history/schema.js';
@@ -10,6 +11,8 @@ import type { BoxState } from './presets/state.js';
 export interface EventMap {
   /** A telemetry snapshot from the engine, about 50 times a second. */
   telemetry: TelemetryFrame;
+  /** The engine's spectrum (1/6-octave bands in and out), about 20 times a second. */
+  spectrum: Spectrum;
   /** The engine changed state (started, stopped, failed...). */
   engineStatus: EngineStatus;
   /** Parameters changed and were applied by the engine. */
@@ -38,6 +41,8 @@ export interface EventMap {
   boxEvent: BoxEvent;
   /** The xrun counts (session, total) changed; at most once a second. */
   xrunCounts: XrunCounts;
+  /** A round-trip measurement ran (its result kept with the last good one). */
+  latencyMeasured: LatencySettings;
   /** Every service has started (the supervisor is up). */
   started: { at: Date };
 }

@@ -5,6 +5,7 @@ import { dataReserveBytes, freeBytes } from './config/data-space.js';
 import type { Config } from './config/schema.js';
 import { withAutoAudio, type DeviceChoice } from './engine/device-choice.js';
 import { EngineService } from './engine/engine-service.js';
+import { LatencyMeasure } from './engine/latency-measure.js';
 import { EventBus } from './events.js';
 import { DoctorWatch } from './health/doctor-watch.js';
 import { HealthService } from './health/health-service.js';
@@ -49,6 +50,7 @@ export class Supervisor {
   readonly recordings: RecordingsService;
   readonly history: HistoryService;
   readonly doctor: DoctorWatch;
+  readonly latency: LatencyMeasure;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -84,6 +86,18 @@ export class Supervisor {
     this.auth = new AuthService(this.ctx);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
     this.history = new HistoryService({ ctx: this.ctx, engine: this.engine, boxState: () => this.presets.state(), ota: this.ota });
+    this.latency = new LatencyMeasure({
+      ctx: this.ctx,
+      engine: this.engine,
+      onMeasured: (r) => {
+        this.ctx.bus.emit('latencyMeasured', this.latency.settings());
+        this.history.addEvent({
+          type: 'latency_measured',
+          level: r.found ? 'info' : 'warn',
+          message: r.found ? `round trip ${r.roundTripMs} ms (${r.roundTripFrames} frames at ${r.rate} Hz; the engine reports ${r.reportedFrames})` : 'round trip not measured: the test signal did not come back (no cable from an output to an input?)',
+        });
+      },
+    });
     this.doctor = new DoctorWatch({ ctx: this.ctx, engine: this.engine, health: this.health });
     this.midi = new MidiService({ ctx: this.ctx, engine: this.engine, presets: this.presets, recordings: this.recordings });
     this.web = new WebService({
@@ -99,6 +113,7 @@ export class Supervisor {
       recordings: this.recordings,
       history: this.history,
       doctor: this.doctor,
+      latency: this.latency,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });

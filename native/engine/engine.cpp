@@ -140,6 +140,8 @@ Status Engine::init(const EngineConfig& config) {
   }
   s = recorder_.init(config.recorder, config_.io.rate, max_frames, io.channels, link_);
   if (!s) return s;
+  s = spectrum_.init(config_.io.rate, max_frames, link_);
+  if (!s) return s;
   set_state(link::EngineState::kStarting);
   return Status::success();
 }
@@ -370,6 +372,7 @@ void Engine::audio_thread_main() noexcept {
     }
     tap_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
     recorder_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
+    spectrum_.push(in_.data(), channels, planar_ptrs_.data(), channels, frames);
 
     const IoResult w = backend_->write(out_.data(), frames);
     if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
@@ -498,6 +501,7 @@ Status Engine::run_threads() {
   pthread_t housekeeping_thread, audio_thread;
   if (Status ts = tap_.start(); !ts) return ts;
   if (Status rs = recorder_.start(); !rs) return rs;
+  if (Status ss = spectrum_.start(); !ss) return ss;
   if (!start_thread(
           housekeeping_thread,
           [](void* self) -> void* {
@@ -529,6 +533,7 @@ Status Engine::run_threads() {
   pthread_join(housekeeping_thread, nullptr);
   tap_.stop();
   recorder_.stop();  // a take in progress is finished (reason engine_stop), its header final
+  spectrum_.stop();
   return backend_->close();
 }
 

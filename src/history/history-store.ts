@@ -105,14 +105,17 @@ export class HistoryStore {
     return { from, to, step, columns: ['t', ...wanted], units: { t: 'unix seconds', ...units }, data, gaps, sessions };
   }
 
-  /** Where samples are missing: a new session between two rows (the supervisor restarted), or a hole longer than 2.5 samples. */
+  /**
+   * Where samples are missing: a new session between two rows (the supervisor restarted), or a hole
+   * longer than 2.5 samples and 2 s (a timer late by a few hundred ms on a busy event loop is not a gap).
+   */
   private gapsIn(rows: SessionRow[]): Gap[] {
     const gaps: Gap[] = [];
     for (let i = 1; i < rows.length; i++) {
       const a = rows[i - 1]!;
       const b = rows[i]!;
       if (a.s !== b.s) gaps.push({ from: a.t, to: b.t, reason: 'restart' });
-      else if (b.t - a.t > 2.5 * this.sampleS) gaps.push({ from: a.t, to: b.t, reason: 'no_samples' });
+      else if (b.t - a.t > Math.max(2.5 * this.sampleS, 2)) gaps.push({ from: a.t, to: b.t, reason: 'no_samples' });
     }
     return gaps;
   }

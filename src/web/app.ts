@@ -7,6 +7,7 @@ import { noSpaceError } from '../config/data-space.js';
 import { HushboxError } from '../errors.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { EngineService } from '../engine/engine-service.js';
+import type { LatencyMeasure } from '../engine/latency-measure.js';
 import type { DoctorWatch } from '../health/doctor-watch.js';
 import type { HealthService } from '../health/health-service.js';
 import type { HistoryService } from '../history/history-service.js';
@@ -59,6 +60,8 @@ export interface WebDeps {
   recordings?: RecordingsService;
   /** Session logs, events, xrun totals; /api/history, /api/events and /api/xruns are not served without it. */
   history?: HistoryService;
+  /** The round-trip measurement; /api/audio/latency is not served without it. */
+  latency?: LatencyMeasure;
   /** The doctor run now and then: its warnings in the whole state and /api/doctor/summary. */
   doctor?: DoctorWatch;
 }

@@ -1,11 +1,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ParamSchema } from '../engine/params.js';
 import { BoxStateSchema } from '../presets/state.js';
-import { EngineStatusSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
+import { EngineStatusSchema, SpectrumSchema, TelemetryFrameSchema } from '../engine/telemetry.js';
 import { OtaSummarySchema } from '../ota/schema.js';
 import { MidiStatusSchema } from '../midi/schema.js';
 import { AbDiffSchema, AbStateSchema, PresetEntrySchema } from '../presets/presets-service.js';
 import { HealthSchema } from '../health/health.js';
+import { LatencySettingsSchema } from '../engine/latency-measure.js';
 import { DoctorSummarySchema } from '../health/doctor-watch.js';
 import { BoxEventSchema, LogStateSchema, XrunCountsSchema } from '../history/schema.js';
 
@@ -77,6 +78,7 @@ export const WholeStateSchema = Type.Object({
   events: Type.Array(BoxEventSchema, { description: 'the latest events, newest last' }),
   xruns: OrNull(XrunCountsSchema),
   log: OrNull(Type.Omit(LogStateSchema, ['bytes'])),
+  latency: OrNull(LatencySettingsSchema),
 });
 export type WholeState = Static<typeof WholeStateSchema>;
 
@@ -84,6 +86,7 @@ export type WholeState = Static<typeof WholeStateSchema>;
 export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('snapshot'), data: WholeStateSchema }),
   Type.Object({ type: Type.Literal('telemetry'), data: TelemetryFrameSchema }),
+  Type.Object({ type: Type.Literal('spectrum'), data: SpectrumSchema }),
   Type.Object({ type: Type.Literal('status'), data: EngineStatusSchema }),
   Type.Object({ type: Type.Literal('params'), data: Type.Record(Type.String(), Type.Number()) }),
   Type.Object({ type: Type.Literal('state'), data: BoxStateSchema }),
@@ -95,5 +98,6 @@ export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('doctor'), data: DoctorSummarySchema }),
   Type.Object({ type: Type.Literal('event'), data: BoxEventSchema }),
   Type.Object({ type: Type.Literal('xruns'), data: XrunCountsSchema }),
+  Type.Object({ type: Type.Literal('latency'), data: LatencySettingsSchema }),
 ]);
 export type TelemetryMessage = Static<typeof TelemetryMessageSchema>;

@@ -21,7 +21,7 @@ interface GuardThread {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording, MIDI coming in)', () => {
+describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording, the spectrum analysed, MIDI coming in)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-'));
   const linkName = `hushbox-rtguard-${process.pid}`;
   const addon = loadAddon();
@@ -30,6 +30,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
   let midiApplied = 0;
   let streamed = 0;
   let recorded = 0;
+  let spectra = 0;
   const wyoming = new WyomingReference();
 
   afterAll(() => {
@@ -38,7 +39,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream, a take records and MIDI comes in', async () => {
+  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream, a take records, the spectrum is analysed and MIDI comes in', async () => {
     expect(existsSync(guardLibrary), `${guardLibrary} is missing: run npm run build`).toBe(true);
     const out = join(dir, 'guard.json');
     const socket = join(dir, 'audio.sock');
@@ -89,6 +90,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
       }
       streamed = (await reading).pcm.length / 2;
       recorded = link!.recording()?.framesWritten ?? 0;
+      // The audio thread fed the spectrum's ring all along too (it always does); the spectrum thread analysed it.
+      spectra = link!.spectrum()?.seq ?? 0;
       link!.close();
     } finally {
       child.kill('SIGTERM');
@@ -98,6 +101,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     expect(applied).toBeGreaterThan(100);
     expect(streamed).toBeGreaterThan(16000 * 2);
     expect(recorded).toBeGreaterThan(48000 * 2);
+    expect(spectra).toBeGreaterThan(40); // 20 a second
     midiApplied = (JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as { midi: { applied: number } }).midi.applied;
     expect(midiApplied).toBeGreaterThan(400);
     threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
@@ -116,13 +120,15 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     const main = threads.find((t) => t.name === 'main')!;
     expect(main.by_category.alloc).toBeGreaterThan(0);
     expect(main.by_category.syscall).toBeGreaterThan(0);
-    expect(main.counts.pthread_create).toBe(5); // housekeeping, tap, writer, audio, MIDI
+    expect(main.counts.pthread_create).toBe(6); // housekeeping, tap, writer, spectrum, audio, MIDI
     // The tap thread did the socket work the audio thread must not.
     const tap = threads.find((t) => t.name === 'hb-tap')!;
     expect(tap.by_category.syscall, JSON.stringify(threads.map((t) => [t.name, t.by_category]))).toBeGreaterThan(0);
     // So did the writer thread, the file work; and the MIDI thread, the reading.
     expect(threads.find((t) => t.name === 'hb-writer')!.by_category.syscall).toBeGreaterThan(0);
     expect(threads.find((t) => t.name === 'hb-midi')!.counts.read).toBeGreaterThan(0);
+    // The spectrum thread allocates nothing per analysis but sleeps between them.
+    expect(threads.find((t) => t.name === 'hb-spectrum')!.counts.clock_nanosleep).toBeGreaterThan(100);
   });
 });
 

@@ -29,6 +29,8 @@ export interface StartOptions {
   waitRunning?: boolean;
   /** Set the owner password and make a token at start, as the page would (default true). */
   onboard?: boolean;
+  /** How long the supervisor may take to answer (default 15 s). */
+  startTimeoutMs?: number;
 }
 
 /** Start the real supervisor (`hushbox start`, compiled) with the real engine. */
@@ -74,7 +76,7 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
         const body = (await res.json()) as { engine: { state: string }; telemetry: unknown };
         return opts.waitRunning === false || (body.engine.state === 'running' && body.telemetry !== null);
       },
-      15_000,
+      opts.startTimeoutMs ?? 15_000,
     );
     if (opts.onboard !== false) sup.token = (await onboardOwner(url)).token;
   } catch (err) {

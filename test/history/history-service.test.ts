@@ -66,7 +66,7 @@ describe('the whole state and failed changes', () => {
     expect(first.messages[0]!.type).toBe('snapshot');
     const snap = first.messages[0]!.data;
     expect(Object.keys(snap).sort()).toEqual(
-      ['ab', 'deviceId', 'doctor', 'events', 'health', 'log', 'midi', 'name', 'ota', 'params', 'presets', 'state', 'status', 'telemetry', 'version', 'xruns'].sort(),
+      ['ab', 'deviceId', 'doctor', 'events', 'health', 'latency', 'log', 'midi', 'name', 'ota', 'params', 'presets', 'state', 'status', 'telemetry', 'version', 'xruns'].sort(),
     );
     expect(snap.status).toMatchObject({ state: 'running' });
     expect((snap.params as Record<string, number>)['mic.ns.strength']).toBe(70);
@@ -91,7 +91,9 @@ describe('the whole state and failed changes', () => {
   });
 
   it('answers a refused change with its error and the value the box still has, so the page can put the control back', async () => {
-    const before = box.sup.engine.params().find((p) => p.id === 'mic.comp.threshold')!.value;
+    const value = (id: string) => box.sup.engine.params().find((p) => p.id === id)!.value;
+    const before = value('mic.comp.threshold');
+    const strength = value('mic.ns.strength');
     const one = await json<{ error: string; message: string; current: Record<string, number> }>(`${box.url}api/params/mic.comp.threshold`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -109,7 +111,8 @@ describe('the whole state and failed changes', () => {
     });
     expect(batch.status).toBeGreaterThanOrEqual(400);
     // Nothing of the batch was applied, and the answer says so with the values as they are.
-    expect(batch.body.current).toEqual({ 'mic.ns.strength': 10, 'mic.comp.threshold': before });
+    expect(batch.body.current).toEqual({ 'mic.ns.strength': strength, 'mic.comp.threshold': before });
+    expect(value('mic.ns.strength')).toBe(strength);
   });
 
   it('puts events and the doctor on the socket as they happen', async () => {

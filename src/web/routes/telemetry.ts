@@ -12,7 +12,7 @@ const SNAPSHOT_EVENTS = 50;
 
 /** Everything the page shows, as the box has it now. */
 export function wholeState(deps: WebDeps): WholeState {
-  const { ctx, engine, presets, ota, midi, health, doctor, history } = deps;
+  const { ctx, engine, presets, ota, midi, health, doctor, history, latency } = deps;
   const h = health?.latest() ?? null;
   return {
     deviceId: ctx.config.deviceId,
@@ -32,6 +32,7 @@ export function wholeState(deps: WebDeps): WholeState {
     events: history?.eventList(0, SNAPSHOT_EVENTS) ?? [],
     xruns: history?.xrunCounts() ?? null,
     log: history?.logStateNow() ?? null,
+    latency: latency?.settings() ?? null,
   };
 }
 
@@ -42,7 +43,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
     {
       websocket: true,
       schema: {
-        summary: 'The whole state first (type "snapshot"), then meters and status about 50 times a second, parameter values, box state, presets, events, doctor on change (WebSocket)',
+        summary: 'The whole state first (type "snapshot"), then meters and status about 50 times a second, the spectrum about 20, parameter values, box state, presets, events, doctor on change (WebSocket)',
       },
     },
     (socket) => {
@@ -71,6 +72,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
         ctx.bus.on('midiActivity', 'web', sendMidi),
         ctx.bus.on('midiChanged', 'web', sendMidi),
         ctx.bus.on('telemetry', 'web', (frame) => send({ type: 'telemetry', data: frame })),
+        ctx.bus.on('spectrum', 'web', (spectrum) => send({ type: 'spectrum', data: spectrum })),
         ctx.bus.on('engineStatus', 'web', (status) => send({ type: 'status', data: status })),
         ctx.bus.on('paramsChanged', 'web', () => send({ type: 'params', data: Object.fromEntries(engine.params().map((p) => [p.id, p.value])) })),
         ctx.bus.on('stateChanged', 'web', (state) => {
@@ -86,6 +88,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
         ctx.bus.on('doctor', 'web', (d) => send({ type: 'doctor', data: d })),
         ctx.bus.on('boxEvent', 'web', (e) => send({ type: 'event', data: e })),
         ctx.bus.on('xrunCounts', 'web', (x) => send({ type: 'xruns', data: x })),
+        ctx.bus.on('latencyMeasured', 'web', (l) => send({ type: 'latency', data: l })),
       ];
       socket.on('close', () => {
         offs.forEach((off) => off());
