@@ -29,6 +29,9 @@ const ui = {
   pwMessage: '#pw-message',
 };
 
+/** A start takes 18 s on the shared 2-core machine at load 19. */
+const START_MS = 45_000;
+
 const FIRST = 'first owner password';
 const SECOND = 'second owner password';
 const THIRD = 'password after the reset';
@@ -74,10 +77,10 @@ describe('the owner account in headless Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    sup = await startSupervisor({ onboard: false, waitRunning: false, env });
+    sup = await startSupervisor({ onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  });
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -145,7 +148,7 @@ describe('the owner account in headless Chromium', () => {
   it('the reset file on the boot partition: at the next start the password is forgotten, onboarding shows again, and the file is consumed', async () => {
     expect(await sup.stop()).toBe(0);
     writeFileSync(resetFile, ''); // the owner, on another computer, on the boot partition
-    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env });
+    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     expect(existsSync(resetFile)).toBe(false);
     expect(sup.output()).toContain(`owner password reset by ${resetFile}`);
     await page.goto(sup.url);
@@ -157,11 +160,11 @@ describe('the owner account in headless Chromium', () => {
 
     // Consumed: the start after keeps the new password.
     expect(await sup.stop()).toBe(0);
-    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env });
+    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     await page.goto(sup.url);
     expect(await pageFetch(page, 'GET', '/api/auth')).toMatchObject({ status: 200 });
     expect(await page.evaluate(async () => ((await (await fetch('/api/auth')).json()) as { setUp: boolean }).setUp)).toBe(true);
-  }, 90_000);
+  }, 180_000);
 
   it('rate limits wrong passwords: the page shows the refusal, and then even the right password waits', async () => {
     // A fresh start (the previous test) counts from zero; logging out does not count.
