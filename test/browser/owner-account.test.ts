@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD_ATTEMPTS_PER_ADDRESS } from '../../src/web/guard.js';
 import { launchBrowser } from '../fakes/browser.js';
+import { showView } from '../fakes/page.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { tempDir } from '../fakes/temp-context.js';
 
@@ -50,6 +51,17 @@ async function pageFetch(page: Page, method: string, url: string, body?: unknown
     },
     { method, url, body },
   );
+}
+
+/** The Access card is in the Settings view. */
+async function accessText(page: Page): Promise<string | null> {
+  await showView(page, 'settings');
+  return page.textContent(ui.who);
+}
+
+async function logout(page: Page): Promise<void> {
+  await showView(page, 'settings');
+  await page.click(ui.logout);
 }
 
 async function submitGate(page: Page, password: string, repeat = false): Promise<void> {
@@ -112,14 +124,14 @@ describe('the owner account in headless Chromium', () => {
     expect(await page.textContent(`${ui.error}:not([hidden])`)).toContain('differ');
     await submitGate(page, FIRST, true);
     await page.waitForSelector(ui.gate, { state: 'detached' });
-    expect(await page.textContent(ui.who)).toContain('Logged in as the owner');
+    expect(await accessText(page)).toContain('Logged in as the owner');
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
     // Once set, onboarding is closed to everybody.
     expect(await pageFetch(page, 'POST', '/api/auth/setup', { password: 'an intruder password' })).toEqual({ status: 409, error: 'already_set_up' });
   });
 
   it('logs out: the page asks to log in and the API refuses', async () => {
-    await page.click(ui.logout);
+    await logout(page);
     await page.waitForSelector(`${ui.login} ${ui.password}`);
     expect(await pageFetch(page, 'GET', '/api/params')).toEqual({ status: 401, error: 'unauthorized' });
     expect(await page.$(ui.repeat)).toBeNull();
@@ -127,11 +139,12 @@ describe('the owner account in headless Chromium', () => {
 
   it('logs in with the password', async () => {
     expect(await gateAnswer(page, FIRST)).toBeNull();
-    expect(await page.textContent(ui.who)).toContain('Logged in as the owner');
+    expect(await accessText(page)).toContain('Logged in as the owner');
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
   });
 
   it('changes the password: the old one no longer logs in, the new one does', async () => {
+    await showView(page, 'settings');
     await page.fill(ui.pwCurrent, FIRST);
     await page.fill(ui.pwNew, SECOND);
     await page.click(ui.pwSubmit);
@@ -139,7 +152,7 @@ describe('the owner account in headless Chromium', () => {
     expect(await page.textContent(ui.pwMessage)).toContain('Password changed');
     // This session stays.
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
-    await page.click(ui.logout);
+    await logout(page);
     await page.waitForSelector(`${ui.login} ${ui.password}`);
     expect(await gateAnswer(page, FIRST)).toContain('wrong password');
     expect(await gateAnswer(page, SECOND)).toBeNull();
@@ -156,7 +169,7 @@ describe('the owner account in headless Chromium', () => {
     expect(await pageFetch(page, 'GET', '/api/params')).toEqual({ status: 401, error: 'setup_required' });
     await submitGate(page, THIRD, true);
     await page.waitForSelector(ui.gate, { state: 'detached' });
-    expect(await page.textContent(ui.who)).toContain('Logged in as the owner');
+    expect(await accessText(page)).toContain('Logged in as the owner');
 
     // Consumed: the start after keeps the new password.
     expect(await sup.stop()).toBe(0);
@@ -170,7 +183,7 @@ describe('the owner account in headless Chromium', () => {
     // A fresh start (the previous test) counts from zero; logging out does not count.
     await page.goto(sup.url);
     if (!(await page.$(`${ui.login} ${ui.password}`))) {
-      await page.click(ui.logout);
+      await logout(page);
       await page.waitForSelector(`${ui.login} ${ui.password}`);
     }
     const answers: string[] = [];

@@ -32,7 +32,7 @@ export function Gate({ kind, onDone }) {
         value=${password} onInput=${(e) => setPassword(e.target.value)} />
       ${onboarding && html`<label for="gate-repeat">Repeat it</label>
         <input type="password" id="gate-repeat" name="repeat" autocomplete="new-password" required minlength="8" value=${repeat} onInput=${(e) => setRepeat(e.target.value)} />`}
-      ${error && html`<p id="gate-error" class="error" role="alert">${error}</p>`}
+      <p id="gate-error" class="error" role="alert" hidden=${!error}>${error}</p>
       <button type="submit" id="gate-submit" class="primary" disabled=${busy}>${onboarding ? 'Set password' : 'Log in'}</button>
     </form>
   </div>`;
