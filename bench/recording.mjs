@@ -4,7 +4,8 @@
 // all four channels, and with the same as FLAC, several runs each. Per run,
 // the CPU time (from /proc/<pid>/task/*/schedstat) of the audio thread
 // (hb-audio) and of the writer thread (hb-writer) over the wall time, and the
-// longest write stall the take's ring absorbs (as the engine reports it).
+// longest write stall the take's ring absorbs (as the engine reports it), and
+// what the writer saw: the ring at its fullest and its longest single write or sync.
 //
 //   node bench/recording.mjs [--seconds S] [--runs N]
 import { spawn } from 'node:child_process';
@@ -70,13 +71,17 @@ async function once(format, n) {
   await sleep(seconds * 1000);
   const t1 = threadTimes(child.pid);
   const wall = (performance.now() - w0) / 1000;
-  const gaps = format ? link.recording().gaps : 0;
+  const rec = format ? link.recording() : null;
+  const gaps = rec ? rec.gaps : 0;
+  // What the writer itself saw: the ring at its fullest (s of audio) and its longest time away from the ring (ms).
+  const highWaterS = rec ? rec.ringHighWaterFrames / rec.rate : null;
+  const stallMs = rec ? rec.longestStallNs / 1e6 : null;
   link.close();
   await new Promise((r) => child.on('exit', r));
   addon.unlinkSegment(linkName);
   rmSync(dir, { recursive: true, force: true });
   const cpu = (name) => (t1[name] !== undefined && t0[name] !== undefined ? (t1[name] - t0[name]) / wall : null);
-  return { audio: cpu('hb-audio'), writer: cpu('hb-writer'), ringMs, gaps };
+  return { audio: cpu('hb-audio'), writer: cpu('hb-writer'), ringMs, gaps, highWaterS, stallMs };
 }
 
 const pct = (v) => `${(v * 100).toFixed(2)} %`;
@@ -86,11 +91,12 @@ const spread = (xs) => {
 };
 console.log(`hushbox recording takes: sim backend 48 kHz, 64-frame periods, 4 channels (raw mic, clean mic, L, R) 24-bit; ${runs} runs of ${seconds} s each`);
 console.log('thread CPU over wall time, median (min..max)\n');
-console.log(`${'take'.padEnd(6)}  ${'audio thread'.padEnd(26)}  ${'writer thread'.padEnd(26)}  ring (stall absorbed)  gaps`);
+console.log(`${'take'.padEnd(6)}  ${'audio thread'.padEnd(26)}  ${'writer thread'.padEnd(26)}  ${'ring (stall absorbed)'.padEnd(30)}  gaps   ring high-water, longest write/sync (per run)`);
 let n = 0;
 for (const format of [null, 'wav', 'flac']) {
   const rs = [];
   for (let i = 0; i < runs; i++) rs.push(await once(format, n++));
   const ring = rs[0].ringMs === null ? '-' : `${(rs[0].ringMs / 1000).toFixed(1)} s at 4 ch, ${((rs[0].ringMs * 2) / 1000).toFixed(1)} s stereo`;
-  console.log(`${(format ?? 'none').padEnd(6)}  ${spread(rs.map((r) => r.audio)).padEnd(26)}  ${spread(rs.map((r) => r.writer)).padEnd(26)}  ${ring.padEnd(21)}  ${rs.map((r) => r.gaps).join('/')}`);
+  const seen = format ? rs.map((r) => `${(r.highWaterS * 1000).toFixed(0)} ms, ${r.stallMs.toFixed(1)} ms`).join('; ') : '-';
+  console.log(`${(format ?? 'none').padEnd(6)}  ${spread(rs.map((r) => r.audio)).padEnd(26)}  ${spread(rs.map((r) => r.writer)).padEnd(26)}  ${ring.padEnd(30)}  ${rs.map((r) => r.gaps).join('/').padEnd(5)}  ${seen}`);
 }

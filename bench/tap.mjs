@@ -2,7 +2,7 @@
 // The audio tap's cost and delay: the engine (sim backend, 48 kHz, 64-frame
 // periods) run with 0, 1, 2 and 4 stream clients at 16 kHz s16le (libsoxr
 // 48 -> 16 kHz each), several times. Per run, from /proc/<pid>/task/*/stat:
-// the CPU time of the audio thread (hb-audio) and of the tap thread (hb-tap)
+// the CPU time of the audio thread (hb-audio), of the tap thread (hb-tap) and of the spectrum thread (hb-spectrum)
 // over the run's wall time. Per client chunk: the delay from when its last
 // sample left the audio thread (the connection's accept plus the chunk's
 // timestamp and length, on the sim backend's exact clock) to its arrival on
@@ -97,7 +97,7 @@ async function once(clients) {
   await Promise.all(readers);
   rmSync(dir, { recursive: true, force: true });
   const cpu = (name) => (t1[name] !== undefined && t0[name] !== undefined ? (t1[name] - t0[name]) / wall : null);
-  return { audio: cpu('hb-audio'), tap: cpu('hb-tap'), delays };
+  return { audio: cpu('hb-audio'), tap: cpu('hb-tap'), spectrum: cpu('hb-spectrum'), delays };
 }
 
 const pct = (v) => (v === null ? '-' : `${(v * 100).toFixed(2)} %`);
@@ -115,7 +115,7 @@ const spread = (xs) => {
 
 console.log(`hushbox audio tap: sim backend 48 kHz, 64-frame periods, audio thread SCHED_FIFO ${priority}; clients at 16 kHz s16le (libsoxr HQ 48->16 kHz); ${runs} runs of ${seconds} s each`);
 console.log('thread CPU over wall time, median (min..max) over the runs; delay from the audio thread to the client socket\n');
-console.log(`${'clients'.padStart(7)}  ${'audio thread'.padEnd(28)}  ${'tap thread'.padEnd(28)}  ${'tap per client'.padEnd(12)}  delay p50 / p99`);
+console.log(`${'clients'.padStart(7)}  ${'audio thread'.padEnd(28)}  ${'tap thread'.padEnd(28)}  ${'tap per client'.padEnd(12)}  ${'delay p50 / p99'.padEnd(20)}  spectrum thread (always on)`);
 let base = null;
 for (const n of clientCounts) {
   const results = [];
@@ -128,5 +128,5 @@ for (const n of clientCounts) {
   const delays = results.flatMap((r) => r.delays);
   const d = delays.length ? `${quantile(delays, 0.5).toFixed(1)} / ${quantile(delays, 0.99).toFixed(1)} ms` : '-';
   const ratio = base && n > 0 ? ` x${(med(audio) / base).toFixed(2)}` : '';
-  console.log(`${String(n).padStart(7)}  ${(spread(audio) + ratio).padEnd(28)}  ${spread(tap).padEnd(28)}  ${perClient.padEnd(12)}  ${d}`);
+  console.log(`${String(n).padStart(7)}  ${(spread(audio) + ratio).padEnd(28)}  ${spread(tap).padEnd(28)}  ${perClient.padEnd(12)}  ${d.padEnd(20)}  ${spread(results.map((r) => r.spectrum))}`);
 }

@@ -1,6 +1,9 @@
 import type { Logger } from './log.js';
-import type { EngineStatus, TelemetryFrame } from './engine/telemetry.js';
+import type { LatencySettings } from './engine/latency-measure.js';
+import type { EngineStatus, Spectrum, TelemetryFrame } from './engine/telemetry.js';
+import type { DoctorSummary } from './health/doctor-watch.js';
 import type { Health } from './health/health.js';
+import type { BoxEvent, XrunCounts } from './history/schema.js';
 import type { OtaSummary } from './ota/schema.js';
 import type { BoxState } from './presets/state.js';
 
@@ -8,6 +11,8 @@ import type { BoxState } from './presets/state.js';
 export interface EventMap {
   /** A telemetry snapshot from the engine, about 50 times a second. */
   telemetry: TelemetryFrame;
+  /** The engine's spectrum (1/6-octave bands in and out), about 20 times a second. */
+  spectrum: Spectrum;
   /** The engine changed state (started, stopped, failed...). */
   engineStatus: EngineStatus;
   /** Parameters changed and were applied by the engine. */
@@ -30,6 +35,14 @@ export interface EventMap {
   midiAction: { action: 'ab_toggle' | 'record' };
   /** The MIDI mappings or settings changed. */
   midiChanged: { source: string };
+  /** The doctor's verdicts changed (warnings and failures with their fixes). */
+  doctor: DoctorSummary;
+  /** Something for the event list happened (or an event gathered more: same id, sent again). */
+  boxEvent: BoxEvent;
+  /** The xrun counts (session, total) changed; at most once a second. */
+  xrunCounts: XrunCounts;
+  /** A round-trip measurement ran (its result kept with the last good one). */
+  latencyMeasured: LatencySettings;
   /** Every service has started (the supervisor is up). */
   started: { at: Date };
 }

@@ -5,8 +5,11 @@ import { dataReserveBytes, freeBytes } from './config/data-space.js';
 import type { Config } from './config/schema.js';
 import { withAutoAudio, type DeviceChoice } from './engine/device-choice.js';
 import { EngineService } from './engine/engine-service.js';
+import { LatencyMeasure } from './engine/latency-measure.js';
 import { EventBus } from './events.js';
+import { DoctorWatch } from './health/doctor-watch.js';
 import { HealthService } from './health/health-service.js';
+import { HistoryService } from './history/history-service.js';
 import { MidiService } from './midi/midi-service.js';
 import { MqttService } from './mqtt/mqtt-service.js';
 import type { CheckResult } from './ota/boot-check.js';
@@ -45,6 +48,9 @@ export class Supervisor {
   readonly midi: MidiService;
   readonly stream: StreamService;
   readonly recordings: RecordingsService;
+  readonly history: HistoryService;
+  readonly doctor: DoctorWatch;
+  readonly latency: LatencyMeasure;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -79,6 +85,20 @@ export class Supervisor {
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
     this.auth = new AuthService(this.ctx);
     this.presets = new PresetsService({ ctx: this.ctx, engine: this.engine });
+    this.history = new HistoryService({ ctx: this.ctx, engine: this.engine, boxState: () => this.presets.state(), ota: this.ota });
+    this.latency = new LatencyMeasure({
+      ctx: this.ctx,
+      engine: this.engine,
+      onMeasured: (r) => {
+        this.ctx.bus.emit('latencyMeasured', this.latency.settings());
+        this.history.addEvent({
+          type: 'latency_measured',
+          level: r.found ? 'info' : 'warn',
+          message: r.found ? `round trip ${r.roundTripMs} ms (${r.roundTripFrames} frames at ${r.rate} Hz; the engine reports ${r.reportedFrames})` : 'round trip not measured: the test signal did not come back (no cable from an output to an input?)',
+        });
+      },
+    });
+    this.doctor = new DoctorWatch({ ctx: this.ctx, engine: this.engine, health: this.health });
     this.midi = new MidiService({ ctx: this.ctx, engine: this.engine, presets: this.presets, recordings: this.recordings });
     this.web = new WebService({
       ctx: this.ctx,
@@ -91,6 +111,9 @@ export class Supervisor {
       midi: this.midi,
       stream: this.stream,
       recordings: this.recordings,
+      history: this.history,
+      doctor: this.doctor,
+      latency: this.latency,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
@@ -105,7 +128,7 @@ export class Supervisor {
     });
     // auth first (the reset file is acted on at once), then system (it picks the audio core), midi, stream and recordings before the engine (they add
     // to its command line), systemd last (READY=1 once all is up).
-    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.mqtt, this.web, new SystemdService(this.ctx)];
   }
 
   async start(): Promise<void> {

@@ -56,6 +56,7 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
                            InstanceMethod("recording", &EngineLink::Recording),
                            InstanceMethod("recordStart", &EngineLink::RecordStart),
                            InstanceMethod("recordStop", &EngineLink::RecordStop),
+                           InstanceMethod("spectrum", &EngineLink::Spectrum),
                            InstanceAccessor("enginePid", &EngineLink::EnginePid, nullptr),
                        });
   }
@@ -381,6 +382,39 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
     o.Set("freeBytes", static_cast<double>(t.free_bytes));
     o.Set("ringMs", t.ring_ms);
     o.Set("path", std::string(t.path, strnlen(t.path, sizeof t.path)));
+    o.Set("bytes", static_cast<double>(t.bytes));
+    o.Set("ringHighWaterFrames", static_cast<double>(t.ring_high_water_frames));
+    o.Set("longestStallNs", static_cast<double>(t.longest_stall_ns));
+    o.Set("takesTotal", static_cast<double>(t.takes_total));
+    o.Set("bytesTotal", static_cast<double>(t.bytes_total));
+    o.Set("gapsTotal", static_cast<double>(t.gaps_total));
+    o.Set("gapFramesTotal", static_cast<double>(t.gap_frames_total));
+    return o;
+  }
+
+  // spectrum(): the last 1/6-octave band levels of the mic (before processing) and the output mix, dBFS;
+  // only the bands below Nyquist.
+  Napi::Value Spectrum(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    link::SpectrumTelemetry t;
+    if (!live(env)->spectrum.load(t)) return env.Null();
+    const uint32_t n = t.bands < link::kSpectrumBands ? t.bands : link::kSpectrumBands;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("seq", static_cast<double>(t.seq));
+    o.Set("timeNs", static_cast<double>(t.time_ns));
+    o.Set("rate", t.rate);
+    o.Set("window", t.window);
+    o.Set("droppedFrames", static_cast<double>(t.dropped_frames));
+    Napi::Float32Array hz = Napi::Float32Array::New(env, n), in = Napi::Float32Array::New(env, n),
+                       out = Napi::Float32Array::New(env, n);
+    for (uint32_t b = 0; b < n; ++b) {
+      hz[b] = t.centre_hz[b];
+      in[b] = t.in_db[b];
+      out[b] = t.out_db[b];
+    }
+    o.Set("centreHz", hz);
+    o.Set("inDb", in);
+    o.Set("outDb", out);
     return o;
   }
 

@@ -25,6 +25,11 @@ constexpr uint32_t kQuarters = 4;
 constexpr double kSteadiness = 0.35;      // sum |Xq - mean| / sum |Xq| over the quarters of a steady tone
 constexpr float kQuietPresence = 0.3f;    // mean speech presence of a hop without speech
 constexpr double kFloorAmplitude = 1e-5;  // -100 dBFS: quieter tones are left alone
+// Work per analysis step, about the same for each kind (a few microseconds).
+constexpr uint32_t kWindowChunk = 512;  // samples windowed
+constexpr uint32_t kPowerChunk = 256;   // bins: power and the minimum over the history
+constexpr uint32_t kPeakChunk = 64;     // bins searched for peaks
+constexpr uint32_t kSteadyChunk = 256;  // samples of a quarter in a steadiness test
 
 }  // namespace
 
@@ -69,7 +74,7 @@ bool TonalRemover::prepare(double rate) {
   for (uint32_t i = 0; i < size_ / kQuarters; ++i)
     quarter_window_[i] =
         static_cast<float>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * (i + 0.5) / (size_ / kQuarters)));
-  decimated_.assign(size_, 0.0f);
+  decimated_.assign(3 * static_cast<size_t>(hop_), 0.0f);
   frame_.assign(size_, 0.0f);
   re_.assign(size_ / 2 + 1, 0.0f);
   im_.assign(size_ / 2 + 1, 0.0f);
@@ -86,6 +91,12 @@ bool TonalRemover::prepare(double rate) {
   minimum_.assign(bins_, 0.0f);
   const double peak = kFloorAmplitude * 0.5 * window_sum;
   floor_power_ = static_cast<float>(peak * peak);
+  // An analysis takes at most: the window, the FFT, the power, the peaks and
+  // a steadiness test (2 passes x 4 quarters, in chunks) per candidate; spread over a hop.
+  const uint32_t quarter_steps = (size_ / kQuarters + kSteadyChunk - 1) / kSteadyChunk;
+  max_steps_ = (size_ + kWindowChunk - 1) / kWindowChunk + 1 + (bins_ + kPowerChunk - 1) / kPowerChunk +
+               (bin_hi_ - bin_lo_ + kPeakChunk) / kPeakChunk + kMaxCandidates * 2 * kQuarters * quarter_steps;
+  if (max_steps_ > hop_) return false;
 
   const auto ramp = static_cast<uint32_t>(kRampSeconds * rate);
   for (auto& t : tones_) t.level.prepare(ramp, 0.0f);
@@ -96,8 +107,12 @@ bool TonalRemover::prepare(double rate) {
 void TonalRemover::reset() noexcept {
   std::fill(line_.begin(), line_.end(), 0.0f);
   line_fill_ = taps_ - 1;
-  phase_ = 0;
-  filled_ = 0;
+  phase_dec_ = 0;
+  slot_ = 0;
+  hop_fill_ = 0;
+  hops_ = 0;
+  phase_ = Phase::kIdle;
+  steps_run_ = 0;
   history_index_ = 0;
   analyses_ = 0;
   active_ = 0;
@@ -143,9 +158,10 @@ bool TonalRemover::decimate(const float* x, uint32_t m) noexcept {
   }
   std::memcpy(line + line_fill_, x, m * sizeof(float));
   const float* h = fir_.data();
-  const uint32_t before = filled_;
+  float* out = decimated_.data() + static_cast<size_t>(slot_) * hop_;
+  const uint32_t before = hop_fill_;
   const float* first = line + line_fill_ - (taps_ - 1);  // window of x[0]
-  for (uint32_t j = decimation_ - phase_ - 1; j < m; j += decimation_) {
+  for (uint32_t j = decimation_ - phase_dec_ - 1; j < m; j += decimation_) {
     const float* s = first + j;
     V4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0;
     for (uint32_t i = 0; i < taps_; i += 8) {
@@ -158,11 +174,11 @@ bool TonalRemover::decimate(const float* x, uint32_t m) noexcept {
       a1 += s1 * h1;
     }
     const V4 a = a0 + a1;
-    decimated_[filled_++] = (a[0] + a[1]) + (a[2] + a[3]);
+    out[hop_fill_++] = (a[0] + a[1]) + (a[2] + a[3]);
   }
-  phase_ = (phase_ + m) % decimation_;
+  phase_dec_ = (phase_dec_ + m) % decimation_;
   line_fill_ += m;
-  return filled_ != before && filled_ % hop_ == 0;
+  return hop_fill_ != before && hop_fill_ == hop_;
 }
 
 void TonalRemover::end_of_hop() noexcept {
@@ -173,134 +189,267 @@ void TonalRemover::end_of_hop() noexcept {
   last_hop_quiet_ = quiet;
   frames_ = 0;
   presence_sum_ = 0.0f;
-  if (filled_ < size_) return;
-  if (usable) {
-    analyse();
-  } else {
-    verify();
+  // The analysis of the window before is complete (its steps were due by now): it applies from here on.
+  if (phase_ != Phase::kIdle) {
+    run_steps(max_steps_);
+    apply();
   }
-  update_active();
-  std::memmove(decimated_.data(), decimated_.data() + hop_, (size_ - hop_) * sizeof(float));
-  filled_ = size_ - hop_;
+  if (hops_ < 2) ++hops_;
+  if (hops_ >= 2) {
+    // This hop and the one before are the window; the next hop goes to the third slot.
+    analysing_ = usable;
+    first_slot_ = (slot_ + 2) % 3;
+    second_slot_ = slot_;
+    cursor_ = 0;
+    tested_ = 0;
+    found_ = 0;
+    candidates_ = 0;
+    checked_ = 0;
+    if (analysing_) {
+      phase_ = Phase::kWindow;
+    } else {
+      for (uint32_t s = 0; s < kMaxTones; ++s) {
+        checked_ |= tones_[s].live ? 1u << s : 0u;
+        verified_[s] = false;
+        verified_hz_[s] = tones_[s].hz;
+      }
+      phase_ = Phase::kSteady;
+      next_candidate();
+    }
+  }
+  steps_run_ = 0;
+  slot_ = (slot_ + 1) % 3;
+  hop_fill_ = 0;
 }
 
-void TonalRemover::analyse() noexcept {
-  for (uint32_t i = 0; i < size_; ++i) frame_[i] = decimated_[i] * window_[i];
-  fft_.forward(frame_.data(), re_.data(), im_.data());
-  float* latest = power_.data() + history_index_ * bins_;
-  for (uint32_t k = 0; k < bins_; ++k) latest[k] = re_[k] * re_[k] + im_[k] * im_[k];
-  history_index_ = (history_index_ + 1) % kHistory;
-  if (analyses_ < kHistory) ++analyses_;
-  // The ring fills from index 0 after a reset: entries 0 .. analyses_ - 1 are valid.
+const float* TonalRemover::quarter(uint32_t part) const noexcept {
+  const uint32_t q = size_ / kQuarters;
+  const uint32_t slot = part < kQuarters / 2 ? first_slot_ : second_slot_;
+  return decimated_.data() + static_cast<size_t>(slot) * hop_ + (part % (kQuarters / 2)) * q;
+}
+
+void TonalRemover::run_steps(uint32_t due) noexcept {
+  while (steps_run_ < due && phase_ != Phase::kIdle && phase_ != Phase::kDone) {
+    step();
+    ++steps_run_;
+    ++steps_total_;
+  }
+}
+
+void TonalRemover::step() noexcept {
+  switch (phase_) {
+    case Phase::kWindow: window_step(); break;
+    case Phase::kFft:
+      fft_.forward(frame_.data(), re_.data(), im_.data());
+      phase_ = Phase::kPower;
+      cursor_ = 0;
+      break;
+    case Phase::kPower: power_step(); break;
+    case Phase::kPeaks: peaks_step(); break;
+    case Phase::kSteady: {
+      const int r = steady_step();
+      if (r == 0) break;
+      if (analysing_) {
+        // Candidates come most prominent first: the steady ones are the tones, in that order.
+        if (r > 0) found_hz_[found_++] = test_.hz;
+        ++tested_;
+        if (found_ >= kMaxTones || tested_ >= candidates_) {
+          phase_ = Phase::kDone;
+          break;
+        }
+        start_steady(candidate_hz_[tested_]);
+      } else {
+        verified_[tested_] = r > 0;
+        verified_hz_[tested_] = test_.hz;
+        ++tested_;
+        next_candidate();
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+void TonalRemover::window_step() noexcept {
+  const uint32_t half = size_ / 2;
+  const uint32_t end = std::min(cursor_ + kWindowChunk, size_);
+  for (uint32_t i = cursor_; i < end; ++i) {
+    const float* d = decimated_.data() + static_cast<size_t>(i < half ? first_slot_ : second_slot_) * hop_;
+    frame_[i] = d[i % half] * window_[i];
+  }
+  cursor_ = end;
+  if (cursor_ >= size_) phase_ = Phase::kFft;
+}
+
+void TonalRemover::power_step() noexcept {
+  if (cursor_ == 0) {
+    latest_ = history_index_;
+    history_index_ = (history_index_ + 1) % kHistory;
+    if (analyses_ < kHistory) ++analyses_;
+  }
+  float* latest = power_.data() + latest_ * bins_;
   float* m = minimum_.data();
-  std::memcpy(m, power_.data(), bins_ * sizeof(float));
-  for (uint32_t h = 1; h < analyses_; ++h) {
-    const float* p = power_.data() + h * bins_;
-    for (uint32_t k = 0; k < bins_; ++k) m[k] = std::min(m[k], p[k]);
+  const uint32_t end = std::min(cursor_ + kPowerChunk, bins_);
+  for (uint32_t k = cursor_; k < end; ++k) {
+    latest[k] = re_[k] * re_[k] + im_[k] * im_[k];
+    // The ring fills from index 0 after a reset: entries 0 .. analyses_ - 1 are valid.
+    float v = power_[k];
+    for (uint32_t h = 1; h < analyses_; ++h) v = std::min(v, power_[h * bins_ + k]);
+    m[k] = v;
   }
-
-  double found_hz[kMaxTones];
-  float found_prominence[kMaxTones];
-  uint32_t found = 0;
-  if (analyses_ >= 1) {
-    const float threshold = std::pow(10.0f, kProminenceDb / 10.0f);
-    for (uint32_t k = bin_lo_; k <= bin_hi_; ++k) {
-      const float v = m[k];
-      if (!(v > floor_power_)) continue;
-      bool top = true;
-      for (uint32_t j = k - guard_; j <= k + guard_ && top; ++j) {
-        if (j != k && (m[j] > v || (m[j] == v && j < k))) top = false;
-      }
-      if (!top) continue;
-      float left = 0.0f, right = 0.0f;
-      const uint32_t lo = k > far_ ? k - far_ : 1;
-      for (uint32_t j = lo; j <= k - near_; ++j) left += m[j];
-      left /= static_cast<float>(k - near_ - lo + 1);
-      for (uint32_t j = k + near_; j <= k + far_; ++j) right += m[j];
-      right /= static_cast<float>(far_ - near_ + 1);
-      const float background = std::sqrt(left * right);
-      if (!(v > threshold * background)) continue;
-      const float prominence = background > 0.0f ? v / background : 1e30f;
-      // Where the tone is: a parabola through the latest analysis' log power.
-      const double a = std::log(std::max(latest[k - 1], 1e-30f));
-      const double b = std::log(std::max(latest[k], 1e-30f));
-      const double c = std::log(std::max(latest[k + 1], 1e-30f));
-      const double curve = a - 2.0 * b + c;
-      double delta = curve < 0.0 ? 0.5 * (a - c) / curve : 0.0;
-      delta = std::clamp(delta, -0.5, 0.5);
-      double hz = (k + delta) * fs_dec_ / size_;
-      if (!steady(hz)) continue;
-      // Keep the kMaxTones most prominent, most prominent first.
-      uint32_t at = found;
-      while (at > 0 && found_prominence[at - 1] < prominence) --at;
-      if (at >= kMaxTones) continue;
-      const uint32_t last = std::min(found, kMaxTones - 1);
-      for (uint32_t i = last; i > at; --i) {
-        found_hz[i] = found_hz[i - 1];
-        found_prominence[i] = found_prominence[i - 1];
-      }
-      found_hz[at] = hz;
-      found_prominence[at] = prominence;
-      if (found < kMaxTones) ++found;
-    }
-  }
-  follow(found_hz, found);
-}
-
-void TonalRemover::verify() noexcept {
-  // A window with speech: no new tones, but those followed must still be
-  // there, steady (a voice held still for a moment, or a sound that was
-  // never a tone, goes after kMissesToDrop such windows).
-  for (auto& t : tones_) {
-    if (!t.live) continue;
-    double hz = t.hz;
-    if (steady(hz)) {
-      t.misses = 0;
-      if (std::fabs(hz - t.hz) > 1e-3 && std::fabs(hz - t.hz) < kVerifyFollowHz) t.retune(rate_, hz);
-    } else if (++t.misses >= kMissesToDrop) {
-      t.drop();
-    }
+  cursor_ = end;
+  if (cursor_ >= bins_) {
+    phase_ = Phase::kPeaks;
+    cursor_ = bin_lo_;
   }
 }
 
-bool TonalRemover::steady(double& hz) const noexcept {
+void TonalRemover::peaks_step() noexcept {
+  const float* m = minimum_.data();
+  const float* latest = power_.data() + latest_ * bins_;
+  const float threshold = std::pow(10.0f, kProminenceDb / 10.0f);
+  const uint32_t end = std::min(cursor_ + kPeakChunk, bin_hi_ + 1);
+  for (uint32_t k = cursor_; k < end; ++k) {
+    const float v = m[k];
+    if (!(v > floor_power_)) continue;
+    bool top = true;
+    for (uint32_t j = k - guard_; j <= k + guard_ && top; ++j) {
+      if (j != k && (m[j] > v || (m[j] == v && j < k))) top = false;
+    }
+    if (!top) continue;
+    float left = 0.0f, right = 0.0f;
+    const uint32_t lo = k > far_ ? k - far_ : 1;
+    for (uint32_t j = lo; j <= k - near_; ++j) left += m[j];
+    left /= static_cast<float>(k - near_ - lo + 1);
+    for (uint32_t j = k + near_; j <= k + far_; ++j) right += m[j];
+    right /= static_cast<float>(far_ - near_ + 1);
+    const float background = std::sqrt(left * right);
+    if (!(v > threshold * background)) continue;
+    const float prominence = background > 0.0f ? v / background : 1e30f;
+    // Where the tone is: a parabola through the latest analysis' log power.
+    const double a = std::log(std::max(latest[k - 1], 1e-30f));
+    const double b = std::log(std::max(latest[k], 1e-30f));
+    const double c = std::log(std::max(latest[k + 1], 1e-30f));
+    const double curve = a - 2.0 * b + c;
+    double delta = curve < 0.0 ? 0.5 * (a - c) / curve : 0.0;
+    delta = std::clamp(delta, -0.5, 0.5);
+    // Keep the kMaxCandidates most prominent, most prominent first (equal ones in the order found).
+    uint32_t at = candidates_;
+    while (at > 0 && candidate_prominence_[at - 1] < prominence) --at;
+    if (at >= kMaxCandidates) continue;
+    const uint32_t last = std::min(candidates_, kMaxCandidates - 1);
+    for (uint32_t i = last; i > at; --i) {
+      candidate_hz_[i] = candidate_hz_[i - 1];
+      candidate_prominence_[i] = candidate_prominence_[i - 1];
+    }
+    candidate_hz_[at] = (k + delta) * fs_dec_ / size_;
+    candidate_prominence_[at] = prominence;
+    if (candidates_ < kMaxCandidates) ++candidates_;
+  }
+  cursor_ = end;
+  if (cursor_ > bin_hi_) {
+    if (candidates_ == 0) {
+      phase_ = Phase::kDone;
+    } else {
+      phase_ = Phase::kSteady;
+      start_steady(candidate_hz_[0]);
+    }
+  }
+}
+
+void TonalRemover::next_candidate() noexcept {
+  // Checking the followed tones: the next live slot, or done.
+  while (tested_ < kMaxTones && (checked_ & (1u << tested_)) == 0) ++tested_;
+  if (tested_ >= kMaxTones) {
+    phase_ = Phase::kDone;
+    return;
+  }
+  start_steady(tones_[tested_].hz);
+}
+
+void TonalRemover::start_steady(double hz) noexcept {
+  test_.hz = hz;
+  test_.pass = 0;
+  test_.part = 0;
+  test_.offset = 0;
+  test_.acc = {0.0, 0.0};
+  test_.phasor = {1.0, 0.0};
+  const double w = -2.0 * std::numbers::pi * hz / fs_dec_;
+  test_.step = {std::cos(w), std::sin(w)};
+}
+
+int TonalRemover::steady_step() noexcept {
   // The component at hz in each quarter of the window, against one time
   // origin: a steady tone gives the same complex value four times over; a
   // voice's harmonic, whose pitch moves, or a burst, does not. The phase
-  // advance from quarter to quarter refines the frequency first.
+  // advance from quarter to quarter refines the frequency first (pass 0),
+  // then the quarters are measured again there (pass 1).
+  SteadyTest& t = test_;
   const uint32_t q = size_ / kQuarters;
-  std::complex<double> x[kQuarters];
-  for (int pass = 0; pass < 2; ++pass) {
-    const double w = -2.0 * std::numbers::pi * hz / fs_dec_;
-    const std::complex<double> step(std::cos(w), std::sin(w));
-    std::complex<double> phasor(1.0, 0.0);
-    for (uint32_t part = 0; part < kQuarters; ++part) {
-      std::complex<double> acc(0.0, 0.0);
-      const float* d = decimated_.data() + part * q;
-      for (uint32_t i = 0; i < q; ++i) {
-        acc += static_cast<double>(d[i] * quarter_window_[i]) * phasor;
-        phasor *= step;
-      }
-      phasor /= std::abs(phasor);
-      x[part] = acc;
-    }
-    if (pass == 1) break;
+  std::complex<double> acc = t.acc;
+  std::complex<double> phasor = t.phasor;
+  const std::complex<double> step = t.step;
+  const float* d = quarter(t.part);
+  const uint32_t end = std::min(t.offset + kSteadyChunk, q);
+  for (uint32_t i = t.offset; i < end; ++i) {
+    acc += static_cast<double>(d[i] * quarter_window_[i]) * phasor;
+    phasor *= step;
+  }
+  t.offset = end;
+  if (end < q) {
+    t.acc = acc;
+    t.phasor = phasor;
+    return 0;
+  }
+  phasor /= std::abs(phasor);
+  t.phasor = phasor;
+  t.x[t.part] = acc;
+  t.acc = {0.0, 0.0};
+  t.offset = 0;
+  if (++t.part < kQuarters) return 0;
+  if (t.pass == 0) {
     std::complex<double> advance(0.0, 0.0);
-    for (uint32_t part = 1; part < kQuarters; ++part) advance += x[part] * std::conj(x[part - 1]);
+    for (uint32_t part = 1; part < kQuarters; ++part) advance += t.x[part] * std::conj(t.x[part - 1]);
     const double delta = std::arg(advance) * fs_dec_ / (2.0 * std::numbers::pi * q);
-    if (!(std::fabs(delta) < kMatchHz)) return false;
-    hz += delta;
+    if (!(std::fabs(delta) < kMatchHz)) return -1;
+    const double hz = t.hz + delta;
+    start_steady(hz);
+    t.pass = 1;
+    return 0;
   }
   std::complex<double> mean(0.0, 0.0);
   double total = 0.0;
-  for (const auto& v : x) {
+  for (const auto& v : t.x) {
     mean += v;
     total += std::abs(v);
   }
   mean /= static_cast<double>(kQuarters);
   double spread = 0.0;
-  for (const auto& v : x) spread += std::abs(v - mean);
-  return total > 0.0 && spread < kSteadiness * total;
+  for (const auto& v : t.x) spread += std::abs(v - mean);
+  return total > 0.0 && spread < kSteadiness * total ? 1 : -1;
+}
+
+void TonalRemover::apply() noexcept {
+  if (analysing_) {
+    follow(found_hz_, found_);
+  } else {
+    // A window with speech: no new tones, but those followed must still be
+    // there, steady (a voice held still for a moment, or a sound that was
+    // never a tone, goes after kMissesToDrop such windows).
+    for (uint32_t s = 0; s < kMaxTones; ++s) {
+      if ((checked_ & (1u << s)) == 0) continue;
+      Tone& t = tones_[s];
+      const double hz = verified_hz_[s];
+      if (verified_[s]) {
+        t.misses = 0;
+        if (std::fabs(hz - t.hz) > 1e-3 && std::fabs(hz - t.hz) < kVerifyFollowHz) t.retune(rate_, hz);
+      } else if (++t.misses >= kMissesToDrop) {
+        t.drop();
+      }
+    }
+  }
+  update_active();
+  phase_ = Phase::kIdle;
 }
 
 void TonalRemover::follow(const double* found_hz, uint32_t found) noexcept {
@@ -354,10 +503,13 @@ void TonalRemover::process(float* x, uint32_t n) noexcept {
   while (n > 0) {
     // Up to the sample that completes the hop under way (an analysis there
     // applies from the next sample on, whatever the block size).
-    const uint32_t outputs_left = hop_ - filled_ % hop_;
-    const uint64_t to_hop = static_cast<uint64_t>(outputs_left - 1) * decimation_ + (decimation_ - phase_);
+    const uint32_t outputs_left = hop_ - hop_fill_;
+    const uint64_t to_hop = static_cast<uint64_t>(outputs_left - 1) * decimation_ + (decimation_ - phase_dec_);
     const auto m = static_cast<uint32_t>(std::min<uint64_t>({n, kChunk, to_hop}));
     const bool hop_done = decimate(x, m);
+    // The analysis of the window before, a fixed share per decimated sample, done by the end of this hop.
+    if (phase_ != Phase::kIdle && !hop_done)
+      run_steps(static_cast<uint32_t>((static_cast<uint64_t>(max_steps_) * hop_fill_ + hop_ - 1) / hop_));
     // The notches, one after the other (a cascade: each on the previous one's output).
     if (active_ != 0) {
       const double depth = depth_;

@@ -24,12 +24,23 @@
 // six analyses (while speech goes on a tone must still show steady in the
 // window, where it was; it is not looked for elsewhere). The notches add no delay.
 //
+// The analysis of a window is not done at once when the window is complete
+// (a lump of work every 0.256 s, a tail in the audio thread's timing): it is
+// cut into small steps (a slice of the window, of the bins, or of a
+// steadiness test) run as the next hop's samples come in, a fixed share per
+// sample, and its result applied when that hop ends. The notches so follow
+// the analysis one hop (0.256 s) later than if it ran at once. At most
+// kMaxCandidates peaks, the most prominent, are tested for steadiness: the
+// same tones as testing them all, unless more than that many stand out.
+//
 // Everything is sized in prepare(); process() does not allocate, lock or
 // make system calls, and its output depends only on the sample sequence, not
-// on how it is cut into blocks.
+// on how it is cut into blocks (steps run where the samples fall; results
+// apply at hop boundaries only).
 #pragma once
 
 #include <array>
+#include <complex>
 #include <cstdint>
 #include <vector>
 
@@ -46,6 +57,7 @@ class TonalRemover {
   static constexpr double kMinHz = 25.0;
   static constexpr double kMaxHz = 2000.0;
   static constexpr float kProminenceDb = 12.0f;
+  static constexpr uint32_t kMaxCandidates = 2 * kMaxTones;
 
   // [control] Sizes every buffer for `rate` (8 kHz .. 384 kHz); the only
   // method that allocates. False if the rate is out of range.
@@ -62,6 +74,13 @@ class TonalRemover {
     ++frames_;
     presence_sum_ += presence;
   }
+
+  // [any] Analysis steps run since prepare() (each a small, bounded piece of work).
+  uint64_t analysis_steps() const noexcept { return steps_total_; }
+  // [any] The most steps a hop's worth of samples may run: an analysis's worst case.
+  uint32_t max_steps_per_hop() const noexcept { return max_steps_; }
+  // [any] Input samples per hop (the analysis' period).
+  uint32_t hop_samples() const noexcept { return hop_ * decimation_; }
 
   // [any] Tones with a notch on them now (ramping in or fully in).
   uint32_t tone_count() const noexcept;
@@ -88,14 +107,35 @@ class TonalRemover {
     }
   };
 
+  // The analysis under way, one step at a time.
+  enum class Phase : uint8_t { kIdle, kWindow, kFft, kPower, kPeaks, kSteady, kDone };
+  // A steadiness test (see steady_step()), a chunk of a quarter of the window per step.
+  struct SteadyTest {
+    double hz = 0.0;
+    uint32_t pass = 0, part = 0, offset = 0;
+    std::complex<double> acc{0.0, 0.0};
+    std::complex<double> x[4];
+    std::complex<double> phasor{1.0, 0.0}, step{1.0, 0.0};
+  };
+
   // Decimates x[0 .. m); true when the hop under way ended at its last sample.
   bool decimate(const float* x, uint32_t m) noexcept;
   void end_of_hop() noexcept;
-  void analyse() noexcept;
+  // Runs steps until `due` have run in this hop (or the analysis is done).
+  void run_steps(uint32_t due) noexcept;
+  void step() noexcept;
+  void window_step() noexcept;
+  void power_step() noexcept;
+  void peaks_step() noexcept;
+  void start_steady(double hz) noexcept;
+  // A chunk of a steadiness test; 1: steady (hz refined), -1: not, 0: not decided yet.
+  int steady_step() noexcept;
+  void next_candidate() noexcept;
+  void apply() noexcept;
   void follow(const double* found_hz, uint32_t found) noexcept;
-  bool steady(double& hz) const noexcept;
-  void verify() noexcept;
   void update_active() noexcept;
+  // Quarter `part` of the window under analysis (it spans two hop slots).
+  const float* quarter(uint32_t part) const noexcept;
 
   double rate_ = 48000.0;
   float depth_ = 1.0f;
@@ -108,7 +148,7 @@ class TonalRemover {
   static constexpr uint32_t kChunk = 256;
   std::vector<float> line_;  // taps_ - 1 + 4 * kChunk
   size_t line_fill_ = 0;
-  uint32_t phase_ = 0;
+  uint32_t phase_dec_ = 0;  // input samples since the last decimated one, modulo decimation_
   double fs_dec_ = 8000.0;
 
   // Analysis.
@@ -117,8 +157,12 @@ class TonalRemover {
   uint32_t hop_ = 2048;
   std::vector<float> window_;
   std::vector<float> quarter_window_;  // Hann over a quarter of the window, for the steadiness test
-  std::vector<float> decimated_;       // size_
-  uint32_t filled_ = 0;
+  // Three hops of decimated samples: one being written, the two before it
+  // the window under analysis (read while the next hop comes in).
+  std::vector<float> decimated_;  // 3 x hop_
+  uint32_t slot_ = 0;             // the hop being written
+  uint32_t hop_fill_ = 0;         // samples in it
+  uint32_t hops_ = 0;             // complete hops since reset (up to 2)
   std::vector<float> frame_, re_, im_;
   uint32_t bins_ = 0;  // bins kept per analysis (up to kMaxHz plus the neighbourhood)
   uint32_t bin_lo_ = 0, bin_hi_ = 0;
@@ -127,12 +171,34 @@ class TonalRemover {
   std::vector<float> power_;    // kHistory x bins_, ring of analyses
   std::vector<float> minimum_;  // bins_
   uint32_t history_index_ = 0;
+  uint32_t latest_ = 0;  // the ring entry of the latest analysis
   uint32_t analyses_ = 0;
   uint32_t frames_ = 0;  // note_speech() calls in the hop under way
   float presence_sum_ = 0.0f;
   bool last_hop_quiet_ = false;
   float floor_power_ = 0.0f;  // a -100 dBFS tone's peak power: quieter ones are left alone
   uint32_t active_ = 0;       // bit s: slot s has a notch running (in, ramping or fading out)
+
+  // The analysis under way: new tones looked for (`analysing_`), or only the
+  // followed ones checked (a window with speech).
+  Phase phase_ = Phase::kIdle;
+  bool analysing_ = false;
+  uint32_t first_slot_ = 0, second_slot_ = 0;  // the window's two hops
+  uint32_t cursor_ = 0;                        // where the phase under way is
+  uint32_t steps_run_ = 0;                     // in this hop
+  uint64_t steps_total_ = 0;
+  uint32_t max_steps_ = 1;   // the most an analysis takes: spread over a hop
+  uint32_t candidates_ = 0;  // peaks found, most prominent first
+  double candidate_hz_[kMaxCandidates] = {};
+  float candidate_prominence_[kMaxCandidates] = {};
+  uint32_t tested_ = 0;  // candidates (or followed tones) tested so far
+  SteadyTest test_;
+  double found_hz_[kMaxTones] = {};
+  uint32_t found_ = 0;
+  // Checking the followed tones: which slots were live at the start, and the outcome per slot.
+  uint32_t checked_ = 0;
+  bool verified_[kMaxTones] = {};
+  double verified_hz_[kMaxTones] = {};
 
   std::array<Tone, kMaxTones> tones_{};
 };

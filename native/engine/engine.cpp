@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <cinttypes>
 #include <cmath>
@@ -85,6 +86,7 @@ Status Engine::init(const EngineConfig& config) {
     meter_out_[c].prepare(config_.io.rate);
   }
   jitter_.allocate();
+  process_.allocate();
   midi_latency_.allocate();
   if (!config.midi.empty()) {
     s = MidiInput::check_source(config.midi);
@@ -137,6 +139,8 @@ Status Engine::init(const EngineConfig& config) {
     tap_.disable();
   }
   s = recorder_.init(config.recorder, config_.io.rate, max_frames, io.channels, link_);
+  if (!s) return s;
+  s = spectrum_.init(config_.io.rate, max_frames, link_);
   if (!s) return s;
   set_state(link::EngineState::kStarting);
   return Status::success();
@@ -314,6 +318,10 @@ void Engine::audio_thread_main() noexcept {
   set_state(link::EngineState::kRunning);
   started_ns_ = now_ns();
 
+  // Page faults taken while running (memory is locked and stacks prefaulted, so none is expected):
+  // counted outside the named stretch, where a system call is allowed.
+  rusage usage_start{};
+  getrusage(RUSAGE_THREAD, &usage_start);
   // The thread names itself once set up: from here to "hb-audio-done" it may
   // only do ALSA I/O and read the clock (test/engine/rt-guard.test.ts checks).
   pthread_setname_np(pthread_self(), "hb-audio");
@@ -364,12 +372,14 @@ void Engine::audio_thread_main() noexcept {
     }
     tap_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
     recorder_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, frames);
+    spectrum_.push(in_.data(), channels, planar_ptrs_.data(), channels, frames);
 
     const IoResult w = backend_->write(out_.data(), frames);
     if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
 
     const int64_t t1 = now_ns();
     ++telemetry_.periods_processed;
+    process_.add(t1 - t0);
     const float load = static_cast<float>(static_cast<double>(t1 - t0) / static_cast<double>(period_ns_));
     telemetry_.dsp_load = load;
     load_sum_ += load;
@@ -380,6 +390,10 @@ void Engine::audio_thread_main() noexcept {
   final_state_ = telemetry_.state;
   backend_->stop();
   pthread_setname_np(pthread_self(), "hb-audio-done");
+  rusage usage_end{};
+  getrusage(RUSAGE_THREAD, &usage_end);
+  audio_page_faults_ = static_cast<uint64_t>((usage_end.ru_minflt - usage_start.ru_minflt) +
+                                             (usage_end.ru_majflt - usage_start.ru_majflt));
   ended_ns_ = now_ns();
   set_state(link::EngineState::kStopped);
   link_->telemetry.store(telemetry_);
@@ -487,6 +501,7 @@ Status Engine::run_threads() {
   pthread_t housekeeping_thread, audio_thread;
   if (Status ts = tap_.start(); !ts) return ts;
   if (Status rs = recorder_.start(); !rs) return rs;
+  if (Status ss = spectrum_.start(); !ss) return ss;
   if (!start_thread(
           housekeeping_thread,
           [](void* self) -> void* {
@@ -518,6 +533,7 @@ Status Engine::run_threads() {
   pthread_join(housekeeping_thread, nullptr);
   tap_.stop();
   recorder_.stop();  // a take in progress is finished (reason engine_stop), its header final
+  spectrum_.stop();
   return backend_->close();
 }
 
@@ -538,6 +554,8 @@ std::string Engine::stats_json() const {
                 ",\"dsp_load\":{\"mean\":%.6f,\"max\":%.6f},"
                 "\"jitter_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p99.9\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64
                 "},"
+                "\"process_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p99.9\":%.1f,\"max\":%.1f},\"audio_page_faults\":%" PRIu64
+                ","
                 "\"latency_frames\":%u,"
                 "\"realtime\":{\"fifo\":%s,\"priority\":%d,\"cpu\":%d,\"memory_locked\":%s,\"denormals_flushed\":%s,"
                 "\"dma_latency_held\":%s,\"problems\":%s},"
@@ -546,8 +564,9 @@ std::string Engine::stats_json() const {
                 config_.io.periods, config_.io.channels, seconds, telemetry_.periods_processed,
                 telemetry_.missed_deadlines, telemetry_.xruns, static_cast<double>(telemetry_.dsp_load_mean),
                 static_cast<double>(telemetry_.dsp_load_max), jitter_.percentile(0.5), jitter_.percentile(0.99),
-                jitter_.percentile(0.999), jitter_.max_us(), jitter_.count(), telemetry_.latency_frames,
-                rt_report_.fifo ? "true" : "false", rt_report_.priority, rt_report_.cpu,
+                jitter_.percentile(0.999), jitter_.max_us(), jitter_.count(), process_.percentile(0.5),
+                process_.percentile(0.99), process_.percentile(0.999), process_.max_us(), audio_page_faults_,
+                telemetry_.latency_frames, rt_report_.fifo ? "true" : "false", rt_report_.priority, rt_report_.cpu,
                 memory_locked_ ? "true" : "false", rt_report_.denormals_flushed ? "true" : "false",
                 dma_latency_held_ ? "true" : "false", problems.c_str(),
                 1000.0 * telemetry_.latency_frames / (config_.io.rate ? config_.io.rate : 1), telemetry_.device_waits,

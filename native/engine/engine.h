@@ -20,6 +20,7 @@
 #include "recorder.h"
 #include "rt.h"
 #include "shm.h"
+#include "spectrum.h"
 #include "status.h"
 #include "tap.h"
 
@@ -154,8 +155,11 @@ class Engine {
   dsp::Meter meter_in_[link::kMaxChannels];
   dsp::Meter meter_out_[link::kMaxChannels];
   JitterHistogram jitter_;
+  JitterHistogram process_;         // the audio thread's own time per period (read to write), for the stats
+  uint64_t audio_page_faults_ = 0;  // taken by the audio thread while running
   Tap tap_;
   Recorder recorder_;
+  Spectrum spectrum_;
 
   // MIDI: the thread, its queue to the audio thread, and the audio thread's copy of the map.
   MidiInput midi_;

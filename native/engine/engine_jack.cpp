@@ -126,6 +126,7 @@ int Engine::jack_process(uint32_t nframes) noexcept {
     if (nframes <= chain_frames_in_use_) {
       tap_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, nframes);
       recorder_.push(in_.data(), channels, chain_->processed_mic(), planar_ptrs_.data(), channels, nframes);
+      spectrum_.push(in_.data(), channels, planar_ptrs_.data(), channels, nframes);
     }
   } else {
     for (uint32_t c = 0; c < channels; ++c)
@@ -306,6 +307,7 @@ Status Engine::run_jack() {
   JackState& j = *jack_;
   if (Status ts = tap_.start(); !ts) return ts;
   if (Status rs = recorder_.start(); !rs) return rs;
+  if (Status ss = spectrum_.start(); !ss) return ss;
   started_ns_ = now_ns();
   const int64_t deadline = config_.duration_s > 0 ? started_ns_ + static_cast<int64_t>(config_.duration_s * 1e9) : 0;
   int64_t next_try = 0;
@@ -356,6 +358,7 @@ Status Engine::run_jack() {
   jack_close();
   tap_.stop();
   recorder_.stop();
+  spectrum_.stop();
   if (chain_swapped_.exchange(false)) chain_owner_ = std::move(pending_owner_);
   final_state_ = telemetry_.state;
   ended_ns_ = now_ns();

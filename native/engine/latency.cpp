@@ -81,6 +81,8 @@ int run_latency_command(const std::vector<std::string>& args) {
       ok = value(io.capture_device);
     else if (a == "--backend")
       ok = value(backend_name);
+    else if (a == "--input")
+      ok = value(io.input);
     else if (a == "--rate")
       ok = value(v) && cli::parse_uint(a, v, io.rate, error);
     else if (a == "--frames")

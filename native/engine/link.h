@@ -13,7 +13,7 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 8;
+inline constexpr uint32_t kVersion = 9;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
@@ -272,8 +272,35 @@ struct RecordTelemetry {
   uint32_t ring_ms;     // how long a stall the ring absorbs
   uint32_t pad;
   char path[kPathLength];
+  // This take: bytes in the file, the ring's fullest (frames of the take, as the writer found it), the longest
+  // the writer was away from the ring in one write, sync or stall.
+  uint64_t bytes;
+  uint64_t ring_high_water_frames;
+  uint64_t longest_stall_ns;
+  // Since the engine started: takes begun, bytes written, gaps and their frames, over every take.
+  uint64_t takes_total;
+  uint64_t bytes_total;
+  uint64_t gaps_total;
+  uint64_t gap_frames_total;
 };
 static_assert(std::is_trivially_copyable_v<RecordTelemetry>);
+
+// The front panel's spectrum (native/engine/spectrum.h): 1/6-octave band levels of the mic before
+// processing and of the output mix, computed off the audio thread about 20 times a second.
+inline constexpr uint32_t kSpectrumBands = 60;
+struct SpectrumTelemetry {
+  uint32_t rate;
+  uint32_t window;  // FFT size (samples)
+  uint32_t bands;   // bands below Nyquist; the rest read the floor
+  uint32_t pad;
+  uint64_t seq;                     // analyses published
+  uint64_t time_ns;                 // CLOCK_MONOTONIC of the last
+  uint64_t dropped_frames;          // frames the spectrum thread was too late for (the audio thread never waits)
+  float centre_hz[kSpectrumBands];  // 1000 * 2^(k/6), k = -33..26
+  float in_db[kSpectrumBands];      // dBFS: a full-scale sine in the band reads 0; -140 for nothing
+  float out_db[kSpectrumBands];
+};
+static_assert(std::is_trivially_copyable_v<SpectrumTelemetry>);
 
 struct Heartbeat {
   std::atomic<uint64_t> count;
@@ -301,6 +328,7 @@ struct Segment {
   Seqlock<TapTelemetry> tap;
   SupervisorToWriterQueue record_commands;
   Seqlock<RecordTelemetry> recording;
+  Seqlock<SpectrumTelemetry> spectrum;
 
   uint32_t param_count;
   ParamInfo params[kMaxParams];

@@ -17,6 +17,7 @@
 #include "midi.h"
 #include "midi_input.h"
 #include "profiles.h"
+#include "take_repair.h"
 #include "tools.h"
 
 namespace {
@@ -55,9 +56,11 @@ const char* kUsage =
     "  bench    [--rate HZ] [--frames N] [--channels N] [--seconds S] [--json]\n"
     "           real-time factor of the chain and of each stage (44.1/48/96/192 kHz without --rate)\n"
     "  params   the parameter table (--json)\n"
+    "  repair-take FILE.flac [--json]  finish a FLAC take cut by a power loss: the frames that decode,\n"
+    "           re-encoded into a fresh file renamed over it (nothing done to a finished take)\n"
     "  profiles the profiles: rate, period, periods and processing defaults (--json)\n"
     "  latency  round trip through a loopback: --device NAME [--capture-device NAME] --rate HZ\n"
-    "           --frames N --periods N [--json]\n"
+    "           --frames N --periods N [--json]; --backend sim --input loopback: a simulated cable\n"
     "  midi-send DEVICE|FILE [--count N] [--interval-us U] [--cc N | --program N] [--channel 0..15]\n"
     "           raw MIDI out, paced (tests and bench/midi.mjs)\n"
     "  doctor   sound cards and real-time prerequisites, with fixes: [--json] [--root DIR]\n";
@@ -359,6 +362,7 @@ int main(int argc, char** argv) {
   if (command == "latency") return hushbox::run_latency_command(args);
   if (command == "midi-send") return hushbox::run_midi_send_command(args);
   if (command == "doctor") return hushbox::run_doctor_command(args);
+  if (command == "repair-take") return hushbox::cmd_repair_take(static_cast<int>(args.size()), args.data());
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sndfile.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -123,7 +124,20 @@ void Recorder::push(const float* in_interleaved, uint32_t in_channels, const flo
 
 void Recorder::publish() {
   telemetry_.frames_written = written_;
+  if (fd_ >= 0) {
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0) telemetry_.bytes = static_cast<uint64_t>(st.st_size);
+  }
+  telemetry_.takes_total = takes_total_;
+  telemetry_.bytes_total = bytes_done_ + (file_ ? telemetry_.bytes : 0);
+  telemetry_.gaps_total = gaps_total_;
+  telemetry_.gap_frames_total = gap_frames_total_;
   link_->recording.store(telemetry_);
+}
+
+void Recorder::note_stall(int64_t began_ns) {
+  const auto took = static_cast<uint64_t>(now_ns() - began_ns);
+  if (took > telemetry_.longest_stall_ns) telemetry_.longest_stall_ns = took;
 }
 
 void Recorder::begin(const link::RecordCommand& cmd) {
@@ -171,6 +185,7 @@ void Recorder::begin(const link::RecordCommand& cmd) {
   }
   sf_command(sf, SFC_SET_CLIPPING, nullptr, SF_TRUE);
   file_ = sf;
+  ++takes_total_;
   written_ = 0;
   has_gap_ = false;
   next_sync_ns_ = now_ns() + static_cast<int64_t>(config_.sync_ms) * 1'000'000;
@@ -186,7 +201,9 @@ void Recorder::begin(const link::RecordCommand& cmd) {
 
 bool Recorder::write_frames(const float* data, uint64_t frames) {
   auto* sf = static_cast<SNDFILE*>(file_);
+  const int64_t began = now_ns();
   const sf_count_t n = sf_writef_float(sf, data, static_cast<sf_count_t>(frames));
+  note_stall(began);
   if (n > 0) written_ += static_cast<uint64_t>(n);
   return n == static_cast<sf_count_t>(frames);
 }
@@ -206,12 +223,15 @@ void Recorder::drain(bool all) {
   uint64_t budget = all ? UINT64_MAX : static_cast<uint64_t>(rate_);  // about a second per round
   // The audio pushed before this snapshot; a gap announced later lies after it.
   uint64_t avail = ring_.available() / ch;
+  if (avail > telemetry_.ring_high_water_frames) telemetry_.ring_high_water_frames = avail;
   while (budget > 0) {
     if (!has_gap_ && gaps_.pop(gap_)) has_gap_ = true;
     const uint64_t consumed = written_ - telemetry_.gap_frames;
     if (has_gap_ && consumed == gap_.at) {
       ++telemetry_.gaps;
       telemetry_.gap_frames += gap_.frames;
+      ++gaps_total_;
+      gap_frames_total_ += gap_.frames;
       has_gap_ = false;
       if (!write_silence(gap_.frames)) {
         finish(link::RecordStopReason::kWriteError, errno);
@@ -253,9 +273,14 @@ void Recorder::finish(link::RecordStopReason reason, int error) {
   }
   auto* sf = static_cast<SNDFILE*>(file_);
   file_ = nullptr;
+  const int64_t began = now_ns();
   sf_write_sync(sf);
   sf_close(sf);  // writes the final header (WAV sizes, FLAC STREAMINFO) and closes the descriptor
+  note_stall(began);
   fd_ = -1;
+  struct stat st {};
+  if (::stat(telemetry_.path, &st) == 0) telemetry_.bytes = static_cast<uint64_t>(st.st_size);
+  bytes_done_ += telemetry_.bytes;
   telemetry_.state = link::RecordState::kStopped;
   telemetry_.reason = reason;
   telemetry_.error = error;
@@ -281,15 +306,19 @@ void Recorder::thread_main() {
     if (file_) {
       if (config_.stall_ms && !stalled_ && written_ * 1000 / rate_ >= config_.stall_at_ms) {
         stalled_ = true;  // the test hook: a card that stops taking writes for a while
-        sleep_until_ns(now_ns() + static_cast<int64_t>(config_.stall_ms) * 1'000'000);
+        const int64_t began = now_ns();
+        sleep_until_ns(began + static_cast<int64_t>(config_.stall_ms) * 1'000'000);
+        note_stall(began);
       }
       drain(false);
       const int64_t now = now_ns();
       if (file_ && now >= next_sync_ns_) {
         // The header says how much audio there is, and it is on the card: a power cut loses about a second.
         auto* sf = static_cast<SNDFILE*>(file_);
+        const int64_t began = now_ns();
         sf_command(sf, SFC_UPDATE_HEADER_NOW, nullptr, 0);
         sf_write_sync(sf);
+        note_stall(began);
         next_sync_ns_ = now + static_cast<int64_t>(config_.sync_ms) * 1'000'000;
         check_disk();
       }

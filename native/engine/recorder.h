@@ -99,6 +99,13 @@ class Recorder {
   int64_t next_sync_ns_ = 0;
   bool stalled_ = false;
   link::RecordTelemetry telemetry_{};
+  // Since the engine started (telemetry_ starts afresh with each take).
+  uint64_t takes_total_ = 0;
+  uint64_t bytes_done_ = 0;  // of the takes finished
+  uint64_t gaps_total_ = 0;
+  uint64_t gap_frames_total_ = 0;
+  // [writer] Time one step away from the ring (a write, a sync, the test stall) for the longest stall.
+  void note_stall(int64_t began_ns);
 };
 
 }  // namespace hushbox

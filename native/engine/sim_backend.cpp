@@ -22,8 +22,16 @@ class SourceSinkBackend : public Backend {
   Status open(const IoConfig& config) override {
     config_ = config;
     period_ns_ = static_cast<int64_t>(1e9 * config.frames / config.rate);
-    Status s = source_.open(config.input, config.rate, config.channels, clocked_);
-    if (!s) return s;
+    Status s = Status::success();
+    if (config.input == "loopback" && clocked_) {
+      // A cable from the outputs to the inputs: what is played comes back periods x frames later,
+      // the round trip a duplex device with this buffering has (for the latency measurement).
+      loop_delay_ = config.frames * config.periods;
+      loop_.assign(static_cast<size_t>(loop_delay_ + config.frames) * config.channels, 0.0f);
+    } else {
+      s = source_.open(config.input, config.rate, config.channels, clocked_);
+      if (!s) return s;
+    }
     if (!config.output.empty()) {
       s = writer_.open(config.output, config.rate, config.channels, config.output_format);
       if (!s) return s;
@@ -62,6 +70,11 @@ class SourceSinkBackend : public Backend {
       r.kind = IoResult::Kind::kEnd;
       return r;
     }
+    if (!loop_.empty()) {
+      loop_read(in, frames);
+      valid_frames_ = frames;
+      return r;
+    }
     valid_frames_ = source_.fill(in, frames);
     if (valid_frames_ < frames) ended_ = true;
     if (valid_frames_ == 0) r.kind = IoResult::Kind::kEnd;
@@ -72,6 +85,10 @@ class SourceSinkBackend : public Backend {
     IoResult r;
     // The last block of a file is zero-padded; only the frames that came in go out.
     if (valid_frames_ < frames) frames = valid_frames_;
+    if (!loop_.empty()) {
+      const uint32_t size = static_cast<uint32_t>(loop_.size() / config_.channels);
+      loop_write(out, (loop_read_ + size - frames + loop_delay_) % size, frames);
+    }
     if (recording_ && !ring_.push(out, frames * config_.channels)) {
       dropped_.fetch_add(frames, std::memory_order_relaxed);
     }
@@ -98,6 +115,27 @@ class SourceSinkBackend : public Backend {
   const char* name() const noexcept override { return clocked_ ? "sim" : "file"; }
 
  private:
+  // [audio] The next `frames` frames of the loop into `in`.
+  void loop_read(float* in, uint32_t frames) noexcept {
+    const uint32_t ch = config_.channels;
+    const uint32_t size = static_cast<uint32_t>(loop_.size() / ch);
+    for (uint32_t f = 0; f < frames; ++f) {
+      const size_t slot = static_cast<size_t>((loop_read_ + f) % size) * ch;
+      for (uint32_t c = 0; c < ch; ++c) in[f * ch + c] = loop_[slot + c];
+    }
+    loop_read_ = (loop_read_ + frames) % size;
+  }
+
+  // [audio] `frames` frames of output into the loop at frame `at` (wrapping).
+  void loop_write(const float* out, uint32_t at, uint32_t frames) noexcept {
+    const uint32_t ch = config_.channels;
+    const uint32_t size = static_cast<uint32_t>(loop_.size() / ch);
+    for (uint32_t f = 0; f < frames; ++f) {
+      const size_t slot = static_cast<size_t>((at + f) % size) * ch;
+      for (uint32_t c = 0; c < ch; ++c) loop_[slot + c] = out[f * ch + c];
+    }
+  }
+
   void housekeeping_now() {
     if (!recording_) return;
     for (;;) {
@@ -119,6 +157,9 @@ class SourceSinkBackend : public Backend {
   std::vector<float> scratch_;
   bool recording_ = false;
   std::atomic<uint64_t> dropped_{0};
+  std::vector<float> loop_;  // --input loopback: outputs back to the inputs
+  uint32_t loop_delay_ = 0;
+  uint32_t loop_read_ = 0;
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "engine/latency.h"
 
+#include "engine/backend.h"
+
 #include <set>
 
 #include "check.h"
@@ -33,4 +35,32 @@ TEST("latency: cross-correlation finds a delayed, attenuated, noisy copy at the 
   CHECK_NEAR(m.correlation, 0.8, 0.05);
   const auto none = find_signal(mls, std::vector<float>(20000, 0.0f), 10000);
   CHECK(!none.found);
+}
+
+TEST("latency: the sim device's simulated cable brings the output back periods x period later, every channel") {
+  auto backend = hushbox::make_backend("sim");
+  hushbox::IoConfig io;
+  io.frames = 16;
+  io.periods = 3;
+  io.channels = 2;
+  io.input = "loopback";
+  CHECK(static_cast<bool>(backend->open(io)));
+  backend->start();
+  std::vector<float> in(32), out(32);
+  std::vector<float> heard;  // channel 0, then channel 1 negated, as read
+  for (uint32_t b = 0; b < 8; ++b) {
+    backend->read(in.data(), io.frames);
+    for (uint32_t f = 0; f < io.frames; ++f) {
+      heard.push_back(in[f * 2]);
+      CHECK(in[f * 2 + 1] == -in[f * 2]);
+      const float x = static_cast<float>(b * io.frames + f + 1);  // every frame its own value
+      out[f * 2] = x;
+      out[f * 2 + 1] = -x;
+    }
+    backend->write(out.data(), io.frames);
+  }
+  backend->stop();
+  backend->close();
+  for (size_t i = 0; i < heard.size(); ++i) CHECK(heard[i] == (i < 48 ? 0.0f : static_cast<float>(i - 48 + 1)));
+  CHECK(backend->latency_frames() == 48);
 }

@@ -474,6 +474,56 @@ TEST("tonal remover: output does not depend on the block size; depth 0 removes n
   CHECK(!off.prepare(4000.0));
 }
 
+TEST("tonal remover: the analysis is spread over the samples, a few small steps per 64-sample block, never a lump") {
+  for (const double rate : {44100.0, 48000.0, 192000.0}) {
+    const size_t n = static_cast<size_t>(4 * rate);
+    const auto x = add(tones(n, rate, {{50.0, 0.05}, {100.0, 0.02}, {178.0, 0.01}}), pink(n, 0.003f, 71));
+    TonalRemover tr;
+    CHECK(tr.prepare(rate));
+    const uint32_t block = 64;
+    // A block's share of a hop's worst case, rounded up, plus the one step a hop boundary may add.
+    const double decimated_per_block = static_cast<double>(block) * tr.max_steps_per_hop() / tr.hop_samples();
+    const auto bound = static_cast<uint64_t>(std::ceil(decimated_per_block)) + 2;
+    uint64_t most = 0;
+    auto y = x;
+    for (size_t i = 0; i + block <= n; i += block) {
+      const uint64_t before = tr.analysis_steps();
+      tr.process(y.data() + i, block);
+      most = std::max<uint64_t>(most, tr.analysis_steps() - before);
+    }
+    CHECK(most <= bound);
+    CHECK(most >= 1);
+    // Every analysis still completes: about 4 s / 0.256 s of them, each tens of steps.
+    CHECK(tr.analysis_steps() > 10 * 30);
+    CHECK(tr.tone_count() == 3);
+  }
+}
+
+TEST("tonal remover: with more peaks than it tests, the most prominent steady ones are still the tones") {
+  // Twenty steady tones 90 Hz apart, each louder than the one below it (the
+  // loudest last in bin order): more candidates than kMaxCandidates; the
+  // kMaxTones loudest are followed.
+  const double rate = 48000.0;
+  const size_t n = 5 * 48000;
+  std::vector<float> x = white(n, 0.001f, 81);  // flat: prominence goes with amplitude
+  std::vector<double> hz;
+  for (int k = 0; k < 20; ++k) {
+    hz.push_back(60.0 + 90.0 * k);
+    const double amplitude = 0.02 * std::pow(0.8, 19 - k);
+    for (size_t i = 0; i < n; ++i)
+      x[i] += static_cast<float>(amplitude * std::sin(2.0 * std::numbers::pi * hz[k] * i / rate + k));
+  }
+  TonalRemover tr;
+  CHECK(tr.prepare(rate));
+  remove_tones(tr, x, 64);
+  CHECK(tr.tone_count() == TonalRemover::kMaxTones);
+  for (uint32_t k = 20 - TonalRemover::kMaxTones; k < 20; ++k) {
+    bool found = false;
+    for (uint32_t i = 0; i < tr.tone_count(); ++i) found = found || std::fabs(tr.tone_hz(i) - hz[k]) < 0.1;
+    CHECK(found);
+  }
+}
+
 TEST("noise suppressor: a voice over loud 50 Hz hum: the hum goes (30 dB), the voice stays") {
   const double rate = 48000.0;
   const size_t n = 6 * 48000;

@@ -99,7 +99,13 @@ export class AuthService implements Service {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     const s = randomBytes(32).toString('hex');
-    writeFileAtomic(this.secretFile, `${s}\n`, 0o600);
+    try {
+      writeFileAtomic(this.secretFile, `${s}\n`, 0o600);
+    } catch (err) {
+      // A full (or read-only) /data must not keep the box from starting: the key holds for this run,
+      // and the sessions signed with it end at the next start, when a new one is made.
+      this.log.error({ file: this.secretFile, err: (err as Error).message }, `cannot save the session secret (${(err as NodeJS.ErrnoException).code ?? 'error'}): it is kept in memory, and sessions end at the next start`);
+    }
     return s;
   }
 

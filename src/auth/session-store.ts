@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { setAside, writeFileAtomic } from '../presets/atomic-file.js';
 
@@ -28,6 +28,8 @@ type Callback<T = void> = (err?: Error | null, value?: T) => void;
 export class SessionStore extends EventEmitter {
   static readonly MAX = 32;
   private readonly sessions = new Map<string, Stored>();
+  /** The last write failed (logged once until one succeeds). */
+  private unsaved = false;
 
   constructor(
     private readonly file: string,
@@ -58,8 +60,27 @@ export class SessionStore extends EventEmitter {
     }
   }
 
-  private persist(): void {
-    writeFileAtomic(this.file, `${JSON.stringify(Object.fromEntries(this.sessions))}\n`, 0o600);
+  /**
+   * Write the sessions out. When that fails (a full /data) the sessions still hold in memory, so the
+   * owner can log in and make room; one that was ended must not come back at the next start from
+   * the old file, so the file goes (unlinking needs no room) and every session ends at that start.
+   */
+  private persist(ending = false): void {
+    try {
+      writeFileAtomic(this.file, `${JSON.stringify(Object.fromEntries(this.sessions))}\n`, 0o600);
+      this.unsaved = false;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      if (ending) {
+        try {
+          unlinkSync(this.file);
+        } catch {
+          // no file: nothing could come back from it
+        }
+      }
+      if (!this.unsaved) this.log.error({ file: this.file, err: code }, `cannot save the sessions (${code}): they hold until the supervisor stops${ending ? '; the file is removed so an ended session cannot come back' : ''}`);
+      this.unsaved = true;
+    }
   }
 
   get(id: string, cb: Callback<SessionData>): void {
@@ -87,7 +108,7 @@ export class SessionStore extends EventEmitter {
 
   destroy(id: string, cb: Callback): void {
     try {
-      if (this.sessions.delete(id)) this.persist();
+      if (this.sessions.delete(id)) this.persist(true);
       cb();
     } catch (err) {
       cb(err as Error);
@@ -103,7 +124,7 @@ export class SessionStore extends EventEmitter {
         n++;
       }
     }
-    this.persist();
+    this.persist(true);
     return n;
   }
 

@@ -76,6 +76,19 @@ export const AuthConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The session logs of telemetry (src/history): sampling, rotation, size cap. */
+export const HistoryConfigSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ description: 'write session logs to <data>/history (default true); the last hours stay in memory either way' })),
+    sampleMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000, description: 'one sample per this many ms (default 1000)' })),
+    flushMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'samples are written in batches this often (default 5000)' })),
+    rotateBytes: Type.Optional(Type.Integer({ minimum: 4096, description: 'a part is gzipped once its JSON lines reach this size (default 1 MiB)' })),
+    maxBytes: Type.Optional(Type.Integer({ minimum: 16384, description: 'all session logs together; the oldest parts are deleted beyond it (default 64 MiB)' })),
+    memoryS: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400, description: 'seconds of samples kept in memory for /api/history (default 7200)' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'MQTT base topic and unique ids' }),
@@ -91,6 +104,7 @@ export const ConfigSchema = Type.Object(
     system: Type.Optional(SystemConfigSchema),
     mqtt: MqttConfigSchema,
     auth: Type.Optional(AuthConfigSchema),
+    history: Type.Optional(HistoryConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -100,3 +114,4 @@ export type EngineConfig = Static<typeof EngineConfigSchema>;
 export type SystemConfig = Static<typeof SystemConfigSchema>;
 export type MqttConfig = Static<typeof MqttConfigSchema>;
 export type AuthConfig = Static<typeof AuthConfigSchema>;
+export type HistoryConfig = Static<typeof HistoryConfigSchema>;

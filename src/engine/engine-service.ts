@@ -20,7 +20,16 @@ import {
   type TapSourceName,
 } from './native.js';
 import { validateParamValues, type Param, type ParamDef } from './params.js';
-import { toFrame, toStreamTelemetry, type EngineStatus, type StreamTelemetry, type TelemetryFrame } from './telemetry.js';
+import {
+  toFrame,
+  toRecordingTelemetry,
+  toSpectrum,
+  toStreamTelemetry,
+  type EngineStatus,
+  type Spectrum,
+  type StreamTelemetry,
+  type TelemetryFrame,
+} from './telemetry.js';
 import { loadAudioChoice, saveAudioChoice, withAudioChoice } from './audio-choice.js';
 
 const POLL_MS = 20; // telemetry at 50 Hz: the page wants at least 30
@@ -82,6 +91,8 @@ export class EngineService implements Service {
   private readonly wanted = new Map<string, number>();
   private readonly waiters = new Map<number, (err?: Error) => void>();
   private frame: TelemetryFrame | null = null;
+  private lastSpectrum: Spectrum | null = null;
+  private spectrumSeq = -1;
   private stderrTail: string[] = [];
   private current: EngineStatus;
   private engineConfig: EngineConfig;
@@ -170,6 +181,28 @@ export class EngineService implements Service {
     await this.cycle();
   }
 
+  /**
+   * Stop the engine, run `fn` with its audio device free (the latency measurement), then start it
+   * again with the same parameters, whatever `fn` did. One at a time with restarts and profile changes.
+   */
+  withEngineStopped<T>(reason: string, fn: () => Promise<T>): Promise<T> {
+    return this.serialized(async () => {
+      if (!this.active) return fn();
+      this.log.info({ reason }, 'stopping the engine for a while');
+      this.clearRetry();
+      await this.launching;
+      await this.stopChild();
+      this.setStatus({ state: 'stopped', pid: null, reason: `stopped for ${reason}` });
+      try {
+        return await fn();
+      } finally {
+        this.streak = 0;
+        this.setStatus({ state: 'starting', pid: null, reason: null });
+        await this.cycle();
+      }
+    });
+  }
+
   /** The engine's I/O settings as they are now (profile and device). */
   ioConfig(): EngineConfig {
     return { ...this.engineConfig };
@@ -241,6 +274,11 @@ export class EngineService implements Service {
 
   telemetry(): TelemetryFrame | null {
     return this.frame;
+  }
+
+  /** The last spectrum the engine published; null while no engine is attached. */
+  spectrum(): Spectrum | null {
+    return this.frame ? this.lastSpectrum : null;
   }
 
   /** The parameter table with the values the engine runs with. */
@@ -507,7 +545,16 @@ export class EngineService implements Service {
     this.frame = toFrame(t, hb);
     const tap = link.tap();
     if (tap && (tap.unix || tap.tcp)) this.frame.stream = toStreamTelemetry(tap, hb.nowNs);
+    const rec = link.recording();
+    if (rec) this.frame.recording = toRecordingTelemetry(rec);
     this.ctx.bus.emit('telemetry', this.frame);
+    // The engine analyses about 20 times a second; each new spectrum goes out once.
+    const spectrum = link.spectrum();
+    if (spectrum && spectrum.seq !== this.spectrumSeq) {
+      this.spectrumSeq = spectrum.seq;
+      this.lastSpectrum = toSpectrum(spectrum);
+      this.ctx.bus.emit('spectrum', this.lastSpectrum);
+    }
   }
 
   /** While a change waits for its "applied", look every millisecond rather than at the 50 Hz telemetry poll. */
@@ -633,6 +680,7 @@ export class EngineService implements Service {
     this.link?.close();
     this.link = undefined;
     this.frame = null;
+    this.spectrumSeq = -1;
     loadAddon().unlinkSegment(this.linkName);
     for (const [, done] of this.waiters) done(new EngineError('engine_stopped', 'the engine stopped before it applied the change'));
     this.waiters.clear();

@@ -117,7 +117,22 @@ export interface EngineLinkHandle {
   recording(): RawRecording | null;
   recordStart(options: { path: string; source: RecordSourceName; format: RecordFormatName }, seq?: number): boolean;
   recordStop(seq?: number): boolean;
+  spectrum(): RawSpectrum | null;
   readonly enginePid: number;
+}
+
+/** 1/6-octave band levels (dBFS) of the mic before processing and of the output mix, from the engine's spectrum thread. */
+export interface RawSpectrum {
+  /** analyses published since the engine started (about 20 a second) */
+  seq: number;
+  timeNs: number;
+  rate: number;
+  /** FFT size */
+  window: number;
+  droppedFrames: number;
+  centreHz: Float32Array;
+  inDb: Float32Array;
+  outDb: Float32Array;
 }
 
 export type TapSourceName = 'mic_raw' | 'mic' | 'mix';
@@ -162,6 +177,15 @@ export interface RawRecording {
   freeBytes: number;
   ringMs: number;
   path: string;
+  /** this take: bytes in the file, the ring's fullest (frames), the longest the writer was away from the ring */
+  bytes: number;
+  ringHighWaterFrames: number;
+  longestStallNs: number;
+  /** since the engine started, over every take */
+  takesTotal: number;
+  bytesTotal: number;
+  gapsTotal: number;
+  gapFramesTotal: number;
 }
 
 export interface HushboxAddon {

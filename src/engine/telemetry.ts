@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { RawHeartbeat, RawTap, RawTelemetry } from './native.js';
+import type { RawHeartbeat, RawRecording, RawSpectrum, RawTap, RawTelemetry } from './native.js';
 
 export const EngineStateSchema = Type.Union([
   Type.Literal('stopped'),
@@ -62,6 +62,32 @@ export const StreamTelemetrySchema = Type.Object({
 });
 export type StreamTelemetry = Static<typeof StreamTelemetrySchema>;
 
+/** The recording writer as the engine reports it: the current (or last) take and totals since the engine started. */
+export const RecordingTelemetrySchema = Type.Object({
+  state: Type.Union([Type.Literal('idle'), Type.Literal('recording'), Type.Literal('stopped'), Type.Literal('failed')]),
+  seconds: Type.Number({ description: 'audio in the take (gaps included, as silence)' }),
+  bytes: Type.Number({ description: 'bytes in the take\'s file' }),
+  gaps: Type.Number({ description: 'stalls of the take longer than the ring (each one a gap of silence)' }),
+  gapSeconds: Type.Number(),
+  ringSeconds: Type.Number({ description: 'the longest write stall the ring absorbs at this take\'s channels' }),
+  ringHighWater: Type.Number({ description: 'the ring\'s fullest during the take, 0..1' }),
+  longestStallS: Type.Number({ description: 'the longest the writer was away from the ring in one write, sync or stall' }),
+  takesTotal: Type.Number({ description: 'takes started since the engine started' }),
+  bytesTotal: Type.Number(),
+  gapsTotal: Type.Number(),
+  gapSecondsTotal: Type.Number(),
+});
+export type RecordingTelemetry = Static<typeof RecordingTelemetrySchema>;
+
+/** The front panel's spectrum: 1/6-octave bands of the mic (before processing) and of the output mix. */
+export const SpectrumSchema = Type.Object({
+  seq: Type.Number({ description: 'analyses since the engine started' }),
+  centreHz: Type.Array(Type.Number(), { description: '1000 * 2^(k/6) Hz, k = -33..26 (those below Nyquist)' }),
+  inDb: Type.Array(Type.Number(), { description: 'the mic before processing, dBFS per band: a full-scale sine reads 0; -140 is nothing' }),
+  outDb: Type.Array(Type.Number(), { description: 'the output mix ((L + R) / 2), dBFS per band' }),
+});
+export type Spectrum = Static<typeof SpectrumSchema>;
+
 export const ClockSchema = Type.Object({
   driftPpm: Type.Number({ description: 'playback clock against capture clock, ppm (a delay-locked loop over the hardware positions)' }),
   capturePpm: Type.Number({ description: 'capture clock against CLOCK_MONOTONIC, ppm' }),
@@ -105,6 +131,7 @@ export const TelemetryFrameSchema = Type.Object({
   clock: ClockSchema,
   heartbeats: Type.Object({ audio: HeartbeatSchema, housekeeping: HeartbeatSchema }),
   stream: Type.Optional(StreamTelemetrySchema),
+  recording: Type.Optional(RecordingTelemetrySchema),
 });
 export type TelemetryFrame = Static<typeof TelemetryFrameSchema>;
 
@@ -145,6 +172,34 @@ export function toStreamTelemetry(t: RawTap, nowNs: number): StreamTelemetry {
     ...t,
     clients: t.clients.map(({ connectedNs, ...c }) => ({ ...c, connectedS: Math.max(0, Math.round((nowNs - connectedNs) / 1e6) / 1000) })),
   };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The writer's figures as seconds and fractions. */
+export function toRecordingTelemetry(r: RawRecording): RecordingTelemetry {
+  const rate = r.rate || 1;
+  const ringFrames = (r.ringMs / 1000) * rate;
+  return {
+    state: r.state,
+    seconds: round3(r.framesWritten / rate),
+    bytes: r.bytes,
+    gaps: r.gaps,
+    gapSeconds: round3(r.gapFrames / rate),
+    ringSeconds: r.ringMs / 1000,
+    ringHighWater: ringFrames > 0 ? Math.min(1, round3(r.ringHighWaterFrames / ringFrames)) : 0,
+    longestStallS: round3(r.longestStallNs / 1e9),
+    takesTotal: r.takesTotal,
+    bytesTotal: r.bytesTotal,
+    gapsTotal: r.gapsTotal,
+    gapSecondsTotal: round3(r.gapFramesTotal / rate),
+  };
+}
+
+/** The band levels rounded for the page (0.1 Hz, 0.1 dB). */
+export function toSpectrum(s: RawSpectrum): Spectrum {
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  return { seq: s.seq, centreHz: Array.from(s.centreHz, r1), inDb: Array.from(s.inDb, r1), outDb: Array.from(s.outDb, r1) };
 }
 
 function beat(h: RawHeartbeat, nowNs: number): { count: number; ageMs: number | null } {

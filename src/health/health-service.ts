@@ -34,6 +34,11 @@ export class HealthService implements Service {
     await this.sampling?.catch(() => undefined);
   }
 
+  /** The latest snapshot as it is (null before the first). */
+  latest(): Health | null {
+    return this.last;
+  }
+
   /** The latest snapshot; a fresh one when there is none yet. */
   async current(): Promise<Health> {
     return this.last ?? this.sample();

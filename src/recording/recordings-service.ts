@@ -1,5 +1,7 @@
-import { mkdirSync, readdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
 import type { EngineService } from '../engine/engine-service.js';
 import type { RawRecording } from '../engine/native.js';
@@ -12,6 +14,9 @@ import { readTakeHeader, repairWav } from './take-files.js';
 /** A take stops before the data partition's free space falls under this, so presets and settings stay writable. */
 export const RECORDING_MARGIN_MB = 64;
 const ANSWER_TIMEOUT_MS = 3000;
+/** Re-encoding a cut FLAC take runs at many times real time; two hours of 4 channels take well under this. */
+const REPAIR_TIMEOUT_MS = 600_000;
+const execFileAsync = promisify(execFile);
 
 /** The current preset's name, for the file name; absent in tests without presets. */
 type PresetName = () => string | null;
@@ -23,8 +28,8 @@ function slug(s: string): string {
 /**
  * Recording takes. The engine's writer thread writes them (so a take is
  * finished even when this process dies); this service names them, asks the
- * engine to start and stop, lists, serves and deletes them, and repairs the
- * header of a take cut by a power loss at the next start.
+ * engine to start and stop, lists, serves and deletes them, and repairs a
+ * take cut by a power loss at the next start (WAV header fixed, FLAC finished).
  */
 export class RecordingsService implements Service {
   readonly name = 'recordings';
@@ -33,6 +38,8 @@ export class RecordingsService implements Service {
   private seq = 0;
   /** The take this supervisor started, by file name. */
   private currentName: string | null = null;
+  private repairs: Promise<void> = Promise.resolve();
+  private readonly abortRepairs = new AbortController();
 
   constructor(private readonly deps: { ctx: ServiceContext; engine: EngineService; presetName?: PresetName }) {
     this.log = deps.ctx.log.child({ service: this.name });
@@ -41,18 +48,52 @@ export class RecordingsService implements Service {
 
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    // No engine runs yet: a WAV whose header disagrees with its length was cut (power loss, a killed engine).
+    // No engine runs yet. A WAV whose header disagrees with its length was cut (power loss, a killed engine):
+    // its header is set to the whole frames there, at once. A FLAC whose STREAMINFO gives no length was cut
+    // too: the engine re-encodes its whole frames into a fresh file renamed over it (libsndfile, which Node
+    // lacks), in the background, so a long take does not hold the audio back.
+    // What a repair stopped half way left (the take it was for is still whole, and is repaired again below).
+    for (const leftover of readdirSync(this.dir).filter((n) => n.endsWith('.flac.repair'))) rmSync(join(this.dir, leftover), { force: true });
+    const cutFlacs: string[] = [];
     for (const name of this.names()) {
-      if (!name.endsWith('.wav')) continue;
+      const path = join(this.dir, name);
       try {
-        if (repairWav(join(this.dir, name))) this.log.warn({ take: name }, 'take header repaired (the take was cut); kept');
+        if (name.endsWith('.wav')) {
+          if (repairWav(path)) this.log.warn({ take: name }, 'take header repaired (the take was cut); kept');
+        } else if (readTakeHeader(path).frames === null) cutFlacs.push(name);
       } catch (err) {
-        this.log.warn({ take: name, err }, 'take header could not be repaired');
+        this.log.warn({ take: name, err: (err as Error).message }, 'a cut take could not be repaired; left as it is');
+      }
+    }
+    this.repairs = cutFlacs.length ? this.finishFlacs(cutFlacs) : Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    // A repair stopped half way leaves the take as it was (the fresh file is only renamed over it once whole).
+    this.abortRepairs.abort();
+    await this.repairs;
+  }
+
+  /** Resolves once the cut takes found at start are finished (or could not be). */
+  repaired(): Promise<void> {
+    return this.repairs;
+  }
+
+  private async finishFlacs(names: string[]): Promise<void> {
+    for (const name of names) {
+      if (this.abortRepairs.signal.aborted) return;
+      try {
+        const { stdout } = await execFileAsync(this.deps.ctx.config.engine.binary, ['repair-take', join(this.dir, name), '--json'], {
+          timeout: REPAIR_TIMEOUT_MS,
+          signal: this.abortRepairs.signal,
+        });
+        const r = JSON.parse(stdout) as { repaired: boolean; frames: number; rate: number };
+        if (r.repaired) this.log.warn({ take: name, seconds: r.frames / (r.rate || 1) }, 'take finished (the take was cut); kept');
+      } catch (err) {
+        if (!this.abortRepairs.signal.aborted) this.log.warn({ take: name, err: (err as Error).message }, 'a cut take could not be repaired; left as it is');
       }
     }
   }
-
-  async stop(): Promise<void> {}
 
   /** [control] The engine's options for recording (asked at every engine start). */
   engineArgs(): string[] {

@@ -7,7 +7,10 @@ import { noSpaceError } from '../config/data-space.js';
 import { HushboxError } from '../errors.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { EngineService } from '../engine/engine-service.js';
+import type { LatencyMeasure } from '../engine/latency-measure.js';
+import type { DoctorWatch } from '../health/doctor-watch.js';
 import type { HealthService } from '../health/health-service.js';
+import type { HistoryService } from '../history/history-service.js';
 import type { MidiService } from '../midi/midi-service.js';
 import type { OtaService } from '../ota/ota-service.js';
 import type { SystemService } from '../system/system-service.js';
@@ -31,6 +34,7 @@ import type { RecordingsService } from '../recording/recordings-service.js';
 import type { StreamService } from '../stream/stream-service.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
+import { historyRoutes } from './routes/history.js';
 
 /** What the routes need from the rest of the supervisor. */
 export interface WebDeps {
@@ -54,6 +58,12 @@ export interface WebDeps {
   stream?: StreamService;
   /** Recording takes; /api/recordings is not served without it. */
   recordings?: RecordingsService;
+  /** Session logs, events, xrun totals; /api/history, /api/events and /api/xruns are not served without it. */
+  history?: HistoryService;
+  /** The round-trip measurement; /api/audio/latency is not served without it. */
+  latency?: LatencyMeasure;
+  /** The doctor run now and then: its warnings in the whole state and /api/doctor/summary. */
+  doctor?: DoctorWatch;
 }
 
 export type App = FastifyInstance;
@@ -147,7 +157,10 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // BaseLayout: swagger-ui's default top bar draws its logo as an inline SVG holding a <style>, which
+  // the box's CSP (style-src 'self', no unsafe-inline) refuses; the top bar's other use, loading another
+  // document by URL, is nothing the box's own docs need.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { layout: 'BaseLayout' } });
   // The telemetry socket only sends; a client message larger than this closes it (1009) as soon as its
   // frame header says so, before any of it is buffered (a 90 MB frame would otherwise be held whole).
   await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD_BYTES } });
@@ -189,6 +202,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.midi) await app.register(midiRoutes, { ...deps, midi: deps.midi });
   if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
   if (deps.recordings) await app.register(recordingsRoutes, { ...deps, recordings: deps.recordings });
+  if (deps.history) await app.register(historyRoutes, { ...deps, history: deps.history });
   await app.register(staticRoutes);
   return app;
 }

@@ -105,6 +105,42 @@ describe('the engine link (addon <-> engine over shared memory)', () => {
     expect(() => new addon.EngineLink('../etc/passwd')).toThrow(/invalid link name/);
   });
 
+  it('refuses the segment of an engine built with another layout (8, before the spectrum), naming both versions', () => {
+    expect(addon.linkVersion).toBe(9);
+    const old = `hushbox-oldlayout-${process.pid}`;
+    const header = Buffer.alloc(1 << 20);
+    header.writeUInt32LE(0x48534842, 0); // "HSHB"
+    header.writeUInt32LE(8, 4);
+    header.writeUInt32LE(header.length, 8);
+    writeFileSync(`/dev/shm/${old}`, header);
+    try {
+      expect(() => new addon.EngineLink(old)).toThrow(expect.objectContaining({ code: 'ELINK_VERSION', message: expect.stringMatching(/layout version 8, this addon speaks version 9/) }));
+    } finally {
+      addon.unlinkSegment(old);
+    }
+  });
+
+  it('carries the spectrum: the 440 Hz tone at the mic in its 1/6-octave band', async () => {
+    engine = startEngine(name);
+    const link = await attach(name);
+    try {
+      const s = await waitFor('a spectrum over a whole window of the tone', () => {
+        const x = link.spectrum();
+        return x && x.seq > 6 ? x : undefined;
+      });
+      expect(s).toMatchObject({ rate: 48000, window: 8192 });
+      expect(s.centreHz).toHaveLength(60);
+      // 440 Hz: 6 * log2(0.44) = -7.1, the band of 1000 * 2^(-7/6) = 445.4 Hz.
+      const band = 33 - 7;
+      expect(s.centreHz[band]).toBeCloseTo(445.4, 1);
+      expect(s.inDb.indexOf(Math.max(...s.inDb))).toBe(band);
+      expect(s.inDb[band]).toBeGreaterThan(-20); // the tone input's default -12 dBFS
+      expect(s.outDb).toHaveLength(60);
+    } finally {
+      link.close();
+    }
+  });
+
   it('the engine removes its segment when it stops', async () => {
     engine = startEngine(name, ['--duration', '0.3']);
     await attach(name).then((l) => l.close());

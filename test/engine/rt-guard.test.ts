@@ -1,11 +1,12 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon, type EngineLinkHandle } from '../../src/engine/native.js';
 import { defaultEngineBinary, nativeBuildDir } from '../../src/paths.js';
+import { encodeWav } from '../fakes/wav.js';
 import { WyomingReference } from '../fakes/wyoming.js';
 
 // The LD_PRELOAD interposer from native/test/rt_guard, built with the engine.
@@ -20,7 +21,7 @@ interface GuardThread {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording, MIDI coming in)', () => {
+describe('the audio thread under the rt_guard interposer (sim backend, parameters changing, a stream client reading, a take recording, the spectrum analysed, MIDI coming in)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-'));
   const linkName = `hushbox-rtguard-${process.pid}`;
   const addon = loadAddon();
@@ -29,6 +30,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
   let midiApplied = 0;
   let streamed = 0;
   let recorded = 0;
+  let spectra = 0;
   const wyoming = new WyomingReference();
 
   afterAll(() => {
@@ -37,7 +39,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream, a take records and MIDI comes in', async () => {
+  it('runs the engine for three seconds under the guard while parameters change, a client reads the stream, a take records, the spectrum is analysed and MIDI comes in', async () => {
     expect(existsSync(guardLibrary), `${guardLibrary} is missing: run npm run build`).toBe(true);
     const out = join(dir, 'guard.json');
     const socket = join(dir, 'audio.sock');
@@ -88,6 +90,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
       }
       streamed = (await reading).pcm.length / 2;
       recorded = link!.recording()?.framesWritten ?? 0;
+      // The audio thread fed the spectrum's ring all along too (it always does); the spectrum thread analysed it.
+      spectra = link!.spectrum()?.seq ?? 0;
       link!.close();
     } finally {
       child.kill('SIGTERM');
@@ -97,6 +101,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     expect(applied).toBeGreaterThan(100);
     expect(streamed).toBeGreaterThan(16000 * 2);
     expect(recorded).toBeGreaterThan(48000 * 2);
+    expect(spectra).toBeGreaterThan(40); // 20 a second
     midiApplied = (JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as { midi: { applied: number } }).midi.applied;
     expect(midiApplied).toBeGreaterThan(400);
     threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
@@ -115,13 +120,15 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
     const main = threads.find((t) => t.name === 'main')!;
     expect(main.by_category.alloc).toBeGreaterThan(0);
     expect(main.by_category.syscall).toBeGreaterThan(0);
-    expect(main.counts.pthread_create).toBe(5); // housekeeping, tap, writer, audio, MIDI
+    expect(main.counts.pthread_create).toBe(6); // housekeeping, tap, writer, spectrum, audio, MIDI
     // The tap thread did the socket work the audio thread must not.
     const tap = threads.find((t) => t.name === 'hb-tap')!;
     expect(tap.by_category.syscall, JSON.stringify(threads.map((t) => [t.name, t.by_category]))).toBeGreaterThan(0);
     // So did the writer thread, the file work; and the MIDI thread, the reading.
     expect(threads.find((t) => t.name === 'hb-writer')!.by_category.syscall).toBeGreaterThan(0);
     expect(threads.find((t) => t.name === 'hb-midi')!.counts.read).toBeGreaterThan(0);
+    // The spectrum thread allocates nothing per analysis but sleeps between them.
+    expect(threads.find((t) => t.name === 'hb-spectrum')!.counts.clock_nanosleep).toBeGreaterThan(100);
   });
 });
 
@@ -194,5 +201,78 @@ describe('the JACK process callback under the rt_guard interposer (real jackd, p
     // 3 s at 48 kHz / 128 frames is 1125 periods; the guard saw the callback's work in each.
     expect(a.sections).toBeGreaterThan(800);
     expect(a.by_category, JSON.stringify(a.counts)).toMatchObject({ alloc: 0, lock: 0, syscall: 0 });
+  });
+});
+
+describe('the tonal remover\'s analysis under the rt_guard interposer (steady tones in noise, a voice passing)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hushbox-rtguard-tones-'));
+  const linkName = `hushbox-rtguard-tones-${process.pid}`;
+  const addon = loadAddon();
+  let threads: GuardThread[] = [];
+  const seen = new Set<number>();
+
+  afterAll(() => {
+    addon.unlinkSegment(linkName);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the engine on tones in noise, with a voice in the middle, until the tones are found', async () => {
+    // 4 s, looped: two steady tones (no mains harmonics, so the hum remover leaves them) in noise;
+    // from 2.0 to 2.8 s a gliding buzz, so windows with speech (only the followed tones checked) come too.
+    const rate = 48000;
+    const x = new Float64Array(4 * rate);
+    let seed = 7;
+    for (let i = 0; i < x.length; i++) {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      const t = i / rate;
+      x[i] = 0.003 * (seed / 2 ** 31 - 1) + 0.03 * Math.sin(2 * Math.PI * 97 * t) + 0.02 * Math.sin(2 * Math.PI * 313 * t);
+      if (t >= 2 && t < 2.8) {
+        const f = 140 + 30 * Math.sin(2 * Math.PI * 1.5 * t);
+        for (let h = 1; h <= 8; h++) x[i] += (0.15 / h) * Math.sin(2 * Math.PI * h * f * t);
+      }
+    }
+    const input = join(dir, 'tones.wav');
+    writeFileSync(input, encodeWav({ rate, format: 'float32', channels: [x] }));
+    const out = join(dir, 'guard.json');
+    const child = spawn(
+      defaultEngineBinary(),
+      ['run', '--backend', 'sim', '--input', input, '--channels', '1', '--priority', '0', '--link', linkName, '--duration', '6',
+        '--stats', join(dir, 'stats.json')],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let link: EngineLinkHandle | undefined;
+    for (let i = 0; i < 500 && !link && child.exitCode === null; i++) {
+      try {
+        const l = new addon.EngineLink(linkName);
+        if (l.state() === 'running') link = l;
+        else l.close();
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+      }
+      if (!link) await sleep(10);
+    }
+    expect(link, `the engine did not come up: ${stderr}`).toBeDefined();
+    while (child.exitCode === null) {
+      for (const hz of link!.telemetry()?.strips[0]?.tonesHz ?? []) seen.add(Math.round(hz));
+      await sleep(50);
+    }
+    link!.close();
+    threads = (JSON.parse(readFileSync(out, 'utf8')) as { threads: GuardThread[] }).threads;
+  });
+
+  it('found the tones (the analysis ran all its steps on the audio thread)', () => {
+    expect([...seen].sort((a, b) => a - b)).toEqual([97, 313]);
+  });
+
+  it('counts no allocation, no lock, no system call and no page fault on the audio thread', () => {
+    const stats = JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as { audio_page_faults: number; realtime: { memory_locked: boolean } };
+    expect(stats.realtime.memory_locked).toBe(true);
+    expect(stats.audio_page_faults).toBe(0);
+    const a = threads.find((t) => t.audio)!;
+    expect(a.name).toBe('hb-audio');
+    expect(a.by_category, JSON.stringify(a.counts)).toMatchObject({ alloc: 0, lock: 0, syscall: 0 });
+    expect(a.counts.clock_nanosleep).toBeGreaterThan(1000);
   });
 });

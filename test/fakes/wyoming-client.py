@@ -1,9 +1,10 @@
 """A client of the box's audio stream built from the Wyoming reference package
 (wyoming 1.6.0 by the protocol's authors, on PYTHONPATH), not from our parser.
 
-  wyoming-client.py read URI SECONDS OUT.raw [--token T] [--rate R --format F]
+  wyoming-client.py read URI SECONDS OUT.raw [--token T] [--rate R --format F] [--pause-at S --pause-for S]
       reads events for SECONDS, writes the PCM of every audio-chunk to OUT.raw
-      and prints a JSON summary (audio-start, chunk timestamps and sizes, audio-stop)
+      and prints a JSON summary (audio-start, chunk timestamps and sizes, audio-stop);
+      with --pause-at, stops reading for --pause-for seconds after S seconds (a slow client)
   wyoming-client.py describe URI
       sends describe, prints the info's mic program (name, mic_format)
   wyoming-client.py stuck URI SECONDS
@@ -21,7 +22,7 @@ from wyoming.event import Event
 from wyoming.info import Describe, Info
 
 
-async def read(uri, seconds, out_path, token, rate, fmt):
+async def read(uri, seconds, out_path, token, rate, fmt, pause_at=None, pause_for=0.0):
     summary = {"starts": [], "chunks": [], "stops": [], "closed": False}
     client = AsyncClient.from_uri(uri)
     await client.connect()
@@ -29,9 +30,14 @@ async def read(uri, seconds, out_path, token, rate, fmt):
         await client.write_event(Event(type="hushbox-auth", data={"token": token}))
     if rate is not None:
         await client.write_event(Event(type="hushbox-format", data={"rate": rate, "format": fmt}))
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     with open(out_path, "wb") as out:
         while True:
+            if pause_at is not None and time.monotonic() - started >= pause_at:
+                # Blocks the event loop: nothing is read from the socket meanwhile.
+                time.sleep(pause_for)
+                pause_at = None
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -106,7 +112,8 @@ def main(argv):
     mode = argv[1]
     if mode == "read":
         opts = argv[5:]
-        token = rate = fmt = None
+        token = rate = fmt = pause_at = None
+        pause_for = 0.0
         while opts:
             k, v = opts[0], opts[1]
             opts = opts[2:]
@@ -116,7 +123,11 @@ def main(argv):
                 rate = int(v)
             elif k == "--format":
                 fmt = v
-        asyncio.run(read(argv[2], float(argv[3]), argv[4], token, rate, fmt))
+            elif k == "--pause-at":
+                pause_at = float(v)
+            elif k == "--pause-for":
+                pause_for = float(v)
+        asyncio.run(read(argv[2], float(argv[3]), argv[4], token, rate, fmt, pause_at, pause_for))
     elif mode == "describe":
         asyncio.run(describe(argv[2]))
     elif mode == "stuck":

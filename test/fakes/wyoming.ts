@@ -51,12 +51,13 @@ export class WyomingReference {
   async read(
     uri: string,
     seconds: number,
-    opts: { token?: string; rate?: number; format?: string } = {},
+    opts: { token?: string; rate?: number; format?: string; pauseAt?: number; pauseFor?: number } = {},
   ): Promise<{ summary: WyomingSummary; pcm: Buffer }> {
     const out = join(this.dir, `pcm-${Math.random().toString(36).slice(2)}.raw`);
     const args = [clientScript, 'read', uri, String(seconds), out];
     if (opts.token !== undefined) args.push('--token', opts.token);
     if (opts.rate !== undefined) args.push('--rate', String(opts.rate), '--format', opts.format ?? 's16le');
+    if (opts.pauseAt !== undefined) args.push('--pause-at', String(opts.pauseAt), '--pause-for', String(opts.pauseFor ?? 1));
     const stdout = await this.run(args);
     const summary = JSON.parse(stdout.trim().split('\n').pop()!) as WyomingSummary;
     const pcm = existsSync(out) ? readFileSync(out) : Buffer.alloc(0);

@@ -1,12 +1,12 @@
 // A real full filesystem (a small tmpfs, mounted here as root): the box starts and says so,
 // refuses what users add with 507, and an import that runs out of room leaves nothing.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PresetsService } from '../../src/presets/presets-service.js';
-import { buildOwnerApp } from '../fakes/owner.js';
+import { buildOwnerApp, sessionCookie, TEST_PASSWORD } from '../fakes/owner.js';
 import { makeContext } from '../fakes/temp-context.js';
 import { FULL_TABLE, TableEngine } from '../fakes/table-engine.js';
 import { startSupervisor } from '../fakes/supervisor-process.js';
@@ -83,21 +83,55 @@ describe('a full data partition', () => {
     }
   });
 
-  it('the supervisor that ran before starts on a full /data and says so in its log', async () => {
+  it('the supervisor that ran before starts on a full /data, says so in its log and status, and lets the owner log in and out', async () => {
     const dataDir = join(mnt, 'box');
     expect(existsSync(dataDir)).toBe(false);
-    // a box that has run before (its secrets and ids are on /data), then /data filled up
-    const first = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' } });
+    // a box that has run before (its owner, secrets and ids are on /data), then /data filled up
+    const first = await startSupervisor({ dataDir, waitRunning: false, env: { HUSHBOX_LOG_LEVEL: 'error' }, startTimeoutMs: 45_000 });
     expect(await first.stop()).toBe(0);
     fill(mnt, 0);
-    const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' } });
+    const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' }, startTimeoutMs: 45_000 });
     try {
-      // answering (status is readable before onboarding; health and doctor need the owner, whose login needs room to write)
-      expect((await fetch(`${sup.url}/api/status`)).status).toBe(200);
       expect(sup.output()).toMatch(/the data partition is full/);
+      expect(((await (await fetch(`${sup.url}/api/status`)).json()) as { dataFull: boolean }).dataFull).toBe(true);
+      // The owner can still log in (the session holds in memory) to see why and make room.
+      const login = await fetch(`${sup.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: TEST_PASSWORD }) });
+      expect(login.status, await login.clone().text()).toBe(200);
+      const cookie = sessionCookie(login.headers.getSetCookie());
+      const health = await fetch(`${sup.url}/api/health`, { headers: { cookie } });
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { disk: { full: boolean } }).disk.full).toBe(true);
+      expect(sup.output()).toMatch(/cannot save the sessions \(ENOSPC\)/);
+      // A logout that cannot be written removes the sessions file, so the ended session cannot come back.
+      const out = await fetch(`${sup.url}/api/auth/logout`, { method: 'POST', headers: { cookie, 'x-hushbox-request': '1' } });
+      expect(out.status).toBe(204);
+      expect(existsSync(join(dataDir, 'sessions.json'))).toBe(false);
+      expect((await fetch(`${sup.url}/api/health`, { headers: { cookie } })).status).toBe(401);
     } finally {
       await sup.stop();
     }
-  }, 60_000);
+  }, 150_000);
+
+  it('a brand-new box starts on a full /data, says so in its log and its status, and keeps its session key in memory', async () => {
+    const dataDir = join(mnt, 'new-box');
+    mkdirSync(dataDir); // the image's /data mount point
+    fill(mnt, 0);
+    const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' }, startTimeoutMs: 45_000 });
+    try {
+      const status = await fetch(`${sup.url}/api/status`);
+      expect(status.status).toBe(200);
+      expect(((await status.json()) as { dataFull: boolean }).dataFull).toBe(true);
+      expect(sup.output()).toMatch(/the data partition is full \(0\.0 MiB free\)/);
+      expect(sup.output()).toMatch(/cannot save the session secret \(ENOSPC\): it is kept in memory/);
+      expect(existsSync(join(dataDir, 'session-secret'))).toBe(false);
+      // The password cannot be kept: onboarding says why instead of pretending (the page still answers).
+      const setup = await fetch(`${sup.url}/api/auth/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: TEST_PASSWORD }) });
+      expect(setup.status).toBe(507);
+      expect(await setup.json()).toMatchObject({ error: 'no_space' });
+      expect((await fetch(`${sup.url}/`)).status).toBe(200);
+    } finally {
+      expect(await sup.stop()).toBe(0);
+    }
+  }, 150_000);
 });
 

@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TelemetryFrame } from '../../src/engine/telemetry.js';
 import { packageRoot } from '../../src/paths.js';
+import { waitFor } from '../fakes/net.js';
 import { parseExposition, type Exposition } from '../fakes/prometheus.js';
 import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { ownerFetch } from '../fakes/owner-http.js';
@@ -56,6 +58,12 @@ describe('/metrics of the real supervisor', () => {
     expect(m.value('hushbox_engine_missed_deadlines_total')).toBeGreaterThanOrEqual(0);
     // the sim backend is clocked like a device: its wake-ups are measured
     expect(m.value('hushbox_engine_wakeup_jitter_seconds', { percentile: '99' })).toBeGreaterThan(0);
+    // The clocks' gauges are there on every backend; the sim backend has one clock: no drift, nothing in flight.
+    expect(m.value('hushbox_engine_clock_drift_ppm')).toBe(0);
+    expect(m.all('hushbox_engine_clock_rate_ppm').map((s) => s.labels.stream)).toEqual(['capture', 'playback']);
+    expect(m.value('hushbox_engine_buffer_fill_frames')).toBe(0);
+    expect(m.value('hushbox_engine_buffer_target_frames')).toBe(0);
+    expect(m.value('hushbox_engine_resample_ppm')).toBe(0);
     expect(m.all('hushbox_input_peak_dbfs').map((s) => s.labels.channel)).toEqual(['1', '2']);
     expect(m.value('hushbox_gain_reduction_db', { strip: 'mic', stage: 'comp' })).toBeGreaterThanOrEqual(0);
     expect(m.value('hushbox_gain_reduction_db', { strip: 'master', stage: 'limit' })).toBeGreaterThanOrEqual(0);
@@ -73,6 +81,42 @@ describe('/metrics of the real supervisor', () => {
     expect(text).toContain('hushbox_engine_wakeup_jitter_seconds');
     const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     if (r.error) throw new Error(`promtool cannot be run (${r.error.message}): apt-get install prometheus`);
+    expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('shows a take: takes, bytes written, gaps, the ring high-water and the writer\'s longest stall, and promtool passes them', async () => {
+    const started = await sendJson('POST', `${sup.url}/api/recordings/start`, { source: 'mix', format: 'wav' });
+    expect(started.status).toBe(200);
+    const during = await waitFor('the take in /metrics', async () => {
+      const m = await scrape();
+      return m.value('hushbox_recording_active') === 1 && (m.value('hushbox_recording_take_bytes') ?? 0) > 0 ? m : null;
+    });
+    expect(during.value('hushbox_recording_takes_total')).toBe(1);
+    await new Promise((r) => setTimeout(r, 1000));
+    const stopped = (await sendJson('POST', `${sup.url}/api/recordings/stop`, {})).body as { name: string; seconds: number; gaps: number };
+    const take = (await getJson<{ takes: Array<{ name: string; bytes: number }> }>(`${sup.url}/api/recordings`)).takes.find((t) => t.name === stopped.name)!;
+    const m = await waitFor('the stopped take in /metrics', async () => {
+      const x = await scrape();
+      return x.value('hushbox_recording_active') === 0 ? x : null;
+    });
+    expect(m.value('hushbox_recording_takes_total')).toBe(1);
+    expect(m.value('hushbox_recording_take_bytes')).toBe(take.bytes);
+    expect(m.value('hushbox_recording_written_bytes_total')).toBe(take.bytes);
+    expect(m.value('hushbox_recording_take_seconds')).toBeCloseTo(stopped.seconds, 2);
+    expect(m.value('hushbox_recording_gaps_total')).toBe(0);
+    expect(m.value('hushbox_recording_gap_seconds_total')).toBe(0);
+    expect(m.value('hushbox_recording_ring_seconds')).toBeGreaterThanOrEqual(10);
+    expect(m.value('hushbox_recording_ring_high_water_ratio')).toBeGreaterThan(0);
+    expect(m.value('hushbox_recording_ring_high_water_ratio')).toBeLessThan(0.5);
+    expect(m.value('hushbox_recording_writer_longest_stall_seconds')).toBeGreaterThan(0);
+    expect(m.value('hushbox_recording_writer_longest_stall_seconds')).toBeLessThan(5);
+    // The same figures in the telemetry frame (the page's and /api/status's).
+    const status = await getJson<{ telemetry: TelemetryFrame }>(`${sup.url}/api/status`);
+    expect(status.telemetry.recording).toMatchObject({ state: 'stopped', takesTotal: 1, bytes: take.bytes, bytesTotal: take.bytes, gaps: 0, gapsTotal: 0 });
+    expect(status.telemetry.recording!.ringHighWater).toBe(m.value('hushbox_recording_ring_high_water_ratio'));
+    const text = await (await ownerFetch(`${sup.url}/metrics`)).text();
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
     expect(r.status).toBe(0);
   });

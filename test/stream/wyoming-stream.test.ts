@@ -1,12 +1,13 @@
 // The engine's audio tap as a client of the protocol's authors sees it: the
 // Wyoming reference package (wyoming 1.6.0) connects to the engine's socket.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon, type EngineLinkHandle, type RawTap } from '../../src/engine/native.js';
 import { defaultEngineBinary } from '../../src/paths.js';
+import { align } from '../fakes/correlation.js';
 import { freePort, waitFor } from '../fakes/net.js';
 import { tempDir } from '../fakes/temp-context.js';
 import { WyomingReference, s16ToFloat, toneAmplitude, type WyomingSummary } from '../fakes/wyoming.js';
@@ -57,14 +58,31 @@ async function startEngine(args: string[]): Promise<Engine> {
   throw new Error(`the engine did not come up: ${stderr}`);
 }
 
-async function stopEngine(e: Engine): Promise<{ missed_deadlines: number; periods_processed: number; seconds: number }> {
+interface Stats {
+  missed_deadlines: number;
+  xruns: number;
+  periods_processed: number;
+  seconds: number;
+  realtime: { fifo: boolean };
+}
+
+async function stopEngine(e: Engine): Promise<Stats> {
   e.link.close();
   if (e.child.exitCode === null) {
     e.child.kill('SIGTERM');
     await once(e.child, 'exit');
   }
   addon.unlinkSegment(e.linkName);
-  return JSON.parse(readFileSync(e.stats, 'utf8')) as { missed_deadlines: number; periods_processed: number; seconds: number };
+  return JSON.parse(readFileSync(e.stats, 'utf8')) as Stats;
+}
+
+/** The engine's output file, (L + R) / 2 as the stream's `mix` takes it, resampled offline by sox to 16 kHz, after `skip` samples at 48 kHz. */
+function soxReference(wav: string, skip: number): Float64Array {
+  const raw = execFileSync('sox', ['-V1', '-D', wav, '-t', 'raw', '-e', 'floating-point', '-b', '32', '-c', '1', '-r', '16000', '-',
+    'remix', '1v0.5,2v0.5', 'trim', `${skip}s`, 'rate', '-v', '16000'], { maxBuffer: 1 << 28 });
+  const out = new Float64Array(raw.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = raw.readFloatLE(4 * i);
+  return out;
 }
 
 /** Chunks follow each other without a gap: each timestamp is the last one plus its length. */
@@ -87,9 +105,12 @@ afterAll(() => {
 
 describe('the Wyoming audio stream, read by the reference client', () => {
   it('sends audio-start, then a 1 kHz tone as 16 kHz mono s16le at its level, then audio-stop when the engine stops', async () => {
-    const e = await startEngine(['--input', 'tone:1000:-20', '--tap-source', 'mic_raw', '--duration', '3']);
-    const { summary, pcm } = await wyoming.read(`unix://${e.socket}`, 8);
+    const e = await startEngine(['--input', 'tone:1000:-20', '--tap-source', 'mic_raw']);
+    const reading = wyoming.read(`unix://${e.socket}`, 25);
+    // The engine stops once the client has had 2 s (a loaded machine starts the Python client late: no fixed duration).
+    await waitFor('2 s sent to the client', () => (e.link.tap()?.clients[0]?.sentFrames ?? 0) >= 32000, 20_000);
     await stopEngine(e);
+    const { summary, pcm } = await reading;
     expect(summary.starts[0]).toMatchObject({ rate: 16000, width: 2, channels: 1, timestamp: 0 });
     expect(summary.chunks.length).toBeGreaterThan(50);
     for (const [, samples, rate, width, channels] of summary.chunks) expect([samples, rate, width, channels]).toEqual([320, 16000, 2, 1]);
@@ -103,6 +124,23 @@ describe('the Wyoming audio stream, read by the reference client', () => {
     // All the energy is the tone: what is left is under -60 dB.
     const residual = Math.sqrt(Math.max(0, rms * rms - (amplitude * amplitude) / 2));
     expect(20 * Math.log10(residual / (amplitude / Math.SQRT2))).toBeLessThan(-60);
+  }, 40_000);
+
+  it('sends audio that matches the engine output resampled offline by sox: correlation above 0.99 after alignment', async () => {
+    const output = join(tmp.dir, `engine-out-${process.pid}-${n + 1}.wav`);
+    const e = await startEngine(['--input', 'demo', '--tap-source', 'mix', '--output', output]);
+    const { summary, pcm } = await wyoming.read(`unix://${e.socket}`, 3);
+    await sleep(300); // the output file runs past the last chunk read
+    await stopEngine(e);
+    expect(summary.starts[0]).toMatchObject({ rate: 16000, width: 2, channels: 1 });
+    expect(gaps(summary)).toBe(0);
+    const received = s16ToFloat(pcm).subarray(1600); // past the resampler's start
+    expect(received.length).toBeGreaterThan(16000 * 2);
+    // The stream began at some period of the engine's, which need not fall on sox's 3:1 grid: each of the three
+    // phases is tried, and the whole-sample lag found by cross-correlation.
+    const fits = [0, 1, 2].map((skip) => align(received, soxReference(output, skip)));
+    const best = Math.max(...fits.map((f) => f.correlation));
+    expect(best).toBeGreaterThan(0.99);
   });
 
   it('suppresses a 12 kHz tone by more than 60 dB at 16 kHz (no alias at 4 kHz)', async () => {
@@ -151,7 +189,14 @@ describe('the Wyoming audio stream, read by the reference client', () => {
   });
 
   it('drops the oldest audio of a client that stops reading, counts it, drops the client, and another keeps receiving without a gap', async () => {
-    const e = await startEngine(['--input', 'demo', '--tap-stuck-ms', '1500', '--tap-backlog-ms', '300']);
+    // Missed deadlines of the engine's own making: a period whose work (the hand-off to the tap included) took a whole
+    // period, its DSP load over 1. Not the count of late wake-ups: on this shared VM (a Firecracker guest whose vCPUs
+    // are host threads, CPU pressure near 100 %) even a SCHED_FIFO thread with nothing to do wakes 2-16 ms late now
+    // and then and over 40 ms at times, each a missed deadline at any period with no client at all. 2048-frame periods
+    // (43 ms) make a preemption that long inside a period's work (about 1 ms) rare enough not to be taken for one of
+    // ours. An audio thread that waited for a stuck client would take seconds; rt-guard.test.ts proves at 64 frames
+    // that it makes no call that could.
+    const e = await startEngine(['--frames', '2048', '--input', 'demo', '--tap-stuck-ms', '1500', '--tap-backlog-ms', '300']);
     let maxDropped = 0;
     let last: RawTap | null = null;
     let polling = true;
@@ -165,7 +210,12 @@ describe('the Wyoming audio stream, read by the reference client', () => {
     const [stuck, reader] = await Promise.all([wyoming.stuck(`unix://${e.socket}`, 5), wyoming.read(`unix://${e.socket}`, 5)]);
     polling = false;
     await poll;
+    const live = e.link.telemetry()!;
     const stats = await stopEngine(e);
+    // The engine missed no deadline of its own meanwhile (see above); what it reports, link and stats agree on.
+    expect(stats.realtime.fifo).toBe(true);
+    expect(live.dspLoadMax).toBeLessThan(1);
+    expect(stats.missed_deadlines).toBe(live.missedDeadlines);
     expect(stuck.closed).toBe(true);
     expect(last!.clientsDroppedStuck).toBe(1);
     expect(maxDropped).toBeGreaterThan(0);
@@ -177,6 +227,42 @@ describe('the Wyoming audio stream, read by the reference client', () => {
     // The engine ran on; that the audio thread cannot wait for a client at all is rt-guard.test.ts's proof
     // (no system call, lock or allocation on it while a client reads).
     expect(stats.periods_processed).toBeGreaterThan(0);
+  });
+
+  it('tells a client that stops reading for a while exactly what it lost: the gap in its timestamps is the count on the link', async () => {
+    const e = await startEngine(['--frames', '2048', '--input', 'demo', '--tap-backlog-ms', '300']); // 2048: see above
+    const dropped = new Map<number, number>();
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        for (const c of e.link.tap()?.clients ?? []) dropped.set(c.id, c.droppedFrames);
+        await sleep(20);
+      }
+    })();
+    // One client stops reading for 2 s after 1 s (the backlog holds 0.3 s), another reads all along.
+    const [slow, steady] = await Promise.all([
+      wyoming.read(`unix://${e.socket}`, 5, { pauseAt: 1, pauseFor: 2 }),
+      wyoming.read(`unix://${e.socket}`, 5),
+    ]);
+    polling = false;
+    await poll;
+    const live = e.link.telemetry()!;
+    const stats = await stopEngine(e);
+    expect(live.dspLoadMax).toBeLessThan(1);
+    expect(stats.missed_deadlines).toBe(live.missedDeadlines);
+    expect(gaps(steady.summary)).toBe(0);
+    // The slow one: its timestamps jump over what it lost, and what it lost is what the engine counted for it.
+    expect(slow.summary.closed).toBe(false);
+    let missingMs = 0;
+    for (let i = 1; i < slow.summary.chunks.length; i++) {
+      const [t0, samples, rate] = slow.summary.chunks[i - 1]!;
+      missingMs += slow.summary.chunks[i]![0] - (t0 + (samples * 1000) / rate);
+    }
+    expect(missingMs).toBeGreaterThan(500);
+    expect(gaps(slow.summary)).toBeGreaterThan(0);
+    const counted = [...dropped.values()].filter((d) => d > 0);
+    expect(counted).toHaveLength(1);
+    expect(counted[0]).toBe((missingMs * 16000) / 1000);
   });
 
   it('a client that reconnects picks up live audio, not what it missed', async () => {

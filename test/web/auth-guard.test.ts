@@ -8,6 +8,9 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthService } from '../../src/auth/auth-service.js';
 import { OtaService } from '../../src/ota/ota-service.js';
+import { DoctorWatch } from '../../src/health/doctor-watch.js';
+import { HistoryService } from '../../src/history/history-service.js';
+import { LatencyMeasure } from '../../src/engine/latency-measure.js';
 import { PresetsService } from '../../src/presets/presets-service.js';
 import { buildApp } from '../../src/web/app.js';
 import { buildOwnerApp, sessionCookie, TEST_PASSWORD } from '../fakes/owner.js';
@@ -26,7 +29,8 @@ async function boxApp(onboard: boolean) {
   const engine = new TableEngine(SKELETON_TABLE, ctx.bus);
   const presets = new PresetsService({ ctx, engine: engine.asService() });
   await presets.start();
-  const deps = { ctx, engine: engine.asService(), presets, ota: new OtaService({ ctx }), mqtt: { connected: () => false } };
+  const history = new HistoryService({ ctx, engine: engine.asService() });
+  const deps = { ctx, engine: engine.asService(), presets, ota: new OtaService({ ctx }), mqtt: { connected: () => false }, history, doctor: new DoctorWatch({ ctx, engine: engine.asService() }), latency: new LatencyMeasure({ ctx, engine: engine.asService() }) };
   const app: FastifyInstance = onboard ? await buildOwnerApp(deps) : await buildApp({ ...deps, auth: await startAuth(ctx) });
   return { app, engine, ctx, presets, cleanup: async () => { await app.close(); await presets.stop(); tmp.cleanup(); } };
 }

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { OtaService } from '../../src/ota/ota-service.js';
+import { DoctorWatch } from '../../src/health/doctor-watch.js';
+import { HistoryService } from '../../src/history/history-service.js';
+import { LatencyMeasure } from '../../src/engine/latency-measure.js';
 import { packageRoot } from '../../src/paths.js';
 import { PresetsService } from '../../src/presets/presets-service.js';
 import { buildOwnerApp } from '../fakes/owner.js';
@@ -20,7 +23,8 @@ describe('the OpenAPI document', () => {
     const engine = new TableEngine(SKELETON_TABLE, ctx.bus);
     const presets = new PresetsService({ ctx, engine: engine.asService() });
     await presets.start();
-    const app = await buildOwnerApp({ ctx, engine: engine.asService(), presets, ota: new OtaService({ ctx }) });
+    const history = new HistoryService({ ctx, engine: engine.asService() });
+    const app = await buildOwnerApp({ ctx, engine: engine.asService(), presets, ota: new OtaService({ ctx }), history, doctor: new DoctorWatch({ ctx, engine: engine.asService() }), latency: new LatencyMeasure({ ctx, engine: engine.asService() }) });
     try {
       const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
       expect(Object.keys(doc.components.securitySchemes)).toEqual(['session', 'token']);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ProfileNameSchema, ProfileSettingsSchema, engineProfiles, profileOf } from '../../engine/profiles.js';
 import { EngineStatusSchema } from '../../engine/telemetry.js';
 import type { EngineService, EngineIoPatch } from '../../engine/engine-service.js';
+import { LatencyResultSchema, LatencySettingsSchema } from '../../engine/latency-measure.js';
 import type { WebDeps } from '../app.js';
 import { ErrorSchema } from '../schemas.js';
 
@@ -46,7 +47,7 @@ export function audioSettings(engine: EngineService): AudioSettings {
   };
 }
 
-export const audioRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { engine }) => {
+export const audioRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { engine, latency }) => {
   app.get(
     '/api/audio',
     { schema: { summary: 'The I/O profile (rate, period, periods) and the audio device', response: { 200: AudioSettingsSchema } } },
@@ -73,5 +74,26 @@ export const audioRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { eng
       await engine.reconfigure(patch, profile ? `profile ${profile}` : 'audio settings changed');
       return audioSettings(engine);
     },
+  );
+
+  if (!latency) return;
+
+  app.get(
+    '/api/audio/latency',
+    { schema: { summary: 'The last round-trip measurement, and the last one that found the signal (kept on /data)', response: { 200: LatencySettingsSchema } } },
+    async () => latency.settings(),
+  );
+
+  app.post(
+    '/api/audio/latency',
+    {
+      schema: {
+        summary: 'Measure the round trip (output to input, through a cable): the engine stops for about a second, then runs again with the same parameters',
+        description:
+          'hushbox-engine latency: a maximum-length sequence is played and found in the input by cross-correlation. Answers the result (also kept, GET /api/audio/latency); 422 latency_not_found when the signal did not come back (no cable); 409 on a backend other than ALSA (or the sim device, whose simulated cable the tests use).',
+        response: { 200: LatencyResultSchema, 409: ErrorSchema, 422: ErrorSchema, 500: ErrorSchema, 503: ErrorSchema, 507: ErrorSchema },
+      },
+    },
+    async () => latency.measure(),
   );
 };

@@ -206,6 +206,21 @@ function streamMetrics(m: Scrape, deps: WebDeps): void {
   m.gauge('hushbox_stream_client_queued_seconds', 'Audio waiting for each connected stream client', t.clients.map((c) => ({ labels: labels(c), value: c.queuedMs / 1000 })));
 }
 
+function recordingMetrics(m: Scrape, deps: WebDeps): void {
+  const r = deps.engine.telemetry()?.recording;
+  if (!r) return;
+  m.gauge('hushbox_recording_active', 'Whether a take is recording (1) or not (0)', bit(r.state === 'recording'));
+  m.counter('hushbox_recording_takes_total', 'Takes started since the engine started', r.takesTotal);
+  m.counter('hushbox_recording_written_bytes_total', 'Bytes of takes written since the engine started', r.bytesTotal);
+  m.counter('hushbox_recording_gaps_total', 'Write stalls longer than the ring, each a gap of silence in its take, since the engine started', r.gapsTotal);
+  m.counter('hushbox_recording_gap_seconds_total', 'Audio lost in those gaps (written as silence), seconds', r.gapSecondsTotal);
+  m.gauge('hushbox_recording_take_seconds', 'Audio in the current (or last) take', r.seconds);
+  m.gauge('hushbox_recording_take_bytes', 'Bytes in the current (or last) take\'s file', r.bytes);
+  m.gauge('hushbox_recording_ring_seconds', 'The longest write stall the ring absorbs at the take\'s channels', r.ringSeconds);
+  m.gauge('hushbox_recording_ring_high_water_ratio', 'The writer\'s ring at its fullest during the current (or last) take, 0..1', r.ringHighWater);
+  m.gauge('hushbox_recording_writer_longest_stall_seconds', 'The longest the writer was away from its ring (one write, sync or stall) in the current (or last) take', r.longestStallS);
+}
+
 async function scrape(deps: WebDeps): Promise<Registry> {
   const m = new Scrape();
   m.gauge('hushbox_build_info', 'The firmware version', [{ labels: { version: deps.ctx.version }, value: 1 }]);
@@ -213,6 +228,7 @@ async function scrape(deps: WebDeps): Promise<Registry> {
   engineMetrics(m, deps);
   stateMetrics(m, deps);
   streamMetrics(m, deps);
+  recordingMetrics(m, deps);
   // The system part as last sampled (every few seconds), as /api/health answers it.
   const h = await deps.health?.current().catch(() => null);
   if (h) healthMetrics(m, h);

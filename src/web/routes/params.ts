@@ -1,8 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { NotFoundError } from '../../errors.js';
+import { HushboxError, NotFoundError } from '../../errors.js';
+import type { EngineService } from '../../engine/engine-service.js';
 import { ParamSchema } from '../../engine/params.js';
 import type { WebDeps } from '../app.js';
-import { ErrorSchema, ParamIdSchema, ParamListSchema, ParamPatchSchema, ParamsAppliedSchema, ParamValueSchema } from '../schemas.js';
+import { ErrorSchema, ParamErrorSchema, ParamIdSchema, ParamListSchema, ParamPatchSchema, ParamsAppliedSchema, ParamValueSchema } from '../schemas.js';
+
+/** Apply, or answer the error with the values the box still has (the page puts its controls back to them). */
+async function setOrAnswer(
+  engine: EngineService,
+  values: Record<string, unknown>,
+  reply: { code(n: number): unknown },
+): Promise<{ applied: Record<string, number> } | { error: string; message: string; current: Record<string, number> }> {
+  try {
+    return { applied: await engine.setParams(values, 'http') };
+  } catch (err) {
+    if (!(err instanceof HushboxError)) throw err;
+    const now = new Map(engine.params().map((p) => [p.id, p.value]));
+    const current = Object.fromEntries(Object.keys(values).filter((id) => now.has(id)).map((id) => [id, now.get(id)!]));
+    reply.code(err.statusCode);
+    return { error: err.code, message: err.message, current };
+  }
+}
 
 export const paramsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { engine }) => {
   app.get('/api/params', { schema: { summary: 'The parameter table with current values', response: { 200: ParamListSchema } } }, async () =>
@@ -26,10 +44,11 @@ export const paramsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { en
         summary: 'Set one parameter; answers once the engine applied it (ramped, no click)',
         params: ParamIdSchema,
         body: ParamValueSchema,
-        response: { 200: ParamsAppliedSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },
+        description: 'An error answer carries `current`: the value the box still has, to put the control back.',
+        response: { 200: ParamsAppliedSchema, 400: ParamErrorSchema, 404: ParamErrorSchema, 503: ParamErrorSchema },
       },
     },
-    async (request) => ({ applied: await engine.setParams({ [request.params.id]: request.body.value }, 'http') }),
+    async (request, reply) => setOrAnswer(engine, { [request.params.id]: request.body.value }, reply),
   );
 
   app.patch(
@@ -38,9 +57,10 @@ export const paramsRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, { en
       schema: {
         summary: 'Set several parameters at once, applied together at one block boundary',
         body: ParamPatchSchema,
-        response: { 200: ParamsAppliedSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },
+        description: 'An error answer carries `current`: the values the box still has for the parameters named, to put the controls back.',
+        response: { 200: ParamsAppliedSchema, 400: ParamErrorSchema, 404: ParamErrorSchema, 503: ParamErrorSchema },
       },
     },
-    async (request) => ({ applied: await engine.setParams(request.body.values, 'http') }),
+    async (request, reply) => setOrAnswer(engine, request.body.values, reply),
   );
 };

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { dataReserveBytes, freeBytes } from '../../config/data-space.js';
 import type { WebDeps } from '../app.js';
 import { StatusSchema, type Status } from '../schemas.js';
 
@@ -11,6 +12,7 @@ export function currentStatus({ ctx, engine }: WebDeps): Status {
     engine: engine.status(),
     telemetry: engine.telemetry(),
     params: Object.fromEntries(engine.params().map((p) => [p.id, p.value])),
+    dataFull: (freeBytes(ctx.dataDir) ?? Infinity) < dataReserveBytes(),
   };
 }
 
