@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: lint and type-check, C++ format check, C++ unit tests, then
-// vitest (unit, integration against real parts, browser, QEMU), then the
-// built image booted in QEMU (vitest.qemu.config.ts: it builds the image first,
-// cached by its inputs, and runs alone so the emulated box has the CPU). Every
-// step runs; the exit code says whether all passed.
+// vitest (unit, integration against real parts, browser, QEMU). Every step
+// runs; the exit code says whether all passed. The built image's own QEMU
+// tests are `npm run test:image-qemu` and `npm run test:ota-qemu` (not yet here).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,8 +25,6 @@ const steps = [
   ['native unit tests', 'ctest', ['--test-dir', 'build/native', '--output-on-failure']],
   ['vitest', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
 ];
-// Filters given to `npm test -- FILTER` narrow the vitest step; the image step runs only without them.
-if (process.argv.length <= 2) steps.push(['the image in QEMU', 'npx', ['vitest', 'run', '--config', 'vitest.qemu.config.ts']]);
 
 const results = [];
 for (const [name, cmd, argv] of steps) {
