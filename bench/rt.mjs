@@ -152,8 +152,10 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const spread = (xs, digits = 0) =>
-  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}..${Math.max(...xs).toFixed(digits)})`;
+const spread = (all, digits = 0) => {
+  const xs = all.filter((x) => Number.isFinite(x)); // an older engine's stats have no process_us
+  return xs.length ? `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}..${Math.max(...xs).toFixed(digits)})` : '-';
+};
 
 console.log(
   `bench/rt: ${rounds} rounds x ${seconds} s, ${rate} Hz, ${frames}-frame periods (${periodUs.toFixed(1)} us), SCHED_FIFO ` +

@@ -189,6 +189,12 @@ if (args.includes('--build')) {
     log('building the native engine and addon');
     run('npx', ['cmake-js', 'compile', '-d', 'native', '-O', 'build/native']);
   }
+  // The front panel's bundle (Preact, htm, uPlot and src/web/page/ → src/web/public/app.js, app.css).
+  const { buildPage, pageStale } = await import('./build-page.mjs');
+  if (pageStale()) {
+    log('bundling the front panel');
+    await buildPage();
+  }
   const out = join(root, 'dist', 'main.js');
   if (!existsSync(out) || newest(join(root, 'src'), ['.ts']) > statSync(out).mtimeMs) {
     log('compiling the supervisor');

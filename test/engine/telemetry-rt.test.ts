@@ -54,6 +54,8 @@ describe('real-time telemetry on the link', () => {
       expect(frame.latencyFrames - 128).toBeGreaterThan(0);
       expect(frame.latencyFrames - 128).toBeLessThanOrEqual(5 * 48);
       expect(frame.masterReduction.limitDb).toBeGreaterThanOrEqual(0);
+      // The clocks travel in every frame (drift and buffer fill; one clock on the sim backend: nothing to correct).
+      expect(frame.clock).toMatchObject({ driftPpm: 0, fillFrames: 0, twoClocks: false, corrected: false });
       link!.close();
     } finally {
       child.kill('SIGTERM');

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TelemetryFrame } from '../../src/engine/telemetry.js';
 import { packageRoot } from '../../src/paths.js';
 import { waitFor } from '../fakes/net.js';
 import { parseExposition, type Exposition } from '../fakes/prometheus.js';
@@ -57,6 +58,12 @@ describe('/metrics of the real supervisor', () => {
     expect(m.value('hushbox_engine_missed_deadlines_total')).toBeGreaterThanOrEqual(0);
     // the sim backend is clocked like a device: its wake-ups are measured
     expect(m.value('hushbox_engine_wakeup_jitter_seconds', { percentile: '99' })).toBeGreaterThan(0);
+    // The clocks' gauges are there on every backend; the sim backend has one clock: no drift, nothing in flight.
+    expect(m.value('hushbox_engine_clock_drift_ppm')).toBe(0);
+    expect(m.all('hushbox_engine_clock_rate_ppm').map((s) => s.labels.stream)).toEqual(['capture', 'playback']);
+    expect(m.value('hushbox_engine_buffer_fill_frames')).toBe(0);
+    expect(m.value('hushbox_engine_buffer_target_frames')).toBe(0);
+    expect(m.value('hushbox_engine_resample_ppm')).toBe(0);
     expect(m.all('hushbox_input_peak_dbfs').map((s) => s.labels.channel)).toEqual(['1', '2']);
     expect(m.value('hushbox_gain_reduction_db', { strip: 'mic', stage: 'comp' })).toBeGreaterThanOrEqual(0);
     expect(m.value('hushbox_gain_reduction_db', { strip: 'master', stage: 'limit' })).toBeGreaterThanOrEqual(0);
@@ -104,6 +111,10 @@ describe('/metrics of the real supervisor', () => {
     expect(m.value('hushbox_recording_ring_high_water_ratio')).toBeLessThan(0.5);
     expect(m.value('hushbox_recording_writer_longest_stall_seconds')).toBeGreaterThan(0);
     expect(m.value('hushbox_recording_writer_longest_stall_seconds')).toBeLessThan(5);
+    // The same figures in the telemetry frame (the page's and /api/status's).
+    const status = await getJson<{ telemetry: TelemetryFrame }>(`${sup.url}/api/status`);
+    expect(status.telemetry.recording).toMatchObject({ state: 'stopped', takesTotal: 1, bytes: take.bytes, bytesTotal: take.bytes, gaps: 0, gapsTotal: 0 });
+    expect(status.telemetry.recording!.ringHighWater).toBe(m.value('hushbox_recording_ring_high_water_ratio'));
     const text = await (await ownerFetch(`${sup.url}/metrics`)).text();
     const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`.trim()).toBe('');

@@ -27,6 +27,7 @@ interface Stats {
   frames: number;
   xrun_times_s: number[];
   realtime: { fifo: boolean };
+  clock: { two_clocks: boolean; corrected: boolean; drift_ppm: number };
 }
 interface GuardThread {
   name: string;
@@ -67,6 +68,8 @@ describe('the engine on real ALSA (snd-aloop) under Debian\'s PREEMPT_RT kernel 
     const through = get<Latency>('through');
     expect(through).toMatchObject({ found: true, bit_exact: true, xruns: 0 });
     expect(get<Stats>('run').realtime.fifo).toBe(true);
+    // One card, one clock: measured, nothing resampled (which is what keeps it bit-exact).
+    expect(get<Stats>('run').clock).toMatchObject({ two_clocks: false, corrected: false });
   });
 
   it('adds the latency it reports, to within one period', () => {

@@ -18,6 +18,12 @@ export interface GuestOptions {
   bins?: string[];
   /** Appended to the kernel command line. */
   append?: string;
+  /** The accelerator option (default `tcg`), e.g. `tcg,thread=single` for -icount. */
+  accel?: string;
+  /** More QEMU options (e.g. `-icount`). */
+  qemuArgs?: string[];
+  /** Virtual CPUs (default 2). */
+  smp?: number;
   timeoutMs: number;
 }
 
@@ -31,7 +37,7 @@ export async function runGuest(o: GuestOptions): Promise<Map<string, Record<stri
   const kernel = r.stdout.trim().split('\n').pop()!;
   const qemu = spawn(
     'qemu-system-x86_64',
-    ['-accel', 'tcg', '-m', '512', '-smp', '2', '-nographic', '-no-reboot', '-kernel', kernel,
+    ['-accel', o.accel ?? 'tcg', ...(o.qemuArgs ?? []), '-m', '512', '-smp', String(o.smp ?? 2), '-nographic', '-no-reboot', '-kernel', kernel,
       '-initrd', join(o.outDir, 'initramfs.cpio.gz'), '-append', `console=ttyS0 quiet panic=-1 ${o.append ?? ''}`.trim()],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
