@@ -193,7 +193,12 @@ if (args.includes('--build')) {
   const { buildPage, pageStale } = await import('./build-page.mjs');
   if (pageStale()) {
     log('bundling the front panel');
-    await buildPage();
+    try {
+      await buildPage();
+    } catch (err) {
+      // A node_modules from before Preact, htm and uPlot were added: the rest still builds.
+      log(`the front panel could not be bundled (${String(err.message).split('\n')[0]}): run npm install; the box serves no page until then`);
+    }
   }
   const out = join(root, 'dist', 'main.js');
   if (!existsSync(out) || newest(join(root, 'src'), ['.ts']) > statSync(out).mtimeMs) {
