@@ -20,6 +20,15 @@ export default tseslint.config(
     },
   },
   {
+    // The front panel runs in the browser.
+    files: ['src/web/page/**/*.js'],
+    languageOptions: {
+      globals: {
+        getComputedStyle: 'readonly', localStorage: 'readonly', history: 'readonly', queueMicrotask: 'readonly',
+      },
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/main.ts'],
     rules: { 'no-console': 'error' },

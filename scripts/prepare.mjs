@@ -189,6 +189,17 @@ if (args.includes('--build')) {
     log('building the native engine and addon');
     run('npx', ['cmake-js', 'compile', '-d', 'native', '-O', 'build/native']);
   }
+  // The front panel's bundle (Preact, htm, uPlot and src/web/page/ → src/web/public/app.js, app.css).
+  const { buildPage, pageStale } = await import('./build-page.mjs');
+  if (pageStale()) {
+    log('bundling the front panel');
+    try {
+      await buildPage();
+    } catch (err) {
+      // A node_modules from before Preact, htm and uPlot were added: the rest still builds.
+      log(`the front panel could not be bundled (${String(err.message).split('\n')[0]}): run npm install; the box serves no page until then`);
+    }
+  }
   const out = join(root, 'dist', 'main.js');
   if (!existsSync(out) || newest(join(root, 'src'), ['.ts']) > statSync(out).mtimeMs) {
     log('compiling the supervisor');

@@ -84,6 +84,8 @@ export type ImportReport = Static<typeof ImportReportSchema>;
 type ImportItem = Static<typeof ImportItemSchema>;
 
 const LAST_STATE_DEBOUNCE_MS = 1000;
+/** How long an import's checks run before giving the event loop back. */
+const IMPORT_SLICE_MS = 10;
 const LastStateSchema = Type.Object({
   preset_id: Type.Union([Type.String(), Type.Null()]),
   preset_modified: Type.Boolean(),
@@ -535,56 +537,74 @@ export class PresetsService implements Service {
 
     const now = new Date().toISOString();
     const table = this.table();
-    const ids = new Set([...this.user.keys(), ...this.factory.keys()]);
-    const names = new Map(this.list().map((p) => [p.name.toLowerCase(), p]));
-    const writes: Preset[] = [];
-    const items: ImportItem[] = raws.map((raw, index) => {
+    // First each item on its own (migrate, clean, check): the costly part, in slices that give the
+    // event loop back (a 1000-preset bundle takes longer than HTTP, the WebSocket and MQTT may wait).
+    const checked: Array<Preset | Error> = [];
+    const items: ImportItem[] = [];
+    let bytes = 0;
+    let slice = performance.now();
+    for (const [index, raw] of raws.entries()) {
+      if (performance.now() - slice > IMPORT_SLICE_MS) {
+        await new Promise((r) => setImmediate(r));
+        slice = performance.now();
+      }
       const item: ImportItem = { index, name: isObject(raw) && typeof raw.name === 'string' ? raw.name : null, action: 'error', id: null, as: null, migratedFrom: null, warnings: [], error: null };
+      items.push(item);
       try {
         const version = isObject(raw) ? raw.schema : undefined;
         const p = migratePreset(raw, `presets[${index}]`, { now });
         Object.assign(p, cleanPresetText({ name: p.name, tags: p.tags, notes: p.notes }, `presets[${index}].`));
         if (version === undefined) item.migratedFrom = 0;
         item.warnings = unknownWarnings(checkPresetParams(table, p.params, `presets[${index}].params`).unknown);
-        const existing = (this.user.has(p.id) ? { ...this.user.get(p.id)!, factory: false } : undefined) ?? names.get(p.name.toLowerCase()) ?? (this.factory.has(p.id) ? { ...this.factory.get(p.id)!, factory: true } : undefined);
-        let policy = existing ? opts.collision : null;
-        if (policy === 'overwrite' && existing?.factory) {
-          policy = 'copy';
-          item.warnings.push(`'${existing.name}' is a factory preset and read-only; imported as a copy`);
-        }
-        if (!existing) {
-          const id = this.uniqueId(p.id, (x) => ids.has(x));
-          writes.push({ ...p, id });
-          item.action = 'create';
-          item.id = id;
-        } else if (policy === 'skip') {
-          item.action = 'skip';
-          item.id = existing.id;
-        } else if (policy === 'overwrite') {
-          writes.push({ ...p, id: existing.id, created: existing.created, modified: now });
-          item.action = 'overwrite';
-          item.id = existing.id;
-        } else {
-          let n = 2;
-          while (names.has(`${p.name} (${n})`.toLowerCase())) n++;
-          const name = `${p.name} (${n})`;
-          const id = this.uniqueId(slugify(name), (x) => ids.has(x));
-          writes.push({ ...p, id, name, created: now, modified: now });
-          item.action = 'copy';
-          item.id = id;
-          item.as = name;
-        }
-        const written = writes.at(-1);
-        if (item.action !== 'skip' && written) {
-          ids.add(written.id);
-          names.set(written.name.toLowerCase(), { ...written, factory: false });
-        }
+        // its file's size, give or take the id and name it may get below
+        bytes += JSON.stringify(p, null, 2).length + 160;
+        checked.push(p);
       } catch (err) {
-        item.action = 'error';
         item.error = (err as Error).message;
+        checked.push(err as Error);
       }
-      return item;
-    });
+    }
+    // Then where each goes, against the presets as they are now, with no await until the write starts.
+    const ids = new Set([...this.user.keys(), ...this.factory.keys()]);
+    const names = new Map(this.list().map((p) => [p.name.toLowerCase(), p]));
+    const writes: Preset[] = [];
+    for (const item of items) {
+      const p = checked[item.index];
+      if (p instanceof Error) continue;
+      const existing = (this.user.has(p.id) ? { ...this.user.get(p.id)!, factory: false } : undefined) ?? names.get(p.name.toLowerCase()) ?? (this.factory.has(p.id) ? { ...this.factory.get(p.id)!, factory: true } : undefined);
+      let policy = existing ? opts.collision : null;
+      if (policy === 'overwrite' && existing?.factory) {
+        policy = 'copy';
+        item.warnings.push(`'${existing.name}' is a factory preset and read-only; imported as a copy`);
+      }
+      if (!existing) {
+        const id = this.uniqueId(p.id, (x) => ids.has(x));
+        writes.push({ ...p, id });
+        item.action = 'create';
+        item.id = id;
+      } else if (policy === 'skip') {
+        item.action = 'skip';
+        item.id = existing.id;
+      } else if (policy === 'overwrite') {
+        writes.push({ ...p, id: existing.id, created: existing.created, modified: now });
+        item.action = 'overwrite';
+        item.id = existing.id;
+      } else {
+        let n = 2;
+        while (names.has(`${p.name} (${n})`.toLowerCase())) n++;
+        const name = `${p.name} (${n})`;
+        const id = this.uniqueId(slugify(name), (x) => ids.has(x));
+        writes.push({ ...p, id, name, created: now, modified: now });
+        item.action = 'copy';
+        item.id = id;
+        item.as = name;
+      }
+      const written = writes.at(-1);
+      if (item.action !== 'skip' && written) {
+        ids.add(written.id);
+        names.set(written.name.toLowerCase(), { ...written, factory: false });
+      }
+    }
     const counts: Record<string, number> = {};
     for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
     const ok = !items.some((i) => i.action === 'error');
@@ -596,7 +616,7 @@ export class PresetsService implements Service {
     }
     this.checkRoom(writes.filter((p) => !this.user.has(p.id)).length);
     const dataDir = this.deps.ctx.dataDir;
-    requireRoom(dataDir, 'nothing imported', writes.reduce((n, p) => n + JSON.stringify(p, null, 2).length, 0));
+    requireRoom(dataDir, 'nothing imported', bytes);
     try {
       await this.store.saveAll(writes);
     } catch (err) {

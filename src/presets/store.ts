@@ -87,6 +87,8 @@ export class PresetStore {
    */
   async saveAll(presets: Preset[]): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    // A bundle can hold one preset twice (two exports joined): each file is written once, the last one wins.
+    presets = [...new Map(presets.map((p) => [p.id, p])).values()];
     const stage = await mkdtemp(join(this.dir, `${TEMP_PREFIX}import-`));
     try {
       for (const p of presets) {

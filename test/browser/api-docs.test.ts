@@ -16,7 +16,7 @@ describe('/docs in headless Chromium', () => {
   const requests: string[] = [];
 
   beforeAll(async () => {
-    sup = await startSupervisor({ onboard: false, waitRunning: false });
+    sup = await startSupervisor({ onboard: false, waitRunning: false, startTimeoutMs: 45_000 });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     // Runs before the page's scripts and outside its CSP (playwright injects it).
@@ -30,7 +30,7 @@ describe('/docs in headless Chromium', () => {
     });
     page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
     page.on('request', (r: Request) => requests.push(r.url()));
-  });
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();

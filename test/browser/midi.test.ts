@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
+import { openStage, showView } from '../fakes/page.js';
 import { TEST_PASSWORD } from '../fakes/owner.js';
 import { waitFor } from '../fakes/net.js';
 import { startSupervisor } from '../fakes/supervisor.js';
@@ -43,7 +44,9 @@ describe('MIDI on the front panel in headless Chromium', () => {
   });
 
   it('learns a knob for a control: click MIDI, move the knob, the mapping shows and the knob moves the slider', async () => {
+    await openStage(page, 'trim');
     await page.click('.control[data-param="mic.trim.gain"] .learn');
+    await showView(page, 'settings');
     await page.waitForSelector('#midi-learning:not([hidden])');
     expect(await page.textContent('#midi-learning')).toContain('mic.trim.gain');
     send(0xb0, 74, 64);
@@ -52,12 +55,14 @@ describe('MIDI on the front panel in headless Chromium', () => {
     expect(await page.textContent('#midi-mappings')).toContain('mic.trim.gain');
     expect(await page.isHidden('#midi-learning')).toBe(true);
     // The knob to its top: +24 dB, applied by the engine, shown on the slider and its readout.
+    await showView(page, 'live');
     send(0xb0, 74, 127);
     await waitFor('the slider at +24 dB', async () => (await page.textContent('.control[data-param="mic.trim.gain"] output'))?.includes('24') ?? false);
     expect(box.sup.engine.params().find((p) => p.id === 'mic.trim.gain')!.value).toBe(24);
   });
 
   it('shows the incoming MIDI and removes a mapping', async () => {
+    await showView(page, 'settings');
     await waitFor('the activity list', async () => (await page.textContent('#midi-activity'))?.includes('CC 74 = 127') ?? false);
     await page.click('#midi-mappings tr button');
     await page.waitForSelector('#midi-empty:not([hidden])');

@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD_ATTEMPTS_PER_ADDRESS } from '../../src/web/guard.js';
 import { launchBrowser } from '../fakes/browser.js';
+import { showView } from '../fakes/page.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { tempDir } from '../fakes/temp-context.js';
 
@@ -29,6 +30,9 @@ const ui = {
   pwMessage: '#pw-message',
 };
 
+/** A start takes 18 s on the shared 2-core machine at load 19. */
+const START_MS = 45_000;
+
 const FIRST = 'first owner password';
 const SECOND = 'second owner password';
 const THIRD = 'password after the reset';
@@ -47,6 +51,17 @@ async function pageFetch(page: Page, method: string, url: string, body?: unknown
     },
     { method, url, body },
   );
+}
+
+/** The Access card is in the Settings view. */
+async function accessText(page: Page): Promise<string | null> {
+  await showView(page, 'settings');
+  return page.textContent(ui.who);
+}
+
+async function logout(page: Page): Promise<void> {
+  await showView(page, 'settings');
+  await page.click(ui.logout);
 }
 
 async function submitGate(page: Page, password: string, repeat = false): Promise<void> {
@@ -74,10 +89,10 @@ describe('the owner account in headless Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    sup = await startSupervisor({ onboard: false, waitRunning: false, env });
+    sup = await startSupervisor({ onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  });
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -109,14 +124,14 @@ describe('the owner account in headless Chromium', () => {
     expect(await page.textContent(`${ui.error}:not([hidden])`)).toContain('differ');
     await submitGate(page, FIRST, true);
     await page.waitForSelector(ui.gate, { state: 'detached' });
-    expect(await page.textContent(ui.who)).toContain('Logged in as the owner');
+    expect(await accessText(page)).toContain('Logged in as the owner');
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
     // Once set, onboarding is closed to everybody.
     expect(await pageFetch(page, 'POST', '/api/auth/setup', { password: 'an intruder password' })).toEqual({ status: 409, error: 'already_set_up' });
   });
 
   it('logs out: the page asks to log in and the API refuses', async () => {
-    await page.click(ui.logout);
+    await logout(page);
     await page.waitForSelector(`${ui.login} ${ui.password}`);
     expect(await pageFetch(page, 'GET', '/api/params')).toEqual({ status: 401, error: 'unauthorized' });
     expect(await page.$(ui.repeat)).toBeNull();
@@ -124,11 +139,12 @@ describe('the owner account in headless Chromium', () => {
 
   it('logs in with the password', async () => {
     expect(await gateAnswer(page, FIRST)).toBeNull();
-    expect(await page.textContent(ui.who)).toContain('Logged in as the owner');
+    expect(await accessText(page)).toContain('Logged in as the owner');
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
   });
 
   it('changes the password: the old one no longer logs in, the new one does', async () => {
+    await showView(page, 'settings');
     await page.fill(ui.pwCurrent, FIRST);
     await page.fill(ui.pwNew, SECOND);
     await page.click(ui.pwSubmit);
@@ -136,7 +152,7 @@ describe('the owner account in headless Chromium', () => {
     expect(await page.textContent(ui.pwMessage)).toContain('Password changed');
     // This session stays.
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
-    await page.click(ui.logout);
+    await logout(page);
     await page.waitForSelector(`${ui.login} ${ui.password}`);
     expect(await gateAnswer(page, FIRST)).toContain('wrong password');
     expect(await gateAnswer(page, SECOND)).toBeNull();
@@ -145,7 +161,7 @@ describe('the owner account in headless Chromium', () => {
   it('the reset file on the boot partition: at the next start the password is forgotten, onboarding shows again, and the file is consumed', async () => {
     expect(await sup.stop()).toBe(0);
     writeFileSync(resetFile, ''); // the owner, on another computer, on the boot partition
-    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env });
+    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     expect(existsSync(resetFile)).toBe(false);
     expect(sup.output()).toContain(`owner password reset by ${resetFile}`);
     await page.goto(sup.url);
@@ -153,21 +169,21 @@ describe('the owner account in headless Chromium', () => {
     expect(await pageFetch(page, 'GET', '/api/params')).toEqual({ status: 401, error: 'setup_required' });
     await submitGate(page, THIRD, true);
     await page.waitForSelector(ui.gate, { state: 'detached' });
-    expect(await page.textContent(ui.who)).toContain('Logged in as the owner');
+    expect(await accessText(page)).toContain('Logged in as the owner');
 
     // Consumed: the start after keeps the new password.
     expect(await sup.stop()).toBe(0);
-    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env });
+    sup = await startSupervisor({ dataDir: sup.dataDir, onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     await page.goto(sup.url);
     expect(await pageFetch(page, 'GET', '/api/auth')).toMatchObject({ status: 200 });
     expect(await page.evaluate(async () => ((await (await fetch('/api/auth')).json()) as { setUp: boolean }).setUp)).toBe(true);
-  }, 90_000);
+  }, 180_000);
 
   it('rate limits wrong passwords: the page shows the refusal, and then even the right password waits', async () => {
     // A fresh start (the previous test) counts from zero; logging out does not count.
     await page.goto(sup.url);
     if (!(await page.$(`${ui.login} ${ui.password}`))) {
-      await page.click(ui.logout);
+      await logout(page);
       await page.waitForSelector(`${ui.login} ${ui.password}`);
     }
     const answers: string[] = [];

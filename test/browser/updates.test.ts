@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageVersion } from '../../src/paths.js';
 import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
+import { showView } from '../fakes/page.js';
 import { TEST_PASSWORD } from '../fakes/owner.js';
 import { buildBundle, makeKeys, makeRootfs } from '../fakes/rauc-bundles.js';
 import { startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
@@ -44,6 +45,7 @@ describe('the Updates view in headless Chromium', () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     await openLoggedIn(page, sup.url, TEST_PASSWORD);
+    await showView(page, 'settings');
   }, 90_000);
 
   afterAll(async () => {

@@ -29,14 +29,16 @@ export interface StartOptions {
   waitRunning?: boolean;
   /** Set the owner password and make a token at start, as the page would (default true). */
   onboard?: boolean;
-  /** How long the supervisor may take to answer (default 15 s). */
+  /** The HTTP port (default: a free one); a box restarted on its old port, for a page that reconnects. */
+  port?: number;
+  /** How long the supervisor may take to answer (default 30 s: under load on the shared 2-core machine a start took 12-16 s). */
   startTimeoutMs?: number;
 }
 
 /** Start the real supervisor (`hushbox start`, compiled) with the real engine. */
 export async function startSupervisor(opts: StartOptions = {}): Promise<RunningSupervisor> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hushbox-test-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const proc = spawn(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'start', ...(opts.args ?? [])], {
     env: { ...process.env, HUSHBOX_DATA_DIR: dataDir, HUSHBOX_HTTP_PORT: String(port), HUSHBOX_LOG_LEVEL: 'warn',
       // never a developer's real broker on localhost:1883: a closed port (the box runs fine without MQTT)
@@ -76,7 +78,7 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
         const body = (await res.json()) as { engine: { state: string }; telemetry: unknown };
         return opts.waitRunning === false || (body.engine.state === 'running' && body.telemetry !== null);
       },
-      opts.startTimeoutMs ?? 15_000,
+      opts.startTimeoutMs ?? 30_000,
     );
     if (opts.onboard !== false) sup.token = (await onboardOwner(url)).token;
   } catch (err) {

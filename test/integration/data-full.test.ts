@@ -87,10 +87,10 @@ describe('a full data partition', () => {
     const dataDir = join(mnt, 'box');
     expect(existsSync(dataDir)).toBe(false);
     // a box that has run before (its owner, secrets and ids are on /data), then /data filled up
-    const first = await startSupervisor({ dataDir, waitRunning: false, env: { HUSHBOX_LOG_LEVEL: 'error' } });
+    const first = await startSupervisor({ dataDir, waitRunning: false, env: { HUSHBOX_LOG_LEVEL: 'error' }, startTimeoutMs: 45_000 });
     expect(await first.stop()).toBe(0);
     fill(mnt, 0);
-    const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' } });
+    const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' }, startTimeoutMs: 45_000 });
     try {
       expect(sup.output()).toMatch(/the data partition is full/);
       expect(((await (await fetch(`${sup.url}/api/status`)).json()) as { dataFull: boolean }).dataFull).toBe(true);
@@ -110,13 +110,13 @@ describe('a full data partition', () => {
     } finally {
       await sup.stop();
     }
-  }, 60_000);
+  }, 150_000);
 
   it('a brand-new box starts on a full /data, says so in its log and its status, and keeps its session key in memory', async () => {
     const dataDir = join(mnt, 'new-box');
     mkdirSync(dataDir); // the image's /data mount point
     fill(mnt, 0);
-    const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' } });
+    const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error' }, startTimeoutMs: 45_000 });
     try {
       const status = await fetch(`${sup.url}/api/status`);
       expect(status.status).toBe(200);
@@ -132,6 +132,6 @@ describe('a full data partition', () => {
     } finally {
       expect(await sup.stop()).toBe(0);
     }
-  }, 60_000);
+  }, 150_000);
 });
 

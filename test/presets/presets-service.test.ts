@@ -194,6 +194,17 @@ describe('PresetsService import/export', () => {
     expect(audit().filter((e) => e.action === 'preset.import')).toHaveLength(4);
   });
 
+  it('overwrites from a bundle that holds the same preset twice (two exports joined): the later one is kept', async () => {
+    const { presets } = await setup();
+    presets.create({ name: 'Mine', params: { 'mic.trim.gain': 1 } }, 'test');
+    const bundle = [v1('Mine', { 'mic.trim.gain': 2 }), v1('Mine', { 'mic.trim.gain': 3 })];
+    const r = await presets.importBundle(bundle, { dryRun: false, collision: 'overwrite' }, 'test');
+    expect(r.items.map((i) => [i.action, i.id])).toEqual([['overwrite', 'mine'], ['overwrite', 'mine']]);
+    expect(presets.get('mine').params['mic.trim.gain']).toBe(3);
+    expect(JSON.parse(readFileSync(join(tmp.dir, 'presets', 'mine.json'), 'utf8')).params['mic.trim.gain']).toBe(3);
+    expect(readdirSync(join(tmp.dir, 'presets')).filter((f) => f !== 'broken')).toEqual(['mine.json']);
+  });
+
   it('imports nothing when one item is invalid, naming it', async () => {
     const { presets } = await setup();
     const bundle = [v1('Good', { 'mic.trim.gain': 2 }), v1('Bad', { 'mic.trim.gain': 200 }), { schema: 1, name: 'Broken' }];

@@ -92,5 +92,15 @@ describe('the HTTP app', () => {
     expect(js.headers['content-type']).toContain('javascript');
     const missing = await app.inject({ method: 'GET', url: '/assets/..%2Fpackage.json' });
     expect(missing.statusCode).toBe(404);
+    // The bundle's stylesheet, the web-app manifest and the icon; compressible files gzipped when asked.
+    expect((await app.inject({ method: 'GET', url: '/assets/app.css' })).headers['content-type']).toContain('text/css');
+    const manifest = await app.inject({ method: 'GET', url: '/assets/manifest.webmanifest' });
+    expect(manifest.headers['content-type']).toContain('application/manifest+json');
+    expect(manifest.json().icons[0].src).toBe('/assets/icon.svg');
+    expect((await app.inject({ method: 'GET', url: '/assets/icon.svg' })).headers['content-type']).toBe('image/svg+xml');
+    const gz = await app.inject({ method: 'GET', url: '/assets/app.js', headers: { 'accept-encoding': 'gzip, br' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.rawPayload.length).toBeLessThan(js.rawPayload.length / 2);
+    expect((await app.inject({ method: 'GET', url: '/assets/index.html' })).statusCode).toBe(404);
   });
 });
