@@ -135,6 +135,21 @@ describe('the whole state and failed changes', () => {
     expect(summary.body.problems.some((p) => p.fix)).toBe(true);
     await s.close();
   });
+  it('lists an engine crash with its reason, and a restart asked for, and counts them in the history', async () => {
+    const s = await socket(box.url);
+    await waitFor('the snapshot', () => s.messages.length > 0);
+    process.kill(box.sup.engine.status().pid!, 'SIGKILL');
+    const crash = await waitFor('an engine_crash event', () => s.messages.find((m) => m.type === 'event' && m.data.type === 'engine_crash'), 5000);
+    expect(crash.data).toMatchObject({ level: 'error', message: 'engine crashed and is restarted: the engine exited unexpectedly (signal SIGKILL)' });
+    await waitFor('the engine to run again', () => box.sup.engine.status().state === 'running', 10_000);
+    await box.sup.engine.restart('asked by the test');
+    const restart = await waitFor('an engine_restart event', () => s.messages.find((m) => m.type === 'event' && m.data.type === 'engine_restart'), 5000);
+    expect(restart.data).toMatchObject({ level: 'info', message: 'engine restarted (asked by the test)' });
+    await new Promise((r) => setTimeout(r, 1200)); // the sample that holds them
+    const range = await json<Range>(`${box.url}api/history?from=-30&columns=restarts`);
+    expect((range.body.data[1] as Array<number | null>).reduce<number>((a, b) => a + (b ?? 0), 0)).toBe(2);
+    await s.close();
+  }, 30_000);
 });
 
 describe('history of sim audio', () => {
