@@ -18,7 +18,7 @@ export interface EventMap {
   /** Parameters changed and were applied by the engine. */
   paramsChanged: { values: Record<string, number>; source: string };
   /** The engine reported an xrun. */
-  xrun: { timeNs: number; lostFrames: number };
+  xrun: { timeNs: number; lostFrames: number; stream: 'capture' | 'playback' | null };
   /** A health snapshot (system and engine), every few seconds: the input for MQTT and the page. */
   health: Health;
   /** The box's state as automation sees it changed (preset, bypass, params, engine state...). */

@@ -20,9 +20,9 @@ describe('the event bus', () => {
     const bus = new EventBus(log);
     const got: number[] = [];
     const off = bus.on('xrun', 'test', (e) => void got.push(e.lostFrames));
-    bus.emit('xrun', { timeNs: 1, lostFrames: 64 });
+    bus.emit('xrun', { timeNs: 1, lostFrames: 64, stream: 'capture' });
     off();
-    bus.emit('xrun', { timeNs: 2, lostFrames: 128 });
+    bus.emit('xrun', { timeNs: 2, lostFrames: 128, stream: 'playback' });
     expect(got).toEqual([64]);
     expect(bus.listenerCount('xrun')).toBe(0);
   });
@@ -38,7 +38,7 @@ describe('the event bus', () => {
       throw new Error('later');
     });
     bus.on('xrun', 'good-service', () => void got.push('ok'));
-    expect(() => bus.emit('xrun', { timeNs: 1, lostFrames: 0 })).not.toThrow();
+    expect(() => bus.emit('xrun', { timeNs: 1, lostFrames: 0, stream: null })).not.toThrow();
     await new Promise((r) => setImmediate(r));
     expect(got).toEqual(['ok']);
     expect(lines.map((l) => l.owner)).toEqual(['broken-service', 'async-broken']);

@@ -351,7 +351,7 @@ void Engine::audio_thread_main() noexcept {
       waiting = false;
       set_state(link::EngineState::kRunning);
     }
-    if (r.kind == IoResult::Kind::kXrun) count_xrun(r);
+    if (r.kind == IoResult::Kind::kXrun) count_xrun(r, link::XrunStream::kCapture);
     note_clock(backend_->clock_status(), t0);
     if (backend_->clocked()) {
       const int64_t late = r.wake_ns - r.deadline_ns;
@@ -375,7 +375,7 @@ void Engine::audio_thread_main() noexcept {
     spectrum_.push(in_.data(), channels, planar_ptrs_.data(), channels, frames);
 
     const IoResult w = backend_->write(out_.data(), frames);
-    if (w.kind == IoResult::Kind::kXrun) count_xrun(w);
+    if (w.kind == IoResult::Kind::kXrun) count_xrun(w, link::XrunStream::kPlayback);
 
     const int64_t t1 = now_ns();
     ++telemetry_.periods_processed;
@@ -440,13 +440,14 @@ void Engine::note_clock(const ClockStatus& c, int64_t now) noexcept {
   }
 }
 
-void Engine::count_xrun(const IoResult& r) noexcept {
+void Engine::count_xrun(const IoResult& r, link::XrunStream stream) noexcept {
   ++telemetry_.xruns;
   ++telemetry_.missed_deadlines;
   periods_at_last_xrun_ = telemetry_.periods_processed;
   if (telemetry_.xruns <= kXrunTimes) xrun_times_ns_[telemetry_.xruns - 1] = r.wake_ns ? r.wake_ns : now_ns();
   telemetry_.last_xrun_ns = static_cast<uint64_t>(r.wake_ns ? r.wake_ns : now_ns());
-  link::Event e{link::EventType::kXrun, 0, 0, static_cast<float>(r.lost_frames), telemetry_.last_xrun_ns};
+  link::Event e{link::EventType::kXrun, 0, static_cast<int32_t>(stream), static_cast<float>(r.lost_frames),
+                telemetry_.last_xrun_ns};
   link_->events.push(e);
 }
 

@@ -103,7 +103,7 @@ class Engine {
   void publish(int64_t now) noexcept;
   void set_state(link::EngineState s) noexcept;
   void post_event(link::EventType type, uint32_t seq, int32_t code, float value) noexcept;
-  void count_xrun(const IoResult& r) noexcept;
+  void count_xrun(const IoResult& r, link::XrunStream stream) noexcept;
   void add_jitter_bin(int64_t late_ns) noexcept;
   void note_clock(const ClockStatus& c, int64_t now) noexcept;
   void drain_midi(int64_t now) noexcept;

@@ -97,7 +97,7 @@ int Engine::jack_process(uint32_t nframes) noexcept {
     ++j.xruns_seen;
     IoResult r;
     r.wake_ns = t0;
-    count_xrun(r);
+    count_xrun(r, link::XrunStream::kUnknown);  // JACK's xrun callback does not say which
   }
   jack_nframes_t cycle_frames = 0;
   jack_time_t cycle_usecs = 0, next_usecs = 0;

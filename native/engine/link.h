@@ -71,7 +71,7 @@ static_assert(std::is_trivially_copyable_v<Command>);
 
 enum class EventType : uint32_t {
   kApplied = 1,      // seq: last command applied at a block boundary
-  kXrun = 2,         // value: frames lost (0 if unknown)
+  kXrun = 2,         // value: frames lost (0 if unknown); code: XrunStream
   kDeviceError = 3,  // code: errno-style
   kState = 4,        // code: EngineState
   // MIDI (native/engine/midi.h), posted by the audio thread:
@@ -80,6 +80,9 @@ enum class EventType : uint32_t {
   kMidiProgram = 7,  // a Program Change matched a preset mapping: seq = channel, code = program
   kMidiAction = 8,   // a switch matched an action mapping: code = MidiAction
 };
+
+// Which stream of the device ran over or under (the code of a kXrun event).
+enum class XrunStream : int32_t { kUnknown = 0, kCapture = 1, kPlayback = 2 };
 
 struct Event {
   EventType type;

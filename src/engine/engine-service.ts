@@ -579,7 +579,7 @@ export class EngineService implements Service {
           }
         }
       } else if (ev.type === 'xrun') {
-        this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value });
+        this.ctx.bus.emit('xrun', { timeNs: ev.timeNs, lostFrames: ev.value, stream: ev.code === 1 ? 'capture' : ev.code === 2 ? 'playback' : null });
       } else if (ev.type === 'midi') {
         const status = (ev.code >> 16) & 0xff;
         const kind = MIDI_KINDS[status & 0xf0];

@@ -8,6 +8,8 @@ import { DoctorCheckSchema, runDoctor, type DoctorReport } from './doctor.js';
 import type { HealthService } from './health-service.js';
 
 export const DOCTOR_EVERY_MS = 60_000;
+/** The first run waits this long: the box's start is busy enough (the checks block the event loop for about 100 ms). */
+export const DOCTOR_FIRST_MS = 5_000;
 
 export const DoctorSummarySchema = Type.Object({
   at: Type.String({ description: 'ISO 8601, when the checks ran' }),
@@ -28,6 +30,7 @@ export class DoctorWatch implements Service {
   readonly name = 'doctor';
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
+  private first: NodeJS.Timeout | undefined;
   private last: DoctorSummary | null = null;
   private running: Promise<DoctorSummary> | undefined;
 
@@ -40,13 +43,14 @@ export class DoctorWatch implements Service {
 
   async start(): Promise<void> {
     if (this.timer) return;
-    // Not awaited: the engine's doctor is a process of its own; the box does not wait for it to start.
-    void this.refresh().catch((err: unknown) => this.log.warn({ err }, 'doctor failed'));
+    // Not at once: the engine's doctor is a process of its own and the checks read /proc; the box does not wait for them to start.
+    this.first = setTimeout(() => void this.refresh().catch((err: unknown) => this.log.warn({ err }, 'doctor failed')), DOCTOR_FIRST_MS);
     this.timer = setInterval(() => void this.refresh().catch((err: unknown) => this.log.warn({ err }, 'doctor failed')), this.everyMs);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.first);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
   }

@@ -67,7 +67,7 @@ export class HistoryService implements Service {
   private countsTimer: NodeJS.Timeout | undefined;
   private started = false;
   private lastFrame: TelemetryFrame | null = null;
-  private pendingXruns: Array<{ at: Date; lostFrames: number; before: TelemetryFrame | null }> = [];
+  private pendingXruns: Array<{ at: Date; lostFrames: number; stream: 'capture' | 'playback' | null; before: TelemetryFrame | null }> = [];
   private lastStatus: EngineStatus | null = null;
   private lastPreset: { id: string | null; modified: boolean } | null = null;
   private lastOta: { running: boolean; outcome: string | null } | null = null;
@@ -120,7 +120,7 @@ export class HistoryService implements Service {
 
     this.offs = [
       ctx.bus.on('telemetry', this.name, (f) => this.onFrame(f)),
-      ctx.bus.on('xrun', this.name, (x) => this.onXrun(x.lostFrames)),
+      ctx.bus.on('xrun', this.name, (x) => this.onXrun(x.lostFrames, x.stream)),
       ctx.bus.on('engineStatus', this.name, (st) => this.onStatus(st)),
       ctx.bus.on('health', this.name, (h) => {
         this.sampler.setHealth(h.cpu.temperatureC, h.cpu.loadPercent);
@@ -207,10 +207,10 @@ export class HistoryService implements Service {
     this.lastFrame = f;
   }
 
-  private onXrun(lostFrames: number): void {
+  private onXrun(lostFrames: number, stream: 'capture' | 'playback' | null): void {
     this.sampler.addXrun();
     this.xruns.add();
-    this.pendingXruns.push({ at: new Date(), lostFrames, before: this.lastFrame });
+    this.pendingXruns.push({ at: new Date(), lostFrames, stream, before: this.lastFrame });
     this.countsTimer ??= setTimeout(() => {
       this.countsTimer = undefined;
       this.deps.ctx.bus.emit('xrunCounts', this.xruns.counts());
@@ -223,12 +223,13 @@ export class HistoryService implements Service {
     for (const x of this.pendingXruns) {
       const { cause, detail } = xrunCause(x.before, after, status.state === 'waiting_for_device');
       const t = x.at.getTime() / 1000;
-      if (this.opts.enabled) this.sessionLog.record({ type: 'xrun', t, lostFrames: x.lostFrames, cause, detail });
+      if (this.opts.enabled) this.sessionLog.record({ type: 'xrun', t, lostFrames: x.lostFrames, stream: x.stream, cause, detail });
+      const what = x.stream === 'capture' ? 'xrun (capture overrun)' : x.stream === 'playback' ? 'xrun (playback underrun)' : 'xrun';
       this.events.add(
         {
           type: 'xrun',
           level: 'warn',
-          message: `xrun: ${detail}`,
+          message: `${what}: ${detail}`,
           data: { lostFrames: x.lostFrames, causes: { [cause]: 1 } },
           coalesceMs: XRUN_COALESCE_MS,
           merge: (into, add) => {

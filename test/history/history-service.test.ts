@@ -135,6 +135,21 @@ describe('the whole state and failed changes', () => {
     expect(summary.body.problems.some((p) => p.fix)).toBe(true);
     await s.close();
   });
+  it('lists an engine crash with its reason, and a restart asked for, and counts them in the history', async () => {
+    const s = await socket(box.url);
+    await waitFor('the snapshot', () => s.messages.length > 0);
+    process.kill(box.sup.engine.status().pid!, 'SIGKILL');
+    const crash = await waitFor('an engine_crash event', () => s.messages.find((m) => m.type === 'event' && m.data.type === 'engine_crash'), 5000);
+    expect(crash.data).toMatchObject({ level: 'error', message: 'engine crashed and is restarted: the engine exited unexpectedly (signal SIGKILL)' });
+    await waitFor('the engine to run again', () => box.sup.engine.status().state === 'running', 10_000);
+    await box.sup.engine.restart('asked by the test');
+    const restart = await waitFor('an engine_restart event', () => s.messages.find((m) => m.type === 'event' && m.data.type === 'engine_restart'), 5000);
+    expect(restart.data).toMatchObject({ level: 'info', message: 'engine restarted (asked by the test)' });
+    await new Promise((r) => setTimeout(r, 1200)); // the sample that holds them
+    const range = await json<Range>(`${box.url}api/history?from=-30&columns=restarts`);
+    expect((range.body.data[1] as Array<number | null>).reduce<number>((a, b) => a + (b ?? 0), 0)).toBe(2);
+    await s.close();
+  }, 30_000);
 });
 
 describe('history of sim audio', () => {
@@ -212,10 +227,16 @@ describe('history of sim audio', () => {
     process.kill(pid, 'SIGSTOP');
     await new Promise((r) => setTimeout(r, 150));
     process.kill(pid, 'SIGCONT');
-    // (A loaded machine has xruns of its own: they are gathered into the same event.)
-    const ev = await waitFor('an xrun event', () => s.messages.find((m) => m.type === 'event' && m.data.type === 'xrun'), 5000);
-    expect(ev.data).toMatchObject({ level: 'warn', data: { causes: { late_wakeup: expect.any(Number) }, lostFrames: expect.any(Number) } });
-    expect(String(ev.data.message)).toMatch(/woke at least \d+ us late/);
+    // (A loaded machine has xruns of its own: they are gathered into the same event, sent again at most
+    // once a second with the latest one's words.)
+    const xrunEvents = () => s.messages.filter((m) => m.type === 'event' && m.data.type === 'xrun');
+    const ev = await waitFor('an xrun event with a late wake-up', () =>
+      xrunEvents().find((m) => ((m.data.data as { causes: Record<string, number> }).causes.late_wakeup ?? 0) >= 1), 5000);
+    expect(ev.data).toMatchObject({ level: 'warn', data: { lostFrames: expect.any(Number) } });
+    // The sim device notices on its capture side, as ALSA would.
+    expect(xrunEvents().map((m) => String(m.data.message))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^xrun \(capture overrun\): the audio thread woke at least \d+ us late/)]),
+    );
     const counts = await waitFor('the counts on the socket', () => s.messages.find((m) => m.type === 'xruns'));
     expect(counts.data.session).toBeGreaterThanOrEqual(before.session + 1);
     expect(Number(counts.data.total) - Number(counts.data.session)).toBe(before.total - before.session);
@@ -227,7 +248,7 @@ describe('history of sim audio', () => {
     const open = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
     const gz = readdirSync(dir).filter((f) => f.endsWith('.jsonl.gz'));
     const text = [...open.map((f) => readFileSync(join(dir, f)).toString()), ...gz.map((f) => gunzipSync(readFileSync(join(dir, f))).toString())].join('');
-    expect(text).toMatch(/"type":"xrun","t":[\d.]+,"lostFrames":\d+,"cause":"late_wakeup"/);
+    expect(text).toMatch(/"type":"xrun","t":[\d.]+,"lostFrames":\d+,"stream":"capture","cause":"late_wakeup"/);
     await s.close();
   });
 });
