@@ -30,7 +30,7 @@ describe('the image, booted in QEMU', () => {
     await box.start();
     await box.waitForHttp('/api/status', BOOT_MS);
     status = (await waitFor('the engine to run', async () => {
-      const s = (await (await fetch(`${box.url}/api/status`)).json()) as Status;
+      const s = (await (await fetch(`${box.url}/api/status`, { signal: AbortSignal.timeout(20_000) })).json()) as Status;
       return s.engine.state === 'running' ? s : null;
     }, 120_000, 1000));
     // The owner sets the password, as on a new box's first visit; the session is kept on /data.
@@ -42,7 +42,7 @@ describe('the image, booted in QEMU', () => {
   });
 
   it('serves the front panel through the forwarded port', async () => {
-    const res = await fetch(`${box.url}/`);
+    const res = await fetch(`${box.url}/`, { signal: AbortSignal.timeout(20_000) });
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/hushbox/i);
   });
@@ -119,13 +119,14 @@ describe('the image, booted in QEMU', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Survives reboot', params: { 'mic.trim.gain': -3 } }),
+      signal: AbortSignal.timeout(20_000),
     });
     expect(created.status).toBe(201);
     const { id } = ((await created.json()) as { preset: { id: string } }).preset;
     const machineId = await box.sh('cat /etc/machine-id');
     await box.reboot(BOOT_MS);
     await box.waitForHttp('/api/status', BOOT_MS);
-    const res = await ownerFetch(`${box.url}/api/presets/${id}`);
+    const res = await ownerFetch(`${box.url}/api/presets/${id}`, { signal: AbortSignal.timeout(20_000) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ name: 'Survives reboot', params: { 'mic.trim.gain': -3 } });
     expect(await box.sh('cat /etc/machine-id')).toBe(machineId);
@@ -133,32 +134,33 @@ describe('the image, booted in QEMU', () => {
 
   it('keeps a take cut by a power cut: at the next boot it is repaired and plays up to about the cut', async () => {
     await waitFor('the engine to run again', async () => {
-      const s = (await (await fetch(`${box.url}/api/status`)).json()) as Status;
+      const s = (await (await fetch(`${box.url}/api/status`, { signal: AbortSignal.timeout(20_000) })).json()) as Status;
       return s.engine.state === 'running';
     }, 120_000, 1000);
     const started = await ownerFetch(`${box.url}/api/recordings/start`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ source: 'mic', format: 'wav' }),
+      signal: AbortSignal.timeout(20_000),
     });
     expect(started.status, await started.clone().text()).toBe(200);
     // Recording for a while, as the box sees it (its own clock): then the plug is pulled.
     const recordedS = await waitFor('6 s of the take', async () => {
-      const r = (await (await ownerFetch(`${box.url}/api/recordings`)).json()) as { current: { state: string; name: string | null; seconds: number } | null };
+      const r = (await (await ownerFetch(`${box.url}/api/recordings`, { signal: AbortSignal.timeout(20_000) })).json()) as { current: { state: string; name: string | null; seconds: number } | null };
       return r.current?.state === 'recording' && r.current.name && r.current.seconds >= 6 ? { name: r.current.name, secs: r.current.seconds } : null;
     }, 120_000, 500);
     await box.powerCut();
     await box.start();
     await box.waitForHttp('/api/status', BOOT_MS);
     const take = await waitFor('the take, repaired', async () => {
-      const r = (await (await ownerFetch(`${box.url}/api/recordings`)).json()) as { takes: Array<{ name: string; durationS: number | null }> };
+      const r = (await (await ownerFetch(`${box.url}/api/recordings`, { signal: AbortSignal.timeout(20_000) })).json()) as { takes: Array<{ name: string; durationS: number | null }> };
       const t = r.takes.find((x) => x.name === recordedS.name);
       return t && t.durationS !== null && t.durationS > 0 ? t : null;
     }, 120_000, 1000);
     // At most the last second lost (the writer's flush interval and the cut), nothing invented.
     expect(take.durationS!).toBeGreaterThan(recordedS.secs - 1.5);
     expect(take.durationS!).toBeLessThan(recordedS.secs + 30);
-    const wav = await ownerFetch(`${box.url}/api/recordings/${encodeURIComponent(take.name)}`);
+    const wav = await ownerFetch(`${box.url}/api/recordings/${encodeURIComponent(take.name)}`, { signal: AbortSignal.timeout(60_000) });
     expect(wav.status).toBe(200);
     const bytes = Buffer.from(await wav.arrayBuffer());
     expect(bytes.subarray(0, 4).toString('latin1')).toBe('RIFF');
