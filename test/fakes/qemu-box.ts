@@ -300,9 +300,11 @@ export class QemuBox {
   /** `systemctl reboot` in the guest; waits until GRUB starts the next boot. QEMU keeps running. */
   async reboot(timeoutMs = 180_000): Promise<void> {
     const from = this.mark();
-    const sock = await this.connectShell(60_000);
-    // Written before the shell is dropped (destroy() discards what is still queued).
-    await new Promise<void>((resolve) => sock.write('systemctl reboot\n', () => resolve()));
+    // Through run(), so the shell is known to have read the whole command before
+    // the connection is dropped: QEMU feeds the serial port a few bytes at a time
+    // and loses what it has not yet passed on when the socket closes (a bare
+    // write-then-close lost "systemctl reboot" and the box never rebooted).
+    await this.sh('systemctl --no-block reboot');
     this.dropShell();
     await this.waitForLine(/Booting `hushbox slot/, timeoutMs, from);
   }
@@ -318,8 +320,7 @@ export class QemuBox {
   async shutdown(timeoutMs = 120_000): Promise<void> {
     if (!this.running) return;
     try {
-      const sock = await this.connectShell(10_000);
-      sock.write('systemctl poweroff\n');
+      await this.sh('systemctl --no-block poweroff', 30_000);
     } catch {
       // no shell: cut the power
     }
