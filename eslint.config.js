@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'src/web/public/vendor/**'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'src/web/public/vendor/**', 'src/web/public/app.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

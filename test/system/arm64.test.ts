@@ -146,7 +146,8 @@ describe('the engine built for aarch64 (Raspberry Pi 4/5), run under qemu-aarch6
     const count = (name: string) => [...perObject].filter(([o]) => o.includes(name)).reduce((a, [, n]) => a + n, 0);
     expect(count('real_fft')).toBeGreaterThan(100);
     expect(count('noise_suppressor')).toBeGreaterThan(20);
-    expect(count('tonal_remover')).toBeGreaterThanOrEqual(4);
+    // The decimator's filter (its only vector loop since the analysis was cut into steps: 3 such instructions with Debian's g++ 12).
+    expect(count('tonal_remover')).toBeGreaterThanOrEqual(2);
   });
 
   it('passes every native test under qemu-aarch64 but the two seccomp checks, which user-mode emulation cannot run', async () => {

@@ -104,7 +104,9 @@ flood_start=$(uptime_s)
 $E midi-send hw:VirMIDI,0 --cc 20 --count 10000 --interval-us 0 >/tmp/flood.json
 flood_end=$(uptime_s)
 echo "@@HB flood {\"start\":$flood_start,\"end\":$flood_end,\"sent\":$(tr -d '\n' </tmp/flood.json)}"
-sleep 2
+# Time for the engine to drain what the kernel queued: unbinding the device
+# below drops what is still queued uncounted (2 s was short under a loaded TCG).
+sleep 10
 # 4. Unplugged mid-message (the driver unbound while a CC is half sent, as a USB unplug), then back.
 send 'B0 07'
 dev="$(basename "$(readlink -f /sys/class/sound/card1/device)")"
