@@ -147,7 +147,9 @@ describe('the image, booted in QEMU', () => {
     // Recording for a while, as the box sees it (its own clock): then the plug is pulled.
     const recordedS = await waitFor('6 s of the take', async () => {
       const r = (await (await ownerFetch(`${box.url}/api/recordings`, { signal: AbortSignal.timeout(20_000) })).json()) as { current: { state: string; name: string | null; seconds: number } | null };
-      return r.current?.state === 'recording' && r.current.name && r.current.seconds >= 6 ? { name: r.current.name, secs: r.current.seconds } : null;
+      if (r.current?.state === 'recording' && r.current.name && r.current.seconds >= 6) return { name: r.current.name, secs: r.current.seconds };
+      // not yet: what the box says goes into the timeout's message
+      throw new Error(`the take so far: ${JSON.stringify(r.current)}`);
     }, 120_000, 500);
     await box.powerCut();
     await box.start();
