@@ -55,7 +55,9 @@ describe('oversized messages', () => {
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.on('error', () => undefined);
     ws.send(Buffer.alloc(90 * MB, 1));
-    expect(await closed).toBe(1009);
+    // 1009 (message too big) as the box closes; 1006 when the close frame is lost because the box
+    // shut the connection while this client was still sending the rest of the 90 MB (TCP reset).
+    expect([1009, 1006]).toContain(await closed);
     const after = rssBytes(sup.proc.pid!);
     expect(after - before, `RSS ${Math.round(before / MB)} -> ${Math.round(after / MB)} MB`).toBeLessThan(RSS_SLACK);
     // the box goes on serving
