@@ -18,7 +18,6 @@ namespace {
 
 constexpr int64_t kRetryNs = 500'000'000;  // how often a missing source is looked for
 constexpr int kPollMs = 100;               // how often the thread looks at the stop flag
-constexpr uint32_t kMaxSubscriptions = 256;
 
 bool is_raw(const std::string& s) { return s.rfind("hw:", 0) == 0; }
 bool is_file(const std::string& s) { return s.rfind("file:", 0) == 0; }
@@ -32,14 +31,15 @@ Status MidiInput::check_source(const std::string& source) {
                        "' is not a MIDI source (expected none, seq, hw:CARD[,DEV[,SUB]] or file:PATH)");
 }
 
-Status MidiInput::start(const std::string& source, int priority, MidiToAudioQueue* queue,
-                        link::MidiCounters* counters) {
+Status MidiInput::start(const std::string& source, int priority, MidiToAudioQueue* queue, link::MidiCounters* counters,
+                        midi::Sequencer* sequencer) {
   Status s = check_source(source);
   if (!s) return s;
   source_ = source;
   priority_ = priority;
   queue_ = queue;
   counters_ = counters;
+  sequencer_ = sequencer;
   ErrorText none{};
   error_.init(none);
   stop_.store(false, std::memory_order_relaxed);
@@ -106,140 +106,39 @@ void MidiInput::thread_main() noexcept {
 
 // The sequencer: one client, one writable port, subscribed to every readable port.
 void MidiInput::run_seq() noexcept {
+  midi::AlsaSequencer alsa;
+  midi::Sequencer& seq = sequencer_ ? *sequencer_ : alsa;
   while (!stop_.load(std::memory_order_relaxed)) {
     // Looked for quietly: alsa-lib would print its own error at every try.
-    if (::access("/dev/snd/seq", R_OK | W_OK) != 0) {
+    if (!sequencer_ && ::access("/dev/snd/seq", R_OK | W_OK) != 0) {
       set_error("no ALSA sequencer (/dev/snd/seq; the snd-seq module)", errno);
       if (!sleep_unless_stopped(kRetryNs)) return;
       continue;
     }
-    snd_seq_t* seq = nullptr;
-    int err = snd_seq_open(&seq, "default", SND_SEQ_OPEN_DUPLEX, SND_SEQ_NONBLOCK);
-    if (err < 0) {
-      set_error("cannot open the ALSA sequencer", err);
+    const char* what = "";
+    if (const int err = seq.open(what); err < 0) {
+      set_error(what, err);
       if (!sleep_unless_stopped(kRetryNs)) return;
       continue;
     }
-    snd_seq_set_client_name(seq, "hushbox");
-    // Room for a burst: the kernel holds this many events for us before it drops (and counts) them.
-    snd_seq_set_client_pool_input(seq, 4096);
-    snd_seq_set_input_buffer_size(seq, 65536);
-    snd_seq_client_info_t* self;
-    snd_seq_client_info_alloca(&self);
-    uint64_t lost_before = 0;
-    // Events the kernel could not queue for us (a flood faster than this thread): counted as dropped.
-    auto count_lost = [&]() {
-      if (snd_seq_get_client_info(seq, self) < 0) return;
-      const uint64_t lost = static_cast<uint64_t>(snd_seq_client_info_get_event_lost(self));
-      if (lost > lost_before) counters_->dropped.fetch_add(lost - lost_before, std::memory_order_relaxed);
-      lost_before = lost;
-    };
-    const int me = snd_seq_client_id(seq);
-    const int port =
-        snd_seq_create_simple_port(seq, "hushbox MIDI in", SND_SEQ_PORT_CAP_WRITE | SND_SEQ_PORT_CAP_SUBS_WRITE,
-                                   SND_SEQ_PORT_TYPE_MIDI_GENERIC | SND_SEQ_PORT_TYPE_APPLICATION);
-    if (port < 0) {
-      set_error("cannot create the sequencer port", port);
-      snd_seq_close(seq);
-      if (!sleep_unless_stopped(kRetryNs)) return;
-      continue;
-    }
-    // New ports are announced on the system client's announce port.
-    snd_seq_connect_from(seq, port, SND_SEQ_CLIENT_SYSTEM, SND_SEQ_PORT_SYSTEM_ANNOUNCE);
-    struct Addr {
-      int client, port;
-    };
-    Addr subscribed[kMaxSubscriptions];
-    uint32_t count = 0;
-    auto subscribe = [&](int client, int p) {
-      if (client == me || client == SND_SEQ_CLIENT_SYSTEM || count >= kMaxSubscriptions) return;
-      snd_seq_port_info_t* info;
-      snd_seq_port_info_alloca(&info);
-      if (snd_seq_get_any_port_info(seq, client, p, info) < 0) return;
-      const unsigned caps = snd_seq_port_info_get_capability(info);
-      const unsigned want = SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ;
-      if ((caps & want) != want || (caps & SND_SEQ_PORT_CAP_NO_EXPORT)) return;
-      for (uint32_t i = 0; i < count; ++i)
-        if (subscribed[i].client == client && subscribed[i].port == p) return;
-      if (snd_seq_connect_from(seq, port, client, p) == 0) subscribed[count++] = {client, p};
-    };
-    auto unsubscribed = [&](int client, int p) {
-      for (uint32_t i = 0; i < count; ++i) {
-        if (subscribed[i].client == client && (p < 0 || subscribed[i].port == p)) {
-          subscribed[i--] = subscribed[--count];
-        }
-      }
-    };
-    snd_seq_client_info_t* cinfo;
-    snd_seq_port_info_t* pinfo;
-    snd_seq_client_info_alloca(&cinfo);
-    snd_seq_port_info_alloca(&pinfo);
-    snd_seq_client_info_set_client(cinfo, -1);
-    while (snd_seq_query_next_client(seq, cinfo) >= 0) {
-      const int client = snd_seq_client_info_get_client(cinfo);
-      snd_seq_port_info_set_client(pinfo, client);
-      snd_seq_port_info_set_port(pinfo, -1);
-      while (snd_seq_query_next_port(seq, pinfo) >= 0) subscribe(client, snd_seq_port_info_get_port(pinfo));
-    }
-    client_id_.store(me, std::memory_order_relaxed);
-    counters_->ports.store(count, std::memory_order_relaxed);
+    midi::SeqReader reader(seq, *queue_, *counters_);
+    reader.start();
+    client_id_.store(seq.client_id(), std::memory_order_relaxed);
     open_.store(true, std::memory_order_relaxed);
-
-    pollfd fds[8];
-    int nfds = snd_seq_poll_descriptors(seq, fds, 8, POLLIN);
     bool lost = false;
     while (!lost && !stop_.load(std::memory_order_relaxed)) {
-      if (poll(fds, static_cast<nfds_t>(nfds), kPollMs) <= 0) {
-        count_lost();
+      if (seq.wait(kPollMs) <= 0) {
+        reader.count_lost();
         continue;
       }
-      for (;;) {
-        snd_seq_event_t* ev = nullptr;
-        err = snd_seq_event_input(seq, &ev);
-        if (err == -EAGAIN) break;
-        if (err == -ENOSPC) {  // the kernel's queue for us overran: events are lost
-          count_lost();
-          continue;
-        }
-        if (err < 0) {
-          set_error("reading the sequencer", err);
-          lost = true;
-          break;
-        }
-        if (!ev) break;
-        midi::Message m{now_ns(), midi::Kind::kNone, 0, 0, 0};
-        switch (ev->type) {
-          case SND_SEQ_EVENT_CONTROLLER:
-            m.kind = midi::Kind::kControl;
-            m.channel = ev->data.control.channel & 0x0F;
-            m.number = static_cast<uint8_t>(ev->data.control.param & 0x7F);
-            m.value = static_cast<uint8_t>(ev->data.control.value & 0x7F);
-            break;
-          case SND_SEQ_EVENT_PGMCHANGE:
-            m.kind = midi::Kind::kProgram;
-            m.channel = ev->data.control.channel & 0x0F;
-            m.number = static_cast<uint8_t>(ev->data.control.value & 0x7F);
-            break;
-          case SND_SEQ_EVENT_NOTEON:
-          case SND_SEQ_EVENT_NOTEOFF:
-            m.kind =
-                ev->type == SND_SEQ_EVENT_NOTEON && ev->data.note.velocity ? midi::Kind::kNoteOn : midi::Kind::kNoteOff;
-            m.channel = ev->data.note.channel & 0x0F;
-            m.number = ev->data.note.note & 0x7F;
-            m.value = ev->data.note.velocity & 0x7F;
-            break;
-          case SND_SEQ_EVENT_PORT_START: subscribe(ev->data.addr.client, ev->data.addr.port); break;
-          case SND_SEQ_EVENT_PORT_EXIT: unsubscribed(ev->data.addr.client, ev->data.addr.port); break;
-          case SND_SEQ_EVENT_CLIENT_EXIT: unsubscribed(ev->data.addr.client, -1); break;
-          default: counters_->ignored.fetch_add(1, std::memory_order_relaxed); break;
-        }
-        counters_->ports.store(count, std::memory_order_relaxed);
-        if (m.kind != midi::Kind::kNone) deliver(m);
+      if (const int err = reader.pump(); err < 0) {
+        set_error("reading the sequencer", err);
+        lost = true;
       }
     }
-    count_lost();
+    reader.count_lost();
     open_.store(false, std::memory_order_relaxed);
-    snd_seq_close(seq);
+    seq.close();
     if (lost && !sleep_unless_stopped(kRetryNs)) return;
   }
 }

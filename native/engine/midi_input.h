@@ -14,13 +14,11 @@
 
 #include "link.h"
 #include "midi.h"
+#include "midi_seq.h"
 #include "spsc_queue.h"
 #include "status.h"
 
 namespace hushbox {
-
-// Named by its thread contract: the MIDI thread produces, the audio thread consumes.
-using MidiToAudioQueue = SpscQueue<midi::Message, 1024>;
 
 class MidiInput {
  public:
@@ -34,8 +32,10 @@ class MidiInput {
   // device or a sequencer that is not there yet is looked for again.
   static Status check_source(const std::string& source);
 
-  // [control] Start the thread; priority 0 keeps SCHED_OTHER.
-  Status start(const std::string& source, int priority, MidiToAudioQueue* queue, link::MidiCounters* counters);
+  // [control] Start the thread; priority 0 keeps SCHED_OTHER. sequencer: what "seq" reads
+  // (null: the ALSA sequencer; the host tests pass a fake), kept by the caller until stop().
+  Status start(const std::string& source, int priority, MidiToAudioQueue* queue, link::MidiCounters* counters,
+               midi::Sequencer* sequencer = nullptr);
   // [control] Idempotent.
   void stop();
 
@@ -56,6 +56,7 @@ class MidiInput {
   int priority_ = 0;
   MidiToAudioQueue* queue_ = nullptr;
   link::MidiCounters* counters_ = nullptr;
+  midi::Sequencer* sequencer_ = nullptr;
   pthread_t thread_{};
   bool started_ = false;
   std::atomic<bool> stop_{false};
