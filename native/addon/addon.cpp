@@ -256,7 +256,7 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
     return a;
   }
 
-  // setMidiMap([{source, channel, number, mode, action, index, min, max, invert}, ...]):
+  // setMidiMap([{source, channel, number, mode, action, index, min, max, invert, resolution}, ...]):
   // the whole table at once; the audio thread takes it at its next period.
   Napi::Value SetMidiMap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -286,6 +286,11 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
       m.mode = static_cast<link::MidiMode>(num(o, "mode", 0, 3));
       m.action = static_cast<link::MidiAction>(num(o, "action", 1, 5));
       m.invert = o.Get("invert").ToBoolean() ? 1 : 0;
+      if (!o.Get("resolution").IsUndefined()) {
+        const double r = num(o, "resolution", 7, 14);
+        if (r != 7 && r != 14) throw coded_error(env, "ERR_INVALID_ARG", "MIDI mapping: resolution is 7 or 14");
+        m.resolution = static_cast<uint8_t>(r);
+      }
       m.index = static_cast<uint32_t>(num(o, "index", 0, seg->param_count ? seg->param_count - 1 : 0));
       Napi::Value mn = o.Get("min"), mx = o.Get("max");
       m.min = mn.IsNumber() ? mn.As<Napi::Number>().FloatValue() : NAN;

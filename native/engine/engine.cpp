@@ -262,7 +262,7 @@ void Engine::drain_midi(int64_t now) noexcept {
   uint64_t applied = 0;
   // Bounded: never more than the queue held when the period began.
   for (uint32_t left = midi_queue_.size(); left > 0 && midi_queue_.pop(m); --left) {
-    if (midi::dispatch(midi_map_, link_->params, link_->param_count, m, target) > 0) {
+    if (midi::dispatch(midi_map_, link_->params, link_->param_count, m, target, midi_pairs_) > 0) {
       ++applied;
       midi_latency_.add(now - m.time_ns);
     }

@@ -166,6 +166,7 @@ class Engine {
   MidiToAudioQueue midi_queue_;
   link::MidiMap midi_map_{};
   uint32_t midi_map_version_ = ~0u;
+  midi::CcPairs midi_pairs_;      // [audio] 14-bit CC pairs' MSBs
   JitterHistogram midi_latency_;  // sequencer/raw arrival -> applied on the audio thread
   uint32_t midi_touched_[link::kMaxMidiMappings] = {};
   uint32_t midi_touched_count_ = 0;

@@ -13,7 +13,7 @@
 namespace hushbox::link {
 
 inline constexpr uint32_t kMagic = 0x48534842;  // "HSHB"
-inline constexpr uint32_t kVersion = 9;
+inline constexpr uint32_t kVersion = 10;
 inline constexpr uint32_t kMaxChannels = 8;
 inline constexpr uint32_t kMaxParams = 512;
 inline constexpr uint32_t kIdLength = 48;
@@ -184,8 +184,9 @@ struct MidiMapping {
   uint8_t number;   // CC or note number (Program Change: unused)
   MidiMode mode;
   MidiAction action;
-  uint8_t invert;  // 1: the knob's top is the range's bottom
-  uint16_t reserved;
+  uint8_t invert;      // 1: the knob's top is the range's bottom
+  uint8_t resolution;  // 14: a 14-bit CC pair, `number` (0..31) the MSB, number + 32 the LSB; else 7
+  uint8_t reserved;
   uint32_t index;  // parameter index (kParam, kToggle)
   float min;       // range the knob spans, inside the parameter's own (NaN: the parameter's)
   float max;

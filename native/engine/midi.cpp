@@ -167,10 +167,22 @@ float control_value(const link::ParamInfo& p, const link::MidiMapping& m, uint8_
   return position_to_value(p, plain, x);
 }
 
+uint8_t CcPairs::note(const Message& msg) noexcept {
+  if (msg.kind != Kind::kControl || msg.number >= 64 || msg.channel > 15) return kNoMsb;
+  uint8_t& slot = msb[msg.channel][msg.number & 31];
+  if (msg.number < 32) slot = msg.value & 0x7F;
+  return slot;
+}
+
+float control_value_14(const link::ParamInfo& p, const link::MidiMapping& m, uint16_t value) noexcept {
+  return position_to_value(p, m, static_cast<float>(value & 0x3FFF) / 16383.0f);
+}
+
 bool matches(const link::MidiMapping& m, const Message& msg) noexcept {
   if (m.channel != link::kMidiOmni && m.channel != msg.channel) return false;
   switch (m.source) {
-    case link::MidiSource::kControlChange: return msg.kind == Kind::kControl && msg.number == m.number;
+    case link::MidiSource::kControlChange:
+      return msg.kind == Kind::kControl && (msg.number == m.number || (is_14bit(m) && msg.number == m.number + 32));
     case link::MidiSource::kNote:
       return (msg.kind == Kind::kNoteOn || msg.kind == Kind::kNoteOff) && msg.number == m.number;
     case link::MidiSource::kProgramChange: return msg.kind == Kind::kProgram;
@@ -248,15 +260,19 @@ Status parse_mapping(const std::string& text, link::MidiMap& map) {
       m.mode = link::MidiMode::kRelativeSigned;
     else if (opt == "invert")
       m.invert = 1;
+    else if (opt == "14bit")
+      m.resolution = 14;
     else if (opt.rfind("min=", 0) == 0 || opt.rfind("max=", 0) == 0) {
       char* end = nullptr;
       const float v = std::strtof(opt.c_str() + 4, &end);
       if (opt.size() == 4 || *end != '\0') return bad("'" + opt + "' needs a number");
       (opt[1] == 'i' ? m.min : m.max) = v;
     } else {
-      return bad("unknown option '" + opt + "' (rel-twos, rel-offset, rel-signed, min=X, max=X, invert)");
+      return bad("unknown option '" + opt + "' (rel-twos, rel-offset, rel-signed, min=X, max=X, invert, 14bit)");
     }
   }
+  if (m.resolution == 14 && !is_14bit(m))
+    return bad("14bit is for an absolute knob on cc:0..31 setting a parameter (its LSB comes on CC number + 32)");
   map.mappings[map.count++] = m;
   return Status::success();
 }

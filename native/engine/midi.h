@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -66,7 +67,30 @@ float value_to_position(const link::ParamInfo& p, const link::MidiMapping& m, fl
 // [any] The value a CC sets through mapping m, given the parameter's current value.
 float control_value(const link::ParamInfo& p, const link::MidiMapping& m, uint8_t cc_value, float current) noexcept;
 
-// [any] Whether a message matches a mapping's source, channel and number.
+// 14-bit CC pairs: CC 0..31 carries the high 7 bits (MSB), CC 32..63 the low
+// 7 bits (LSB) of the same control. As the MIDI spec says, an MSB alone sets
+// the LSB to 0, and an LSB alone adds to the last MSB (a fine move sends only
+// the LSB); an LSB before any MSB means nothing.
+inline constexpr uint8_t kNoMsb = 0xFF;
+struct CcPairs {
+  uint8_t msb[16][32];  // the last MSB per channel and controller, kNoMsb: none yet
+  CcPairs() noexcept { reset(); }
+  // [audio]
+  void reset() noexcept { std::memset(msb, kNoMsb, sizeof msb); }
+  // [audio] Note a CC 0..31 as an MSB; the MSB a CC 0..63 belongs with (kNoMsb: none, or not a pair's CC).
+  uint8_t note(const Message& msg) noexcept;
+};
+
+// [any] Whether a mapping reads a 14-bit pair: asked for (resolution 14) on an absolute CC 0..31 -> parameter.
+inline bool is_14bit(const link::MidiMapping& m) noexcept {
+  return m.resolution == 14 && m.source == link::MidiSource::kControlChange && m.action == link::MidiAction::kParam &&
+         m.mode == link::MidiMode::kAbsolute && m.number < 32;
+}
+
+// [any] The value a 14-bit pair's 0..16383 sets through mapping m (scaled as control_value scales 7 bits).
+float control_value_14(const link::ParamInfo& p, const link::MidiMapping& m, uint16_t value) noexcept;
+
+// [any] Whether a message matches a mapping's source, channel and number (a 14-bit pair: either CC).
 bool matches(const link::MidiMapping& m, const Message& msg) noexcept;
 
 // [any] Whether a message is a switch press (Note on, or CC >= 64).
@@ -79,11 +103,13 @@ inline bool is_press(const Message& msg) noexcept {
 //   void set_param(uint32_t index, float v); set it (smoothed by the chain)
 //   void program(uint8_t channel, uint8_t program);
 //   void action(link::MidiAction a);
+// pairs: the 14-bit pairs' MSBs, kept from message to message by the caller.
 // Returns how many mappings the message matched.
 template <typename Target>
 uint32_t dispatch(const link::MidiMap& map, const link::ParamInfo* params, uint32_t param_count, const Message& msg,
-                  Target& target) noexcept {
+                  Target& target, CcPairs& pairs) noexcept {
   uint32_t matched = 0;
+  const uint8_t msb = pairs.note(msg);
   const uint32_t n = map.count < link::kMaxMidiMappings ? map.count : link::kMaxMidiMappings;
   for (uint32_t i = 0; i < n; ++i) {
     const link::MidiMapping& m = map.mappings[i];
@@ -91,7 +117,14 @@ uint32_t dispatch(const link::MidiMap& map, const link::ParamInfo* params, uint3
     switch (m.action) {
       case link::MidiAction::kParam:
         if (m.index < param_count && msg.kind == Kind::kControl) {
-          target.set_param(m.index, control_value(params[m.index], m, msg.value, target.param(m.index)));
+          if (!is_14bit(m)) {
+            target.set_param(m.index, control_value(params[m.index], m, msg.value, target.param(m.index)));
+          } else if (msb != kNoMsb) {
+            const uint16_t v = msg.number == m.number ? msb << 7 : (msb << 7 | msg.value);
+            target.set_param(m.index, control_value_14(params[m.index], m, v));
+          } else {
+            break;  // the low half of a pair whose high half has not come yet
+          }
           ++matched;
         }
         break;
@@ -123,7 +156,7 @@ uint32_t dispatch(const link::MidiMap& map, const link::ParamInfo* params, uint3
 //   SOURCE=TARGET[,OPTION...]
 //   SOURCE: cc:N[@CH] | note:N[@CH] | pc[@CH]           (CH 1..16; none: omni)
 //   TARGET: PARAM_ID | toggle:PARAM_ID | preset | ab | record
-//   OPTION: rel-twos | rel-offset | rel-signed | min=X | max=X | invert
+//   OPTION: rel-twos | rel-offset | rel-signed | min=X | max=X | invert | 14bit (cc:0..31, absolute)
 Status parse_mapping(const std::string& text, link::MidiMap& map);
 
 }  // namespace hushbox::midi

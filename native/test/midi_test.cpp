@@ -8,6 +8,7 @@
 #include "dsp/params.h"
 #include "engine/link.h"
 #include "engine/midi_input.h"
+#include "midi_fakes.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,6 +21,8 @@ using link::MidiMode;
 using link::MidiSource;
 using midi::Kind;
 using midi::Message;
+using test::MockTarget;
+using test::Table;
 
 namespace {
 
@@ -37,24 +40,6 @@ std::vector<Message> parse(const std::vector<uint8_t>& bytes) {
   return parse(bytes, p);
 }
 
-// The engine's parameter table as the link carries it.
-struct Table {
-  link::ParamInfo info[link::kMaxParams];
-  uint32_t count = 0;
-  Table() {
-    for (const auto& d : dsp::param_table()) {
-      link::ParamInfo& p = info[count++];
-      std::memset(&p, 0, sizeof p);
-      std::snprintf(p.id, sizeof p.id, "%s", d.id);
-      p.scale = static_cast<link::ParamScale>(d.scale);
-      p.min = d.min;
-      p.max = d.max;
-      p.def = d.def;
-    }
-  }
-  uint32_t index(const char* id) const { return static_cast<uint32_t>(dsp::find_param(id)); }
-};
-
 MidiMapping cc_map(uint32_t index, uint8_t cc, MidiMode mode = MidiMode::kAbsolute) {
   MidiMapping m{};
   m.source = MidiSource::kControlChange;
@@ -66,20 +51,6 @@ MidiMapping cc_map(uint32_t index, uint8_t cc, MidiMode mode = MidiMode::kAbsolu
   m.min = m.max = NAN;
   return m;
 }
-
-// A mock of what the audio thread owns: parameters and the supervisor's side.
-struct MockTarget {
-  std::vector<float> values;
-  std::vector<std::pair<uint8_t, uint8_t>> programs;
-  std::vector<MidiAction> actions;
-  explicit MockTarget(const Table& t) {
-    for (uint32_t i = 0; i < t.count; ++i) values.push_back(t.info[i].def);
-  }
-  float param(uint32_t i) const { return values[i]; }
-  void set_param(uint32_t i, float v) { values[i] = v; }
-  void program(uint8_t ch, uint8_t p) { programs.emplace_back(ch, p); }
-  void action(MidiAction a) { actions.push_back(a); }
-};
 
 Message cc(uint8_t number, uint8_t value, uint8_t channel = 0) {
   return Message{0, Kind::kControl, channel, number, value};
@@ -250,6 +221,7 @@ TEST("midi scaling: relative encoders in their three encodings") {
 TEST("midi dispatch: channel filter or omni, switches toggle on press, programs and actions go to the supervisor") {
   Table t;
   MockTarget target(t);
+  midi::CcPairs pairs;
   link::MidiMap map{};
   CHECK(midi::parse_mapping("cc:7@2=master.gain", map));
   CHECK(midi::parse_mapping("note:60=toggle:master.bypass", map));
@@ -260,27 +232,27 @@ TEST("midi dispatch: channel filter or omni, switches toggle on press, programs 
   CHECK(map.count == 6);
   const uint32_t gain = t.index("master.gain"), bypass = t.index("master.bypass"), ns = t.index("mic.ns.bypass");
   // Channel 2 is 1 on the wire; channel 1 (0) does not match.
-  CHECK(midi::dispatch(map, t.info, t.count, cc(7, 127, 0), target) == 0);
+  CHECK(midi::dispatch(map, t.info, t.count, cc(7, 127, 0), target, pairs) == 0);
   CHECK(target.values[gain] == t.info[gain].def);
-  CHECK(midi::dispatch(map, t.info, t.count, cc(7, 127, 1), target) == 1);
+  CHECK(midi::dispatch(map, t.info, t.count, cc(7, 127, 1), target, pairs) == 1);
   CHECK_NEAR(target.values[gain], 12.0, 1e-5);
   // Note on toggles; its note off does not.
-  CHECK(midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOn, 9, 60, 100}, target) == 1);
+  CHECK(midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOn, 9, 60, 100}, target, pairs) == 1);
   CHECK(target.values[bypass] == 1.0f);
-  CHECK(midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOff, 9, 60, 0}, target) == 0);
+  CHECK(midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOff, 9, 60, 0}, target, pairs) == 0);
   CHECK(target.values[bypass] == 1.0f);
-  CHECK(midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOn, 9, 60, 100}, target) == 1);
+  CHECK(midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOn, 9, 60, 100}, target, pairs) == 1);
   CHECK(target.values[bypass] == 0.0f);
   // A CC switch: pressed at >= 64, released below.
   const float ns0 = target.values[ns];
-  midi::dispatch(map, t.info, t.count, cc(64, 127), target);
-  midi::dispatch(map, t.info, t.count, cc(64, 0), target);
+  midi::dispatch(map, t.info, t.count, cc(64, 127), target, pairs);
+  midi::dispatch(map, t.info, t.count, cc(64, 0), target, pairs);
   CHECK(target.values[ns] == (ns0 >= 0.5f ? 0.0f : 1.0f));
-  midi::dispatch(map, t.info, t.count, Message{0, Kind::kProgram, 4, 3, 0}, target);
+  midi::dispatch(map, t.info, t.count, Message{0, Kind::kProgram, 4, 3, 0}, target, pairs);
   CHECK(target.programs.size() == 1 && target.programs[0].first == 4 && target.programs[0].second == 3);
-  midi::dispatch(map, t.info, t.count, cc(80, 127, 15), target);
-  midi::dispatch(map, t.info, t.count, cc(80, 127, 14), target);
-  midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOn, 0, 61, 1}, target);
+  midi::dispatch(map, t.info, t.count, cc(80, 127, 15), target, pairs);
+  midi::dispatch(map, t.info, t.count, cc(80, 127, 14), target, pairs);
+  midi::dispatch(map, t.info, t.count, Message{0, Kind::kNoteOn, 0, 61, 1}, target, pairs);
   CHECK(target.actions.size() == 2 && target.actions[0] == MidiAction::kAbToggle &&
         target.actions[1] == MidiAction::kRecord);
 }
@@ -332,4 +304,99 @@ TEST("midi input: a pipe of raw bytes reaches the audio queue; a full queue drop
   CHECK(queue.pop(m) && m.kind == Kind::kControl && m.number == 7 && m.value == 0);
   unlink(fifo.c_str());
   rmdir(path);
+}
+
+TEST("midi 14-bit pairs: every scale of the table from 0 to 16383, finer than 7 bits") {
+  Table t;
+  for (uint32_t i = 0; i < t.count; ++i) {
+    const link::ParamInfo& p = t.info[i];
+    MidiMapping m = cc_map(i, 1);
+    m.resolution = 14;
+    CHECK(midi::is_14bit(m));
+    CHECK_NEAR(midi::control_value_14(p, m, 0), p.min, 1e-4 * (1.0 + std::fabs(p.min)));
+    CHECK_NEAR(midi::control_value_14(p, m, 16383), p.max, 1e-3 * (1.0 + std::fabs(p.max)));
+    for (int v = 0; v < 16384; v += 701) {
+      const float x = midi::control_value_14(p, m, static_cast<uint16_t>(v));
+      CHECK(x >= p.min && x <= p.max);
+      // The same knob position as 7 bits gives, where 7 bits reach it.
+      if (v % 129 == 0)
+        CHECK_NEAR(x, midi::control_value(p, cc_map(i, 1), static_cast<uint8_t>(v / 129), 0.0f),
+                   1e-4 * (1.0 + std::fabs(p.max)));
+      if (p.scale == link::ParamScale::kLinear || p.scale == link::ParamScale::kDecibel ||
+          p.scale == link::ParamScale::kLog)
+        CHECK_NEAR(midi::value_to_position(p, m, x), v / 16383.0, 2e-4);
+    }
+  }
+  // master.gain, -60..12 dB: 7 bits step by 0.57 dB, 14 bits by 0.0044 dB.
+  const uint32_t g = t.index("master.gain");
+  MidiMapping m = cc_map(g, 7);
+  m.resolution = 14;
+  const float a = midi::control_value_14(t.info[g], m, 8192), b = midi::control_value_14(t.info[g], m, 8193);
+  CHECK(b > a);
+  CHECK_NEAR(b - a, 72.0 / 16383.0, 1e-4);
+  // A log parameter (20 Hz .. 20 kHz) by ratio; min/max and inversion as for 7 bits.
+  const uint32_t f = t.index("mic.eq.peak1.freq");
+  MidiMapping mf = cc_map(f, 7);
+  mf.resolution = 14;
+  CHECK_NEAR(midi::control_value_14(t.info[f], mf, 8192), 20.0 * std::pow(1000.0, 8192.0 / 16383.0), 0.05);
+  m.min = -20.0f;
+  m.max = 6.0f;
+  m.invert = 1;
+  CHECK_NEAR(midi::control_value_14(t.info[g], m, 0), 6.0, 1e-5);
+  CHECK_NEAR(midi::control_value_14(t.info[g], m, 16383), -20.0, 1e-5);
+}
+
+TEST("midi 14-bit pairs: the MSB sets the high half (LSB 0), the LSB the low half; per channel; alone an LSB waits") {
+  Table t;
+  MockTarget target(t);
+  midi::CcPairs pairs;
+  link::MidiMap map{};
+  CHECK(midi::parse_mapping("cc:7=master.gain,14bit", map));
+  CHECK(midi::parse_mapping("cc:8@2=mic.eq.peak1.freq,14bit", map));
+  CHECK(map.mappings[0].resolution == 14 && midi::is_14bit(map.mappings[0]));
+  const uint32_t g = t.index("master.gain"), f = t.index("mic.eq.peak1.freq");
+  const float g0 = target.values[g];
+  const auto at = [&](uint32_t i, uint16_t v) {
+    return midi::control_value_14(t.info[i], map.mappings[i == g ? 0 : 1], v);
+  };
+  // An LSB (CC 39) before any MSB means nothing.
+  CHECK(midi::dispatch(map, t.info, t.count, cc(39, 100), target, pairs) == 0);
+  CHECK(target.values[g] == g0);
+  CHECK(midi::dispatch(map, t.info, t.count, cc(7, 64), target, pairs) == 1);
+  CHECK_NEAR(target.values[g], at(g, 64 << 7), 1e-6);
+  CHECK(midi::dispatch(map, t.info, t.count, cc(39, 127), target, pairs) == 1);
+  CHECK_NEAR(target.values[g], at(g, 64 << 7 | 127), 1e-6);
+  // A fine move: only the LSB comes again.
+  midi::dispatch(map, t.info, t.count, cc(39, 3), target, pairs);
+  CHECK_NEAR(target.values[g], at(g, 64 << 7 | 3), 1e-6);
+  // A new MSB sets the LSB to 0 until the LSB comes.
+  midi::dispatch(map, t.info, t.count, cc(7, 127), target, pairs);
+  CHECK_NEAR(target.values[g], at(g, 127 << 7), 1e-6);
+  midi::dispatch(map, t.info, t.count, cc(39, 127), target, pairs);
+  CHECK_NEAR(target.values[g], 12.0, 1e-5);
+  // Channel 2's pair: an MSB on channel 1 is not its high half.
+  midi::dispatch(map, t.info, t.count, cc(8, 100, 0), target, pairs);
+  CHECK(midi::dispatch(map, t.info, t.count, cc(40, 5, 1), target, pairs) == 0);
+  midi::dispatch(map, t.info, t.count, cc(8, 10, 1), target, pairs);
+  midi::dispatch(map, t.info, t.count, cc(40, 5, 1), target, pairs);
+  CHECK_NEAR(target.values[f], at(f, 10 << 7 | 5), 1e-3);
+  // A 7-bit mapping on the same CC does not listen to CC + 32.
+  link::MidiMap seven{};
+  CHECK(midi::parse_mapping("cc:7=master.gain", seven));
+  CHECK(midi::dispatch(seven, t.info, t.count, cc(39, 1), target, pairs) == 0);
+}
+
+TEST("midi 14-bit pairs from the command line: only an absolute knob on cc:0..31 setting a parameter") {
+  link::MidiMap map{};
+  CHECK(!midi::parse_mapping("cc:32=master.gain,14bit", map));
+  CHECK(!midi::parse_mapping("cc:7=master.gain,rel-twos,14bit", map));
+  CHECK(!midi::parse_mapping("cc:7=toggle:master.bypass,14bit", map));
+  CHECK(!midi::parse_mapping("note:7=toggle:master.bypass,14bit", map));
+  CHECK(map.count == 0);
+  CHECK(midi::parse_mapping("cc:31@16=master.gain,14bit,invert", map));
+  CHECK(map.count == 1 && map.mappings[0].resolution == 14 && map.mappings[0].number == 31);
+  // Left at 7 bits (resolution 0 or 7), a mapping is not a pair whatever its number.
+  MidiMapping m = map.mappings[0];
+  m.resolution = 7;
+  CHECK(!midi::is_14bit(m));
 }

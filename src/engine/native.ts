@@ -88,6 +88,8 @@ export interface RawMidiMapping {
   action: number;
   index: number;
   invert: boolean;
+  /** 14: a 14-bit CC pair (number 0..31 the MSB, number + 32 the LSB); absent or 7: one CC. */
+  resolution?: 7 | 14;
   min?: number;
   max?: number;
 }

@@ -187,6 +187,11 @@ export class MidiService implements Service {
     if (m.source === 'program' && m.action !== 'preset') bad('source: a Program Change recalls a preset (action preset)');
     if (m.action === 'param' && m.source !== 'cc') bad('action: param follows a Control Change (source cc); a note can toggle');
     if (m.mode && m.mode !== 'absolute' && m.action !== 'param') bad('mode: relative encoders set a parameter (action param)');
+    if (m.resolution === 14) {
+      if (m.source !== 'cc' || m.action !== 'param') bad('resolution: 14 bits is for a CC pair setting a parameter (source cc, action param)');
+      if ((m.mode ?? 'absolute') !== 'absolute') bad('resolution: 14 bits is for an absolute knob, not a relative encoder');
+      if (m.number !== undefined && m.number > 31) bad(`number: a 14-bit pair is named by its MSB, CC 0..31 (its LSB is CC number + 32); ${m.number} is not one`);
+    }
     if (m.action === 'param' || m.action === 'toggle') {
       if (!m.param) bad(`param: action ${m.action} needs a parameter id`);
       const params = this.deps.engine.params();
@@ -227,6 +232,7 @@ export class MidiService implements Service {
       mode: MODES[m.mode ?? 'absolute'],
       action: ACTIONS[m.action],
       invert: m.invert ?? false,
+      ...(m.resolution === 14 ? { resolution: 14 as const } : {}),
       ...(m.param !== undefined ? { param: m.param } : {}),
       ...(m.min !== undefined ? { min: m.min } : {}),
       ...(m.max !== undefined ? { max: m.max } : {}),
@@ -241,7 +247,10 @@ export class MidiService implements Service {
     if (!l) return;
     const r = l.request;
     let m: MidiMappingInput | undefined;
-    if (r.action === 'param' && a.kind === 'cc') m = { source: 'cc', channel: a.channel, number: a.number, action: 'param', param: r.param, mode: r.mode ?? 'absolute' };
+    if (r.action === 'param' && a.kind === 'cc' && r.resolution === 14) {
+      // A 14-bit knob sends its MSB (CC 0..31) and its LSB (CC + 32): either names the pair.
+      if (a.number < 64) m = { source: 'cc', channel: a.channel, number: a.number % 32, action: 'param', param: r.param, mode: 'absolute', resolution: 14 };
+    } else if (r.action === 'param' && a.kind === 'cc') m = { source: 'cc', channel: a.channel, number: a.number, action: 'param', param: r.param, mode: r.mode ?? 'absolute' };
     else if (r.action === 'preset' && a.kind === 'program') m = { source: 'program', channel: 'omni', action: 'preset' };
     else if (r.action !== 'param' && r.action !== 'preset' && (a.kind === 'cc' || a.kind === 'note_on'))
       m = { source: a.kind === 'cc' ? 'cc' : 'note', channel: a.channel, number: a.number, action: r.action, ...(r.param ? { param: r.param } : {}) };

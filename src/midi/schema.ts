@@ -19,6 +19,11 @@ export const MidiModeSchema = Type.Union(
   { description: 'absolute: a knob position; relative_*: an endless encoder, two\'s complement (1 up, 127 down), binary offset (65 up, 63 down) or sign-magnitude (1 up, 65 down)' },
 );
 
+export const MidiResolutionSchema = Type.Union([Type.Literal(7), Type.Literal(14)], {
+  description:
+    '14: a 14-bit CC pair (an absolute knob on CC 0..31 setting a parameter): CC number carries the high 7 bits (MSB), CC number + 32 the low 7 bits (LSB); 7 (or absent): one CC',
+});
+
 /** A mapping as a client sends it (the id is the box's). */
 export const MidiMappingInputSchema = Type.Object(
   {
@@ -31,6 +36,7 @@ export const MidiMappingInputSchema = Type.Object(
     min: Type.Optional(Type.Number({ description: 'bottom of the knob\'s travel, inside the parameter\'s range' })),
     max: Type.Optional(Type.Number({ description: 'top of the knob\'s travel, inside the parameter\'s range' })),
     invert: Type.Optional(Type.Boolean({ description: 'the knob\'s top is the range\'s bottom' })),
+    resolution: Type.Optional(MidiResolutionSchema),
   },
   { additionalProperties: false },
 );
@@ -79,6 +85,7 @@ export const MidiLearnRequestSchema = Type.Object(
     action: MidiActionSchema,
     param: Type.Optional(Type.String({ minLength: 1, maxLength: 47 })),
     mode: Type.Optional(MidiModeSchema),
+    resolution: Type.Optional(MidiResolutionSchema),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 120000, default: 30000 })),
   },
   { additionalProperties: false },

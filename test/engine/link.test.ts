@@ -105,16 +105,16 @@ describe('the engine link (addon <-> engine over shared memory)', () => {
     expect(() => new addon.EngineLink('../etc/passwd')).toThrow(/invalid link name/);
   });
 
-  it('refuses the segment of an engine built with another layout (8, before the spectrum), naming both versions', () => {
-    expect(addon.linkVersion).toBe(9);
+  it('refuses the segment of an engine built with another layout (9, before 14-bit MIDI pairs), naming both versions', () => {
+    expect(addon.linkVersion).toBe(10);
     const old = `hushbox-oldlayout-${process.pid}`;
     const header = Buffer.alloc(1 << 20);
     header.writeUInt32LE(0x48534842, 0); // "HSHB"
-    header.writeUInt32LE(8, 4);
+    header.writeUInt32LE(9, 4);
     header.writeUInt32LE(header.length, 8);
     writeFileSync(`/dev/shm/${old}`, header);
     try {
-      expect(() => new addon.EngineLink(old)).toThrow(expect.objectContaining({ code: 'ELINK_VERSION', message: expect.stringMatching(/layout version 8, this addon speaks version 9/) }));
+      expect(() => new addon.EngineLink(old)).toThrow(expect.objectContaining({ code: 'ELINK_VERSION', message: expect.stringMatching(/layout version 9, this addon speaks version 10/) }));
     } finally {
       addon.unlinkSegment(old);
     }

@@ -52,7 +52,7 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
       ['run', '--backend', 'sim', '--input', 'noise', '--priority', '0', '--link', linkName, '--stats', join(dir, 'stats.json'),
         '--tap-socket', socket,
         '--midi', `file:${fifo}`, '--midi-map', 'cc:7=master.gain', '--midi-map', 'cc:8=mic.eq.peak1.freq,rel-twos',
-        '--midi-map', 'note:60=toggle:master.bypass', '--midi-map', 'pc=preset'],
+        '--midi-map', 'note:60=toggle:master.bypass', '--midi-map', 'pc=preset', '--midi-map', 'cc:9=mic.eq.peak1.gain,14bit'],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LD_PRELOAD: guardLibrary, RT_GUARD_OUT: out } },
     );
     let stderr = '';
@@ -83,8 +83,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
         const value = p.min + ((seq * 0.37) % 1) * (p.max - p.min);
         link!.setParams([[p.index, value]], ++seq);
         link!.resetMeters(++seq);
-        // A knob, an encoder, a switch, a program change, and junk: SysEx, clock, running status.
-        writeSync(pipe, Buffer.from([0xb0, 7, seq & 0x7f, 8, seq & 1 ? 1 : 127, 0x90, 60, 100, 0xc0, seq & 0x7f, 0xf0, 1, 2, 3, 0xf7, 0xf8]));
+        // A knob, an encoder, a 14-bit knob (MSB, LSB), a switch, a program change, and junk: SysEx, clock, running status.
+        writeSync(pipe, Buffer.from([0xb0, 7, seq & 0x7f, 8, seq & 1 ? 1 : 127, 9, (seq >> 3) & 0x7f, 41, seq & 0x7f, 0x90, 60, 100, 0xc0, seq & 0x7f, 0xf0, 1, 2, 3, 0xf7, 0xf8]));
         await sleep(5);
         for (const e of link!.events()) if (e.type === 'applied') applied = Math.max(applied, e.seq);
       }

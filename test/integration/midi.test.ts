@@ -100,6 +100,22 @@ describe('MIDI control through the supervisor', () => {
     // Scaled by the table: CC 0 on channel 3 is the bottom, -60 dB.
     send(0xb2, 21, 0);
     await until(() => param('master.gain') === -60, 'master.gain at -60 dB');
+    // A 14-bit pair (CC 5 the MSB, CC 37 the LSB, on channel 4): saved with the mapping, on the link, combined by the audio thread.
+    const pair = await api('POST', '/api/midi/mappings', { source: 'cc', channel: 4, number: 5, action: 'param', param: 'master.gain', resolution: 14 });
+    expect(pair.status).toBe(201);
+    expect(JSON.parse(readFileSync(join(box.dataDir, 'midi.json'), 'utf8')).mappings.at(-1)).toMatchObject({ number: 5, resolution: 14 });
+    send(0xb3, 5, 64, 37, 127); // 64 << 7 | 127 = 8319 of 16383
+    await until(() => Math.abs(param('master.gain') - (-60 + (72 * 8319) / 16383)) < 1e-3, 'master.gain at the 14-bit value');
+    expect((await api('DELETE', `/api/midi/mappings/${pair.body.id}`)).status).toBe(204);
+    // The value is read off the link; the supervisor sees the same CCs a moment later. Learn must not take them.
+    await until(() => sup.midi.status().activity.some((a) => a.channel === 4 && a.number === 37), 'the LSB in the activity');
+    // Learned as a pair: the LSB (CC 38) names its MSB, CC 6.
+    const learning = api('POST', '/api/midi/learn', { action: 'param', param: 'mic.eq.peak1.gain', resolution: 14 });
+    await until(async () => (await api('GET', '/api/midi')).body.learning?.param === 'mic.eq.peak1.gain', 'learn is waiting');
+    send(0xb4, 38, 0);
+    const learned = await learning;
+    expect(learned.body).toMatchObject({ source: 'cc', channel: 5, number: 6, resolution: 14, mode: 'absolute' });
+    expect((await api('DELETE', `/api/midi/mappings/${learned.body.id}`)).status).toBe(204);
   });
 
   it('recalls a preset on a Program Change, through the program list', async () => {
@@ -164,6 +180,8 @@ describe('MIDI control through the supervisor', () => {
       [{ source: 'note', number: 7, action: 'preset' }, /Program Change/],
       [{ source: 'cc', number: 7, action: 'param', param: 'master.gain', min: -100 }, /min: -100 is outside/],
       [{ source: 'cc', action: 'param', param: 'master.gain' }, /number/],
+      [{ source: 'cc', number: 40, action: 'param', param: 'master.gain', resolution: 14 }, /number: a 14-bit pair is named by its MSB/],
+      [{ source: 'cc', number: 8, action: 'param', param: 'master.gain', mode: 'relative_twos', resolution: 14 }, /resolution/],
     ] as const;
     for (const [body, why] of bad) {
       const res = await api('POST', '/api/midi/mappings', body);

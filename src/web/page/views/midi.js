@@ -14,7 +14,7 @@ export function sourceText(m) {
 }
 
 function targetText(m) {
-  if (m.action === 'param') return `${m.param}${m.mode && m.mode !== 'absolute' ? ` (${m.mode.replace('_', ' ')})` : ''}${m.invert ? ', inverted' : ''}`;
+  if (m.action === 'param') return `${m.param}${m.mode && m.mode !== 'absolute' ? ` (${m.mode.replace('_', ' ')})` : ''}${m.invert ? ', inverted' : ''}${m.resolution === 14 ? ', 14-bit' : ''}`;
   if (m.action === 'toggle') return `${m.param} on/off`;
   return TARGETS[m.action];
 }
