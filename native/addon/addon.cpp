@@ -307,6 +307,7 @@ class EngineLink : public Napi::ObjectWrap<EngineLink> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("received", static_cast<double>(c.received.load(std::memory_order_relaxed)));
     o.Set("dropped", static_cast<double>(c.dropped.load(std::memory_order_relaxed)));
+    o.Set("overruns", static_cast<double>(c.overruns.load(std::memory_order_relaxed)));
     o.Set("ignored", static_cast<double>(c.ignored.load(std::memory_order_relaxed)));
     o.Set("applied", static_cast<double>(c.applied.load(std::memory_order_relaxed)));
     o.Set("ports", c.ports.load(std::memory_order_relaxed));

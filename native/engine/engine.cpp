@@ -621,14 +621,15 @@ std::string Engine::stats_json() const {
     char m[1024];
     std::snprintf(m, sizeof m,
                   ",\"midi\":{\"source\":%s,\"client\":%d,\"ports\":%u,\"received\":%" PRIu64 ",\"applied\":%" PRIu64
-                  ",\"dropped\":%" PRIu64 ",\"ignored\":%" PRIu64 ",\"programs\":%" PRIu64
+                  ",\"dropped\":%" PRIu64 ",\"ignored\":%" PRIu64 ",\"overruns\":%" PRIu64 ",\"programs\":%" PRIu64
                   ",\"last_program\":%d,\"actions\":%" PRIu64
                   ",\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64
                   "},\"last_error\":%s,\"values\":{",
                   source.c_str(), midi_.client_id(), link_->midi.ports.load(), link_->midi.received.load(),
-                  link_->midi.applied.load(), link_->midi.dropped.load(), link_->midi.ignored.load(), midi_programs_,
-                  midi_last_program_, midi_actions_, midi_latency_.percentile(0.5), midi_latency_.percentile(0.99),
-                  midi_latency_.max_us(), midi_latency_.count(), error.c_str());
+                  link_->midi.applied.load(), link_->midi.dropped.load(), link_->midi.ignored.load(),
+                  link_->midi.overruns.load(), midi_programs_, midi_last_program_, midi_actions_,
+                  midi_latency_.percentile(0.5), midi_latency_.percentile(0.99), midi_latency_.max_us(),
+                  midi_latency_.count(), error.c_str());
     out += m;
     out += values;
     out += "}}";

@@ -206,6 +206,9 @@ struct MidiCounters {
   std::atomic<uint64_t> ignored;   // SysEx, clock, unknown or unmapped-type messages
   std::atomic<uint64_t> applied;   // events that matched a mapping
   std::atomic<uint32_t> ports;     // sequencer ports subscribed (or 1 for an open raw device)
+  // Times the kernel's sequencer queue for us overran. The kernel then drops
+  // events (and empties the queue) without saying how many: this says it happened.
+  std::atomic<uint64_t> overruns;
 };
 // The audio tap's stream clients, published by the tap thread.
 inline constexpr uint32_t kMaxTapClients = 8;

@@ -176,6 +176,7 @@ int SeqReader::pump(uint32_t max) noexcept {
     const int err = seq_.read(ev);
     if (err == -EAGAIN) return 0;
     if (err == -ENOSPC) {  // the kernel's queue for us overran: events are lost
+      counters_.overruns.fetch_add(1, std::memory_order_relaxed);
       count_lost();
       continue;
     }

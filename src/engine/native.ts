@@ -97,6 +97,8 @@ export interface RawMidiMapping {
 export interface RawMidiCounters {
   received: number;
   dropped: number;
+  /** Times the kernel's sequencer queue for us overran (it drops events then without counting them for us). */
+  overruns: number;
   ignored: number;
   applied: number;
   ports: number;

@@ -100,7 +100,7 @@ export const MidiStatusSchema = Type.Object({
   activity: Type.Array(MidiActivitySchema),
   counters: Type.Union([
     Type.Null(),
-    Type.Object({ received: Type.Number(), dropped: Type.Number(), ignored: Type.Number(), applied: Type.Number(), ports: Type.Number() }),
+    Type.Object({ received: Type.Number(), dropped: Type.Number(), overruns: Type.Number({ description: 'times the kernel\'s sequencer queue for the engine overran (events lost, uncounted)' }), ignored: Type.Number(), applied: Type.Number(), ports: Type.Number() }),
   ]),
 });
 export type MidiStatus = Static<typeof MidiStatusSchema>;

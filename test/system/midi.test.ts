@@ -21,6 +21,7 @@ interface MidiStats {
   received: number;
   applied: number;
   dropped: number;
+  overruns: number;
   ignored: number;
   programs: number;
   last_program: number;
@@ -107,8 +108,11 @@ describe('MIDI control of the engine on the ALSA sequencer (snd-virmidi) under D
     const flood = get<{ start: number; end: number; sent: { sent: number } }>('flood');
     const quiet = get<{ start: number; end: number }>('quiet');
     expect(flood.sent.sent).toBe(10_000);
-    // Every CC is either received or counted as dropped (by the kernel's queue or ours).
-    expect(run.midi.received + run.midi.dropped).toBeGreaterThanOrEqual(10_000);
+    // Every CC is received, or counted as dropped by our queue, or lost when the
+    // kernel's queue for us overran: Linux then empties that queue without a
+    // count for the receiver, so the engine counts the overruns themselves.
+    expect(run.midi.received).toBeLessThanOrEqual(10_000 + 20);
+    if (run.midi.received + run.midi.dropped < 10_000) expect(run.midi.overruns, JSON.stringify(run.midi)).toBeGreaterThan(0);
     expect(run.midi.values['mix.mic.pan']).toBeDefined();
     expect(run.state).toBe('running');
     // The emulator itself is descheduled now and then (xruns with no MIDI at all):
