@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 // The built image in QEMU (issue 10's test 1, and a take cut by a power cut):
-// test/system/image.qemu.ts, `npm run test:image-qemu`. Run it alone, so nothing
-// else competes with the emulated box for the CPU; the image is built first,
-// cached by its inputs (board/debian/build.sh). Not yet in `npm test`: it has
-// not yet been seen to pass from start to end on this machine.
+// test/system/image.qemu.ts, `npm run test:image-qemu`, and the last step of
+// `npm test` (scripts/test.mjs). Run alone, so nothing else competes with the
+// emulated box for the CPU; the image is built first, cached by its inputs
+// (board/debian/build.sh): a clean machine builds it from scratch.
 export default defineConfig({
   test: {
     include: ['test/system/image.qemu.ts'],

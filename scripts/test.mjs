@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: lint and type-check, C++ format check, C++ unit tests, then
-// vitest (unit, integration against real parts, browser, QEMU). Every step
-// runs; the exit code says whether all passed. The built image's own QEMU
-// tests are `npm run test:image-qemu` and `npm run test:ota-qemu` (not yet here).
+// vitest (unit, integration against real parts, browser, QEMU), then the
+// appliance: the image built (board/debian/build.sh, cached by its inputs) and
+// booted in QEMU (vitest.qemu.config.ts), alone, so that nothing else competes
+// with the emulated box for the CPU. Every step runs; the exit code says
+// whether all passed. `npm test -- FILTER...` runs vitest on those files only.
+// The update life on the image (`npm run test:ota-qemu`) is not yet here.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,6 +27,7 @@ const steps = [
   ['clang-format', 'clang-format', ['--dry-run', '--Werror', ...cppFiles(join(root, 'native'))]],
   ['native unit tests', 'ctest', ['--test-dir', 'build/native', '--output-on-failure']],
   ['vitest', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
+  ...(process.argv.length > 2 ? [] : [['image in QEMU', 'npx', ['vitest', 'run', '--config', 'vitest.qemu.config.ts']]]),
 ];
 
 const results = [];
