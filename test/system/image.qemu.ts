@@ -130,6 +130,9 @@ describe('the image, booted in QEMU', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ name: 'Survives reboot', params: { 'mic.trim.gain': -3 } });
     expect(await box.sh('cat /etc/machine-id')).toBe(machineId);
+    // The broker's users were written at the first boot of this image: this boot skipped that step, and the broker runs.
+    expect((await box.sh('systemctl show -p Result --value hushbox-mqtt-credentials.service')).trim()).toBe('exec-condition');
+    expect((await box.sh('systemctl is-active mosquitto.service || true')).trim()).toBe('active');
   }, 2 * BOOT_MS + 120_000);
 
   it('keeps a take cut by a power cut: at the next boot it is repaired and plays up to about the cut', async () => {
