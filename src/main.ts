@@ -29,6 +29,8 @@ commands:
   mqtt-credentials [--data DIR] [--json]
                                        make the box broker's users, password file and ACL (first boot);
                                        print the login for Home Assistant
+  compile-schemas [DIR]                write the API's compiled validators and serializers (the image
+                                       build does, into build/web-schemas; the supervisor loads them)
   version                              print the version
 
 environment:
@@ -47,6 +49,30 @@ environment:
 function fail(message: string, code = 2): never {
   process.stderr.write(`hushbox: ${message}\n`);
   process.exit(code);
+}
+
+async function compileSchemas(argv: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {}, strict: true });
+  const [{ createLogger }, { Supervisor }, { compiledSchemasDir }, { mkdtempSync, rmSync }, { tmpdir }, { join }] = await Promise.all([
+    import('./log.js'),
+    import('./supervisor.js'),
+    import('./web/compiled-schemas.js'),
+    import('node:fs'),
+    import('node:os'),
+    import('node:path'),
+  ]);
+  const dir = positionals[0] ?? compiledSchemasDir;
+  // A supervisor made but never started: its web app is built with every route the box serves.
+  const data = mkdtempSync(join(tmpdir(), 'hushbox-schemas-'));
+  try {
+    const supervisor = new Supervisor({ dataDir: data, log: createLogger() });
+    const n = await supervisor.compileSchemas(dir);
+    process.stdout.write(`wrote ${n} compiled validators and serializers to ${dir}\n`);
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+  // Nothing started is left to wait for (services made, not started, may hold timers).
+  process.exit(0);
 }
 
 async function start(argv: string[]): Promise<void> {
@@ -116,6 +142,8 @@ async function main(): Promise<void> {
     case 'update':
       process.stdout.write(await (await import('./ota/update-command.js')).updateCommand(rest));
       return;
+    case 'compile-schemas':
+      return compileSchemas(rest);
     case 'mqtt-credentials':
       process.stdout.write((await import('./mqtt/credentials-command.js')).mqttCredentialsCommand(rest));
       return;

@@ -176,6 +176,21 @@ export class Supervisor {
     return results;
   }
 
+  /**
+   * Writes the web app's compiled validators and serializers into `dir`
+   * (`hushbox compile-schemas`, at the image's build): the app is built as
+   * `start` builds it, with only the owner account started (its session
+   * secret), and never listens.
+   */
+  async compileSchemas(dir: string): Promise<number> {
+    await this.auth.start();
+    try {
+      return await this.web.compileSchemas(dir);
+    } finally {
+      await this.auth.stop();
+    }
+  }
+
   async stop(): Promise<void> {
     for (const s of this.started.reverse()) {
       try {

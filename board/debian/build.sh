@@ -203,6 +203,11 @@ if want app && stale app "$app_key" "$app"; then
 		fs.writeFileSync(f, JSON.stringify(p, null, 2) + "\n");' "$lib/package.json" "$version"
 	say "app: npm ci --omit=dev"
 	(cd "$lib" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+	# The API's validators and serializers as code (src/web/compiled-schemas.ts): fastify
+	# compiling them at every start was the largest part of the supervisor's start
+	# under emulation. Made by the app itself, from what was just installed.
+	say "app: hushbox compile-schemas"
+	(cd "$lib" && HUSHBOX_LOG_LEVEL=warn node bin/hushbox.js compile-schemas "$lib/build/web-schemas") >&2
 	ln -s ../lib/hushbox/bin/hushbox.js "$app.tmp/usr/bin/hushbox"
 	ln -s ../lib/hushbox/build/native/hushbox-engine "$app.tmp/usr/bin/hushbox-engine"
 	mv "$app.tmp" "$app"

@@ -16,6 +16,7 @@ import type { OtaService } from '../ota/ota-service.js';
 import type { SystemService } from '../system/system-service.js';
 import type { PresetsService } from '../presets/presets-service.js';
 import type { ServiceContext } from '../service.js';
+import { CompiledSchemas, compiledSchemasDir } from './compiled-schemas.js';
 import { installGuard, SESSION_COOKIE } from './guard.js';
 import { audioRoutes } from './routes/audio.js';
 import { authRoutes } from './routes/auth.js';
@@ -64,6 +65,8 @@ export interface WebDeps {
   latency?: LatencyMeasure;
   /** The doctor run now and then: its warnings in the whole state and /api/doctor/summary. */
   doctor?: DoctorWatch;
+  /** The routes' validators and serializers compiled ahead (the image's build/web-schemas; src/web/compiled-schemas.ts). */
+  schemas?: CompiledSchemas;
 }
 
 export type App = FastifyInstance;
@@ -121,6 +124,7 @@ export function validationMessage(context: string, errors: readonly SchemaError[
 
 /** The HTTP app as a plugin tree, built without listening; tests use inject(). */
 export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
+  const schemas = deps.schemas ?? new CompiledSchemas(compiledSchemasDir);
   const app = Fastify({
     // Request logs (info) stay quiet; warnings and errors from handlers still show.
     loggerInstance: deps.ctx.log.child({ service: 'web' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -131,6 +135,8 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     requestTimeout: HTTP_TIMEOUTS.requestMs,
     keepAliveTimeout: HTTP_TIMEOUTS.keepAliveMs,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    // The image's compiled validators and serializers, when it has them: most of building this app.
+    ...(schemas.present() ? { schemaController: { compilersFactory: schemas.factories() } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.server.headersTimeout = HTTP_TIMEOUTS.headersMs;

@@ -4,6 +4,7 @@ import { apiSocketPath } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { buildApp, type WebDeps } from './app.js';
+import { CompiledSchemas, compiledSchemasDir } from './compiled-schemas.js';
 import { closeUnix, listenUnix } from './unix-socket.js';
 
 /** Serves the front panel and the HTTP API. */
@@ -19,7 +20,8 @@ export class WebService implements Service {
 
   async start(): Promise<void> {
     if (this.app) return;
-    const app = await buildApp(this.deps);
+    const schemas = this.deps.schemas ?? new CompiledSchemas(compiledSchemasDir);
+    const app = await buildApp({ ...this.deps, schemas });
     const { host, port } = this.deps.ctx.config.http;
     await app.listen({ host, port });
     this.app = app;
@@ -34,6 +36,16 @@ export class WebService implements Service {
       }
     }
     this.log.info({ url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${this.port()}` }, 'front panel listening');
+    if (schemas.present()) this.log.info({ ...schemas.counts }, 'API validators and serializers loaded from the image');
+  }
+
+  /** Builds the app (not listening) and writes its routes' compiled validators and serializers into `dir`: `hushbox compile-schemas`. */
+  async compileSchemas(dir: string): Promise<number> {
+    const writer = new CompiledSchemas(dir, 'write');
+    const app = await buildApp({ ...this.deps, schemas: writer });
+    await app.ready();
+    await app.close();
+    return writer.counts.written;
   }
 
   /** The port actually bound (useful when configured as 0). */

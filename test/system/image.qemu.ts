@@ -58,6 +58,13 @@ describe('the image, booted in QEMU', () => {
     expect((await box.sh('hushbox version')).trim()).toBe(image.version);
   });
 
+  it('builds its API from the validators and serializers compiled into the image, compiling none at start', async () => {
+    const line = await box.sh("journalctl -b -u hushbox.service -o cat | grep 'loaded from the image' | tail -n 1");
+    const counts = JSON.parse(line.slice(line.indexOf('{'))) as { loaded: number; compiled: number };
+    expect(counts.loaded).toBeGreaterThan(100);
+    expect(counts.compiled).toBe(0);
+  });
+
   it('has a device id from the machine id, kept on /data', async () => {
     expect(status.deviceId).toMatch(/^hushbox-[0-9a-f]{8}$/);
     expect(await box.sh('findmnt -n -o SOURCE /etc/machine-id')).toMatch(/\[\/etc\/machine-id\]/);

@@ -1,0 +1,140 @@
+// The HTTP API's validators and serializers, compiled once when the image is
+// built instead of at every start. Fastify compiles every route's schemas with
+// Ajv and fast-json-stringify when the app is built: some 0.5 s of CPU here,
+// 15-20 s of power-on on the emulated box and seconds on a small board. Their
+// own standalone modes (@fastify/ajv-compiler's StandaloneValidator,
+// @fastify/fast-json-stringify-compiler's StandaloneSerializer) write each
+// compiled function as code; the image ships that code in its read-only root
+// (build/web-schemas), and the supervisor loads it.
+//
+// Each file is named by a hash of what it was compiled from (kind, method,
+// URL, part or status, content type, the schema and the compiler's options):
+// a schema that changed, or a route the image build did not see, finds no file
+// and is compiled as usual, so a stale or partial directory is never wrong,
+// only slower. No directory at all (a development tree) compiles everything.
+//
+//   const schemas = new CompiledSchemas(dir);              // read: load what is there
+//   Fastify({ schemaController: { compilersFactory: schemas.factories() } })
+//   const writer = new CompiledSchemas(dir, 'write');      // `hushbox compile-schemas DIR`
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { FastifyServerOptions } from 'fastify';
+import { packageRoot } from '../paths.js';
+
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+
+/** Where the image keeps the compiled code (board/debian/build.sh writes it there). */
+export const compiledSchemasDir = join(packageRoot, 'build', 'web-schemas');
+
+type Fn = (...args: unknown[]) => unknown;
+type RouteOpts = { schema: unknown; method: string; url: string; httpPart?: string; httpStatus?: string; contentType?: string };
+type Compile = (opts: RouteOpts) => Fn;
+type Factory = (externalSchemas: unknown, options?: Record<string, unknown>) => Compile;
+
+// The compilers fastify itself uses, required from the package's own node_modules:
+// the code they write requires their runtimes (ajv 8's, fast-json-stringify's) by
+// name, and loaded code resolves them from where these packages are.
+const fromRoot = createRequire(join(packageRoot, 'package.json'));
+const ajvCompilerPath = fromRoot.resolve('@fastify/ajv-compiler');
+const fjsCompilerPath = fromRoot.resolve('@fastify/fast-json-stringify-compiler');
+
+function load<T>(path: string): T {
+  return createRequire(path)(path) as T;
+}
+
+/** The compiled code's runtime `require`, as from the compiler's package (so ajv 8, not another copy). */
+function evaluate(code: string, resolveFrom: string): Fn {
+  const module = { exports: {} as unknown };
+  // What Ajv and fast-json-stringify do with the code they make, here with code they made at the image's build.
+  new Function('module', 'exports', 'require', code)(module, module.exports, createRequire(resolveFrom));
+  return module.exports as Fn;
+}
+
+function keyOf(kind: 'validator' | 'serializer', opts: RouteOpts, options: unknown): string {
+  const what = JSON.stringify({ kind, method: opts.method, url: opts.url, part: opts.httpPart, status: opts.httpStatus, type: opts.contentType, schema: opts.schema, options });
+  return `${kind}-${createHash('sha256').update(what).digest('hex').slice(0, 32)}.cjs`;
+}
+
+export class CompiledSchemas {
+  /** Functions loaded from the directory, and compiled because none was there (read mode). */
+  readonly counts = { loaded: 0, compiled: 0, written: 0 };
+
+  constructor(
+    private readonly dir: string,
+    private readonly mode: 'read' | 'write' = 'read',
+  ) {
+    if (mode === 'write') mkdirSync(dir, { recursive: true });
+  }
+
+  /** Whether there is compiled code to load (an image), or nothing (a development tree). */
+  present(): boolean {
+    return this.mode === 'write' || existsSync(this.dir);
+  }
+
+  /** Fastify's schemaController.compilersFactory. */
+  factories(): CompilersFactory {
+    return { buildValidator: this.validatorFactory(), buildSerializer: this.serializerFactory() } as unknown as CompilersFactory;
+  }
+
+  private store(file: string, code: string): void {
+    const path = join(this.dir, file);
+    writeFileSync(`${path}.tmp`, code);
+    renameSync(`${path}.tmp`, path);
+    this.counts.written++;
+  }
+
+  private restore(file: string, resolveFrom: string): Fn | undefined {
+    const path = join(this.dir, file);
+    let code: string;
+    try {
+      code = readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    this.counts.loaded++;
+    return evaluate(code, resolveFrom);
+  }
+
+  private validatorFactory(): Factory {
+    const { AjvCompiler, StandaloneValidator } = load<{ AjvCompiler: () => Factory; StandaloneValidator: (o: object) => Factory }>(ajvCompilerPath);
+    return (externalSchemas, ajvOptions = {}) => {
+      // The options as fastify gave them. Write mode adds Ajv's code option to
+      // the object it is given, and fastify gives the same object to every
+      // plugin's compiler: it gets a copy.
+      const options = JSON.parse(JSON.stringify({ externalSchemas, ajvOptions })) as unknown;
+      if (this.mode === 'write') {
+        const copy = { ...ajvOptions, customOptions: { ...(ajvOptions.customOptions as object | undefined) } };
+        return StandaloneValidator({ readMode: false, storeFunction: (opts: RouteOpts, code: string) => this.store(keyOf('validator', opts, options), code) })(externalSchemas, copy);
+      }
+      let compile: Compile | undefined;
+      return (opts) => {
+        const found = this.restore(keyOf('validator', opts, options), ajvCompilerPath);
+        if (found) return found;
+        this.counts.compiled++;
+        compile ??= AjvCompiler()(externalSchemas, ajvOptions);
+        return compile(opts);
+      };
+    };
+  }
+
+  private serializerFactory(): Factory {
+    const { SerializerSelector, StandaloneSerializer } = load<{ SerializerSelector: () => Factory; StandaloneSerializer: (o: object) => Factory }>(fjsCompilerPath);
+    return (externalSchemas, serializerOptions = {}) => {
+      const options = JSON.parse(JSON.stringify({ externalSchemas, serializerOptions })) as unknown;
+      if (this.mode === 'write') {
+        // Write mode sets the options' mode (to standalone): on a copy, as above.
+        return StandaloneSerializer({ readMode: false, storeFunction: (opts: RouteOpts, code: string) => this.store(keyOf('serializer', opts, options), code) })(externalSchemas, { ...serializerOptions });
+      }
+      let compile: Compile | undefined;
+      return (opts) => {
+        const found = this.restore(keyOf('serializer', opts, options), fjsCompilerPath);
+        if (found) return found;
+        this.counts.compiled++;
+        compile ??= SerializerSelector()(externalSchemas, serializerOptions);
+        return compile(opts);
+      };
+    };
+  }
+}
