@@ -222,6 +222,16 @@ export class QemuBox {
 
   /** Waits until `path` answers 200 through the forwarded port; answers the response's JSON or text. */
   async waitForHttp(path: string, timeoutMs: number): Promise<unknown> {
+    try {
+      return await this.answer200(path, timeoutMs);
+    } catch (err) {
+      // The box is removed after a failed test: what its console said goes with the error.
+      const tail = this.console().slice(-4000).replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;?]*[A-Za-z]', 'g'), '');
+      throw new Error(`${(err as Error).message}\n--- the box's serial console, last lines ---\n${tail}`);
+    }
+  }
+
+  private answer200(path: string, timeoutMs: number): Promise<unknown> {
     return waitFor(`${this.url}${path} to answer 200 (console: ${this.serialLog})`, async () => {
       if (!this.running) throw new Error('QEMU exited');
       const res = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(10_000) });
