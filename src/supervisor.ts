@@ -45,6 +45,8 @@ export class Supervisor {
   readonly health: HealthService;
   readonly ota: OtaService;
   readonly auth: AuthService;
+  /** READY=1, the watchdog, and the start's progress (EXTEND_TIMEOUT_USEC) for systemd. */
+  private readonly systemd: SystemdService;
   readonly midi: MidiService;
   readonly stream: StreamService;
   readonly recordings: RecordingsService;
@@ -117,6 +119,7 @@ export class Supervisor {
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
     });
+    this.systemd = new SystemdService(this.ctx);
     this.mqtt = new MqttService({
       ctx: this.ctx,
       engine: this.engine,
@@ -128,7 +131,7 @@ export class Supervisor {
     });
     // auth first (the reset file is acted on at once), then system (it picks the audio core), midi, stream and recordings before the engine (they add
     // to its command line), systemd last (READY=1 once all is up).
-    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.mqtt, this.web, new SystemdService(this.ctx)];
+    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.mqtt, this.web, this.systemd];
   }
 
   async start(): Promise<void> {
@@ -145,6 +148,7 @@ export class Supervisor {
       for (const s of this.services) {
         await s.start();
         this.started.push(s);
+        this.systemd.progress(s.name);
       }
     } catch (err) {
       await this.stop();

@@ -44,6 +44,18 @@ export class SystemdService implements Service {
     }
   }
 
+  /**
+   * While the supervisor starts, after each of its services: STATUS says how far
+   * it got, and EXTEND_TIMEOUT_USEC gives systemd's start timeout (the unit's
+   * TimeoutStartSec) another `extendMs` from now. A start that keeps moving on a
+   * slow machine (a loaded emulator, an SD card) is not killed halfway; one that
+   * hangs in a service still is, that long after its last step.
+   */
+  progress(step: string, extendMs = 180_000): void {
+    if (this.ready || !this.env.NOTIFY_SOCKET) return;
+    this.notify(`EXTEND_TIMEOUT_USEC=${Math.round(extendMs * 1000)}\nSTATUS=starting: ${step} started`);
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;

@@ -138,11 +138,18 @@ describe('native system calls', () => {
     cleanups.push(sink.close);
     const svc = new SystemdService(contextWith(), { NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) });
     expect(svc.watchdogIntervalMs()).toBe(100);
+    // While the supervisor starts: each service started extends systemd's start timeout.
+    svc.progress('engine', 60_000);
+    await waitFor('the start\'s progress', () => sink.messages.length >= 1, 3000);
+    expect(sink.messages[0]).toBe('EXTEND_TIMEOUT_USEC=60000000|STATUS=starting: engine started');
     await svc.start();
     await waitFor('three watchdog pings', () => sink.messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 3000);
-    expect(sink.messages[0]).toMatch(/^READY=1\|/);
+    expect(sink.messages[1]).toMatch(/^READY=1\|/);
+    // Once ready, progress says nothing more.
+    svc.progress('late');
     await svc.stop();
     await waitFor('STOPPING=1', () => sink.messages.includes('STOPPING=1'));
+    expect(sink.messages.filter((m) => m.includes('late'))).toEqual([]);
     const n = sink.messages.length;
     await new Promise((r) => setTimeout(r, 250));
     expect(sink.messages.length).toBe(n);
