@@ -38,6 +38,8 @@ export class SystemdService implements Service {
     this.ready = true;
     const every = this.watchdogIntervalMs();
     if (every) {
+      // At once, and then at half the watchdog's time.
+      this.notify('WATCHDOG=1');
       this.timer = setInterval(() => this.notify('WATCHDOG=1'), every);
       this.timer.unref();
       this.log.info({ everyMs: every }, 'systemd watchdog pings on');

@@ -145,6 +145,8 @@ describe('native system calls', () => {
     await svc.start();
     await waitFor('three watchdog pings', () => sink.messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 3000);
     expect(sink.messages[1]).toMatch(/^READY=1\|/);
+    // The first ping goes with READY=1, not half a watchdog period later.
+    expect(sink.messages[2]).toBe('WATCHDOG=1');
     // Once ready, progress says nothing more.
     svc.progress('late');
     await svc.stop();
