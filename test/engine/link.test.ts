@@ -22,7 +22,8 @@ async function attach(name: string): Promise<EngineLinkHandle> {
       if (link.state() === 'running') return link;
       link.close();
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+      // Not there yet, or made but its header not yet written (the engine maps the segment, then fills it): wait.
+      if (!['ELINK_OPEN', 'ELINK_MAGIC'].includes((err as { code?: string }).code ?? '')) throw err;
     }
     return undefined;
   });

@@ -65,7 +65,8 @@ describe('the audio thread under the rt_guard interposer (sim backend, parameter
           if (l.state() === 'running') link = l;
           else l.close();
         } catch (err) {
-          if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+          // Not there yet, or made but its header not yet written (the engine maps the segment, then fills it): wait.
+          if (!['ELINK_OPEN', 'ELINK_MAGIC'].includes((err as { code?: string }).code ?? '')) throw err;
         }
         if (!link) await sleep(10);
       }
@@ -170,7 +171,8 @@ describe('the JACK process callback under the rt_guard interposer (real jackd, p
           if (l.state() === 'running') link = l;
           else l.close();
         } catch (err) {
-          if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+          // Not there yet, or made but its header not yet written (the engine maps the segment, then fills it): wait.
+          if (!['ELINK_OPEN', 'ELINK_MAGIC'].includes((err as { code?: string }).code ?? '')) throw err;
         }
         if (!link) await sleep(10);
       }
@@ -249,7 +251,8 @@ describe('the tonal remover\'s analysis under the rt_guard interposer (steady to
         if (l.state() === 'running') link = l;
         else l.close();
       } catch (err) {
-        if ((err as { code?: string }).code !== 'ELINK_OPEN') throw err;
+        // Not there yet, or made but its header not yet written (the engine maps the segment, then fills it): wait.
+        if (!['ELINK_OPEN', 'ELINK_MAGIC'].includes((err as { code?: string }).code ?? '')) throw err;
       }
       if (!link) await sleep(10);
     }
