@@ -6,7 +6,7 @@
 // EXTRA_CMDLINE in the ESP's grubenv, which grub.cfg appends to the kernel's
 // arguments) to run commands in the guest.
 //
-//   const image = ensureImage();                  // builds (cached) when needed
+//   const image = await ensureImage();            // builds (cached) when needed
 //   const box = await QemuBox.create({ image });
 //   await box.start();                            // power on
 //   await box.waitForHttp('/api/status');
@@ -60,15 +60,18 @@ export function imageFiles(dir = join(packageRoot, 'build', 'image')): BuiltImag
 /**
  * Builds the image (board/debian/build.sh, every step cached by its inputs: a
  * clean machine builds it from scratch, an unchanged tree in seconds) and
- * answers its files. Progress goes to this process's stderr.
+ * answers its files. Progress goes to this process's stderr. Asynchronous: a
+ * build of minutes must not hold the test worker's event loop (vitest's worker
+ * then misses its own calls and fails the run though every test passed).
  */
-export function ensureImage(env: Record<string, string> = {}): BuiltImage {
-  const r = spawnSync('sh', [join(packageRoot, 'board/debian/build.sh')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, ...env },
-    timeout: 30 * 60_000,
-  });
-  if (r.status !== 0) throw new Error(`the image build failed (board/debian/build.sh exited ${r.status ?? r.signal}); its output is above`);
+export async function ensureImage(env: Record<string, string> = {}): Promise<BuiltImage> {
+  const child = spawn('sh', [join(packageRoot, 'board/debian/build.sh')], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+  const timer = setTimeout(() => child.kill('SIGTERM'), 30 * 60_000);
+  const [code, signal] = (await new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (c, sig) => resolve([c, sig]));
+  }).finally(() => clearTimeout(timer))) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new Error(`the image build failed (board/debian/build.sh exited ${code ?? signal}); its output is above`);
   return imageFiles(env.HUSHBOX_IMAGE_OUT);
 }
 

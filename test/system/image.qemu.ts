@@ -25,7 +25,7 @@ describe('the image, booted in QEMU', () => {
   let status: Status;
 
   beforeAll(async () => {
-    image = ensureImage();
+    image = await ensureImage();
     box = await QemuBox.create({ image, diskSize: '4G' });
     await box.start();
     await box.waitForHttp('/api/status', BOOT_MS);

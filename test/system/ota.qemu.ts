@@ -76,7 +76,7 @@ describe('updates on the built image in QEMU', () => {
   }
 
   beforeAll(async () => {
-    const image = ensureImage();
+    const image = await ensureImage();
     b = imageBundles(image);
     srv = await startChannelServer(join(b.nextBundle, '..'));
     box = await QemuBox.create({ image });
