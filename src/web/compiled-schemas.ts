@@ -99,40 +99,36 @@ export class CompiledSchemas {
 
   private validatorFactory(): Factory {
     const { AjvCompiler, StandaloneValidator } = load<{ AjvCompiler: () => Factory; StandaloneValidator: (o: object) => Factory }>(ajvCompilerPath);
-    return (externalSchemas, ajvOptions = {}) => {
-      // The options as fastify gave them. Write mode adds Ajv's code option to
-      // the object it is given, and fastify gives the same object to every
-      // plugin's compiler: it gets a copy.
-      const options = JSON.parse(JSON.stringify({ externalSchemas, ajvOptions })) as unknown;
-      if (this.mode === 'write') {
-        const copy = { ...ajvOptions, customOptions: { ...(ajvOptions.customOptions as object | undefined) } };
-        return StandaloneValidator({ readMode: false, storeFunction: (opts: RouteOpts, code: string) => this.store(keyOf('validator', opts, options), code) })(externalSchemas, copy);
-      }
-      let compile: Compile | undefined;
-      return (opts) => {
-        const found = this.restore(keyOf('validator', opts, options), ajvCompilerPath);
-        if (found) return found;
-        this.counts.compiled++;
-        compile ??= AjvCompiler()(externalSchemas, ajvOptions);
-        return compile(opts);
-      };
-    };
+    // Write mode adds Ajv's code option to the options it is given, and fastify gives the same object to every plugin's compiler: it gets a copy.
+    return this.factory('validator', ajvCompilerPath, AjvCompiler, StandaloneValidator, (o) => ({ ...o, customOptions: { ...(o.customOptions as object | undefined) } }));
   }
 
   private serializerFactory(): Factory {
     const { SerializerSelector, StandaloneSerializer } = load<{ SerializerSelector: () => Factory; StandaloneSerializer: (o: object) => Factory }>(fjsCompilerPath);
-    return (externalSchemas, serializerOptions = {}) => {
-      const options = JSON.parse(JSON.stringify({ externalSchemas, serializerOptions })) as unknown;
+    // Write mode sets the options' mode (to standalone): on a copy, likewise.
+    return this.factory('serializer', fjsCompilerPath, SerializerSelector, StandaloneSerializer, (o) => ({ ...o }));
+  }
+
+  /** One kind's factory: write mode wraps the package's standalone compiler; read mode loads, else compiles as fastify would. */
+  private factory(
+    kind: 'validator' | 'serializer',
+    resolveFrom: string,
+    plain: () => Factory,
+    standalone: (o: object) => Factory,
+    copy: (options: Record<string, unknown>) => Record<string, unknown>,
+  ): Factory {
+    return (externalSchemas, compilerOptions = {}) => {
+      // The options as fastify gave them, before write mode changes anything.
+      const options = JSON.parse(JSON.stringify({ externalSchemas, compilerOptions })) as unknown;
       if (this.mode === 'write') {
-        // Write mode sets the options' mode (to standalone): on a copy, as above.
-        return StandaloneSerializer({ readMode: false, storeFunction: (opts: RouteOpts, code: string) => this.store(keyOf('serializer', opts, options), code) })(externalSchemas, { ...serializerOptions });
+        return standalone({ readMode: false, storeFunction: (opts: RouteOpts, code: string) => this.store(keyOf(kind, opts, options), code) })(externalSchemas, copy(compilerOptions));
       }
       let compile: Compile | undefined;
       return (opts) => {
-        const found = this.restore(keyOf('serializer', opts, options), fjsCompilerPath);
+        const found = this.restore(keyOf(kind, opts, options), resolveFrom);
         if (found) return found;
         this.counts.compiled++;
-        compile ??= SerializerSelector()(externalSchemas, serializerOptions);
+        compile ??= plain()(externalSchemas, compilerOptions);
         return compile(opts);
       };
     };
