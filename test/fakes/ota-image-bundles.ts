@@ -2,7 +2,7 @@
 // filesystem (build/image/rootfs.ext4) by ota/restamp-rootfs.sh and
 // ota/build-bundle.sh, signed with the development key the image trusts.
 // Cached in build/ota-test/<key>/ by the image's rootfs and version.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,11 +35,21 @@ export function bump(version: string, n: number): string {
   return `${m[1]}.${m[2]}.${Number(m[3]) + n}`;
 }
 
-function sh(cmd: string, args: string[]): void {
-  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Runs a build script without holding the event loop: the bundles take minutes
+ * to make, and a test worker held that long misses vitest's own calls (the run
+ * then fails though every test passed).
+ */
+function sh(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${String(stderr).slice(-2000)}`));
+      else resolve();
+    });
+  });
 }
 
-export function imageBundles(image: BuiltImage): ImageBundles {
+export async function imageBundles(image: BuiltImage): Promise<ImageBundles> {
   const rootfs = image.rootfs;
   if (!existsSync(rootfs)) throw new Error(`no ${rootfs}: build the image with npm run image`);
   const base = image.version;
@@ -66,21 +76,20 @@ export function imageBundles(image: BuiltImage): ImageBundles {
   mkdirSync(dir, { recursive: true });
   const work = join(dir, 'work');
   mkdirSync(work);
-  const bundle = (image: string, version: string, file: string, compatible = 'hushbox-x86_64') => {
+  const bundle = (image: string, version: string, file: string, compatible = 'hushbox-x86_64') =>
     sh(join(packageRoot, 'ota', 'build-bundle.sh'), ['--image', image, '--version', version, '--compatible', compatible, '--out', file, '--keyring', join(packageRoot, 'ota', 'dev-keys', 'keyring.pem')]);
-  };
   const nextFs = join(work, 'next.ext4');
-  sh(join(packageRoot, 'ota', 'restamp-rootfs.sh'), ['--rootfs', rootfs, '--version', next, '--out', nextFs]);
-  bundle(nextFs, next, out.nextBundle);
+  await sh(join(packageRoot, 'ota', 'restamp-rootfs.sh'), ['--rootfs', rootfs, '--version', next, '--out', nextFs]);
+  await bundle(nextFs, next, out.nextBundle);
   rmSync(nextFs);
   const badFs = join(work, 'bad.ext4');
-  sh(join(packageRoot, 'ota', 'restamp-rootfs.sh'), ['--rootfs', rootfs, '--version', bad, '--out', badFs, '--broken']);
-  bundle(badFs, bad, out.badBundle);
+  await sh(join(packageRoot, 'ota', 'restamp-rootfs.sh'), ['--rootfs', rootfs, '--version', bad, '--out', badFs, '--broken']);
+  await bundle(badFs, bad, out.badBundle);
   rmSync(badFs);
   // Refused before anything is written: a small root filesystem does.
   const small = makeRootfs(work);
-  bundle(small, next, out.piBundle, 'hushbox-rpi4');
-  bundle(small, old, out.oldBundle);
+  await bundle(small, next, out.piBundle, 'hushbox-rpi4');
+  await bundle(small, old, out.oldBundle);
   // One bit early in the payload (the squashfs holding the image): found as soon as it is read.
   const b = readFileSync(out.nextBundle);
   b[65_536] = b[65_536]! ^ 0x01;

@@ -3,7 +3,7 @@
 // replayed as the box would at boot, then a read-only full check that must
 // find nothing).
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A GPT partition by name, from the first 34 sectors of a disk. */
@@ -41,7 +41,14 @@ export function fsckPartition(disk: string, workDir: string, name = 'data'): { c
   if (part.firstByte % mib !== 0) throw new Error(`partition ${name} does not start on a MiB boundary`);
   const raw = join(workDir, `${name}.raw`);
   rmSync(raw, { force: true });
-  execFileSync('qemu-img', ['dd', '-U', '-f', 'qcow2', '-O', 'raw', `bs=${mib}`, `skip=${part.firstByte / mib}`, `count=${Math.ceil(part.bytes / mib)}`, `if=${disk}`, `of=${raw}`]);
+  // qemu-img 7.2's dd stops at count blocks from the start of the input, skipped blocks included (5 MiB asked
+  // after skip=3 gives 2): ask for skip + count, then cut the copy to the partition's exact size, and refuse a
+  // short copy, which e2fsck would report as a filesystem larger than its device.
+  const skip = part.firstByte / mib;
+  execFileSync('qemu-img', ['dd', '-U', '-f', 'qcow2', '-O', 'raw', `bs=${mib}`, `skip=${skip}`, `count=${skip + Math.ceil(part.bytes / mib)}`, `if=${disk}`, `of=${raw}`]);
+  const copied = statSync(raw).size;
+  if (copied < part.bytes) throw new Error(`copied ${copied} bytes of partition ${name}, which has ${part.bytes}`);
+  truncateSync(raw, part.bytes);
   const run = (args: string[]) => {
     try {
       return { code: 0, out: execFileSync('e2fsck', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };

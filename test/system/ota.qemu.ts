@@ -77,7 +77,7 @@ describe('updates on the built image in QEMU', () => {
 
   beforeAll(async () => {
     const image = await ensureImage();
-    b = imageBundles(image);
+    b = await imageBundles(image);
     srv = await startChannelServer(join(b.nextBundle, '..'));
     box = await QemuBox.create({ image });
     await box.start();
