@@ -114,6 +114,11 @@ describe('the front panel in headless Chromium', () => {
     await page.waitForSelector('#reduction .gr[data-strip="master"][data-stage="limit"]');
     expect(await page.textContent('#reduction')).toContain('Master');
     expect(await page.locator('#reduction canvas.gr-history').count()).toBe(3);
+    // Behind the bars, the last seconds of it (a short history, 8 s at most).
+    const hist = '#reduction .gr-strip[data-strip="0"] canvas.gr-history';
+    await waitFor('a few seconds of gain reduction history', async () => Number(await page.getAttribute(hist, 'data-seconds')) >= 3, 10_000);
+    expect(Number(await page.getAttribute(hist, 'data-max-db'))).toBeGreaterThan(0);
+    expect(Number(await page.getAttribute(hist, 'data-seconds'))).toBeLessThanOrEqual(8.1);
   });
 
   it('draws the spectrum the engine sends, in and out', async () => {
@@ -365,6 +370,12 @@ describe('the front panel in headless Chromium', () => {
     // History from the box's session log, drawn with uPlot.
     await page.waitForSelector('#history .uplot');
     await waitFor('the history from the box', async () => (await page.textContent('#history-source'))?.includes("box's session log"), 20_000);
+    // The session logs offered for download: this run's CSV, with its header.
+    await page.click('#history-sessions summary');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#history-sessions li a:text-is("csv")')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toMatch(/^[a-z_]+(,[a-zA-Z0-9_.]+)+$/);
+    expect(csv.split('\n').length).toBeGreaterThan(2);
     await screenshot(page, 'desktop-health');
   }, 90_000);
 

@@ -216,6 +216,9 @@ function GrStrip({ strip, label, bypassed }) {
     });
     if (now - last.current < 200 || !rows.current) return;
     last.current = now;
+    // What the history holds, for tests and the curious: its span and its deepest reduction.
+    c.dataset.seconds = hist.length ? ((now - hist[0][0]) / 1000).toFixed(1) : '0';
+    c.dataset.maxDb = hist.length ? String(Math.max(...hist.map(([, v]) => Math.max(...v)))) : '';
     for (const [i, [stage]] of stages.entries()) {
       const el = rows.current.querySelector(`.gr[data-stage="${stage}"]`);
       if (!el) continue;
