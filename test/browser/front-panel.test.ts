@@ -359,6 +359,13 @@ describe('the front panel in headless Chromium', () => {
     // Failures first.
     const statuses = await page.$$eval('#doctor-items li', (ls) => ls.map((l) => (l as HTMLElement).dataset.status));
     expect(statuses).toEqual([...statuses].sort((a, b) => (a === b ? 0 : a === 'fail' ? -1 : 1)));
+    // A real stall (the engine stopped for 200 ms): its xruns shown as a warning, not plain text.
+    const stalled = (await getJson<Status>(`${sup.url}/api/status`)).engine;
+    process.kill(stalled.pid!, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(stalled.pid!, 'SIGCONT');
+    await waitFor('the xruns coloured', async () => ['warn', 'bad'].includes((await page.getAttribute('#engine-facts [data-fact="xruns"]', 'data-level')) ?? ''), 10_000);
+    expect(await page.textContent('#engine-facts [data-fact="xruns"] dd')).toMatch(/in the last minute/);
     // The engine killed: the box restarts it, and the page keeps the trace.
     const before = (await getJson<Status>(`${sup.url}/api/status`)).engine;
     process.kill(before.pid!, 'SIGKILL');
