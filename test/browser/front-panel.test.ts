@@ -377,6 +377,19 @@ describe('the front panel in headless Chromium', () => {
     // History from the box's session log, drawn with uPlot.
     await page.waitForSelector('#history .uplot');
     await waitFor('the history from the box', async () => (await page.textContent('#history-source'))?.includes("box's session log"), 20_000);
+    // Zoom: a drag over the plot shows less time; a double-click shows it all again.
+    const span = async () => Number(await page.getAttribute('#history-plot', 'data-x-span'));
+    await waitFor('the history plotted over some seconds', async () => (await span()) >= 10, 20_000);
+    const whole = await span();
+    await page.locator('#history-plot').scrollIntoViewIfNeeded();
+    const over = (await page.locator('#history-plot .u-over').boundingBox())!;
+    await page.mouse.move(over.x + over.width * 0.4, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.6, over.y + over.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await waitFor('zoomed in', async () => (await span()) < whole * 0.5);
+    await page.dblclick('#history-plot .u-over');
+    await waitFor('zoomed out', async () => (await span()) >= whole * 0.9);
     // The session logs offered for download: this run's CSV, with its header.
     await page.click('#history-sessions summary');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#history-sessions li a:text-is("csv")')]);

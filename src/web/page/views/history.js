@@ -66,7 +66,11 @@ export function HistoryCard() {
   useEffect(() => {
     let zoomed = false;
     const opts = {
-      hooks: { setSelect: [() => (zoomed = true)] },
+      hooks: {
+        setSelect: [() => (zoomed = true)],
+        // The time span shown, for tests and the curious (it shrinks on a zoom).
+        setScale: [(u, key) => key === 'x' && u.scales.x.max != null && (el.current.dataset.xSpan = String(Math.round(u.scales.x.max - u.scales.x.min)))],
+      },
       width: Math.max(280, el.current.clientWidth),
       height: 180,
       cursor: { drag: { x: true, y: false } },
