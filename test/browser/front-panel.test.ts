@@ -422,6 +422,13 @@ describe('the front panel in headless Chromium', () => {
     expect(await page.textContent('#latency-last')).toContain(`${kept.last.roundTripMs.toFixed(2)} ms round trip`);
     await page.waitForSelector('#engine-state[data-state="running"]', { timeout: 20_000 });
     await screenshot(page, 'desktop-settings');
+    // Another I/O profile: asked first (the sound stops for a moment), then the engine runs it.
+    await page.click('.profile[data-profile="streaming"]');
+    await page.waitForSelector('dialog#dialog-profile[open]');
+    await page.click('dialog#dialog-profile button.ok');
+    await waitFor('the engine on the streaming profile', async () => (await getJson<{ profile: string }>(`${sup.url}/api/audio`)).profile === 'streaming', 30_000);
+    await page.waitForSelector('.profile[data-profile="streaming"][aria-checked="true"]', { timeout: 20_000 });
+    await page.waitForSelector('#engine-state[data-state="running"]', { timeout: 20_000 });
     await showView(page, 'live');
   }, 90_000);
 });
