@@ -68,6 +68,7 @@ try {
   const bytes = [];
   const own = [];
   const firstMeter = [];
+  const steps = {};
   for (let r = 0; r < Number(values.rounds); r++) {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -86,7 +87,13 @@ try {
     await page.waitForSelector('.meter[data-live="true"]', { timeout: 30_000 });
     // The page marks the moment (performance.mark) a meter is first drawn from telemetry: the
     // time from navigation, without the polling delay of waiting for it from here.
-    firstMeter.push(await page.evaluate(() => performance.getEntriesByName('hushbox:first-meter')[0].startTime));
+    const marks = await page.evaluate(() => {
+      const at = (n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
+      const nav = performance.getEntriesByType('navigation')[0];
+      return { html: nav.responseEnd, dcl: nav.domContentLoadedEventEnd, connect: at('hushbox:connect'), open: at('hushbox:socket-open'), online: at('hushbox:online'), meter: at('hushbox:first-meter') };
+    });
+    firstMeter.push(marks.meter);
+    for (const [k, v] of Object.entries(marks)) (steps[k] ??= []).push(v);
     await page.waitForLoadState('networkidle').catch(() => {});
     bytes.push(total);
     own.push(mine);
@@ -95,6 +102,7 @@ try {
   console.log(`page weight (bytes transferred, cache off; HTML, script, styles, icon, manifest and the API answers at start), ${bytes.length} rounds:`);
   console.log(`  all: median ${(median(bytes) / 1024).toFixed(1)} KiB (${range(bytes.map((b) => b / 1024), 1)} KiB); the page's own files: ${(median(own) / 1024).toFixed(1)} KiB`);
   console.log(`time to the first meter movement (navigation → a meter drawn from telemetry): median ${median(firstMeter).toFixed(0)} ms, range ${range(firstMeter)} ms`);
+  console.log(`  on the way (medians from navigation): ${Object.entries({ 'HTML received': 'html', 'DOMContentLoaded (script run)': 'dcl', 'socket asked': 'connect', 'socket open': 'open', 'first message (online)': 'online', 'first meter drawn': 'meter' }).map(([label, k]) => `${label} ${median(steps[k]).toFixed(0)} ms`).join(', ')}`);
 
   // MQTT <base>/set → the page shows the value (the trim's readout), on the phone page.
   const page = await context.newPage();
