@@ -1,10 +1,12 @@
 // The owner account in headless Chromium against the compiled supervisor: onboarding, logout,
-// login, password change, the rate limit on wrong passwords, and the reset file on the boot
+// login, the MQTT login for Home Assistant, password change, the rate limit on wrong passwords, and the reset file on the boot
 // partition (a directory of the test's here) acted on at the next start.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBrokerCredentials, type BrokerCredentials } from '../../src/mqtt/broker-credentials.js';
 import { PASSWORD_ATTEMPTS_PER_ADDRESS } from '../../src/web/guard.js';
 import { launchBrowser } from '../fakes/browser.js';
 import { showView } from '../fakes/page.js';
@@ -28,6 +30,13 @@ const ui = {
   pwNew: '#pw-new',
   pwSubmit: '#password-form button[type="submit"]',
   pwMessage: '#pw-message',
+  /** The box broker's login for Home Assistant, in the Access card. */
+  mqttLogin: '#mqtt-login',
+  mqttHost: '#mqtt-host',
+  mqttPort: '#mqtt-port',
+  mqttUser: '#mqtt-username',
+  mqttPassword: '#mqtt-password',
+  mqttShow: '#mqtt-show',
 };
 
 /** A start takes 18 s on the shared 2-core machine at load 19. */
@@ -88,8 +97,13 @@ describe('the owner account in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
 
+  let broker: BrokerCredentials;
+
   beforeAll(async () => {
-    sup = await startSupervisor({ onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
+    // The box's broker users, as its first boot makes them (hushbox mqtt-credentials).
+    const dataDir = mkdtempSync(join(tmpdir(), 'hushbox-test-'));
+    broker = ensureBrokerCredentials(dataDir).credentials;
+    sup = await startSupervisor({ dataDir, onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   }, 90_000);
@@ -104,11 +118,11 @@ describe('the owner account in headless Chromium', () => {
   it('asks for a password on the first visit; until then only onboarding and read-only status answer', async () => {
     await page.goto(sup.url);
     await page.waitForSelector(`${ui.onboarding} ${ui.password}`);
-    expect(await pageFetch(page, 'GET', '/api/status')).toMatchObject({ status: 200 });
-    expect(await pageFetch(page, 'GET', '/api/auth')).toMatchObject({ status: 200 });
+    for (const url of ['/api/status', '/api/auth', '/api/health', '/api/doctor/summary']) expect(await pageFetch(page, 'GET', url), url).toMatchObject({ status: 200 });
     for (const [method, url, body] of [
       ['GET', '/api/params'],
-      ['GET', '/api/health'],
+      ['GET', '/api/doctor'],
+      ['GET', '/api/mqtt/credentials'],
       ['GET', '/api/presets'],
       ['PATCH', '/api/params', { values: { 'master.bypass': 1 } }],
       ['POST', '/api/presets/bypass/apply'],
@@ -134,6 +148,7 @@ describe('the owner account in headless Chromium', () => {
     await logout(page);
     await page.waitForSelector(`${ui.login} ${ui.password}`);
     expect(await pageFetch(page, 'GET', '/api/params')).toEqual({ status: 401, error: 'unauthorized' });
+    expect(await pageFetch(page, 'GET', '/api/mqtt/credentials')).toEqual({ status: 401, error: 'unauthorized' });
     expect(await page.$(ui.repeat)).toBeNull();
   });
 
@@ -141,6 +156,20 @@ describe('the owner account in headless Chromium', () => {
     expect(await gateAnswer(page, FIRST)).toBeNull();
     expect(await accessText(page)).toContain('Logged in as the owner');
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
+  });
+
+  it("shows the owner the MQTT login for Home Assistant in Settings: the box broker's client user, the password behind Show", async () => {
+    await showView(page, 'settings');
+    await page.waitForSelector(ui.mqttLogin);
+    expect(await page.textContent(ui.mqttUser)).toBe('homeassistant');
+    expect(await page.textContent(ui.mqttPort)).toBe('1883');
+    expect(await page.textContent(ui.mqttHost)).toBe('127.0.0.1');
+    expect(await page.getAttribute(ui.mqttPassword, 'type')).toBe('password');
+    await page.click(ui.mqttShow);
+    expect(await page.getAttribute(ui.mqttPassword, 'type')).toBe('text');
+    expect(await page.inputValue(ui.mqttPassword)).toBe(broker.client.password);
+    await page.click(ui.mqttShow);
+    expect(await page.getAttribute(ui.mqttPassword, 'type')).toBe('password');
   });
 
   it('changes the password: the old one no longer logs in, the new one does', async () => {
