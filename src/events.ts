@@ -43,6 +43,8 @@ export interface EventMap {
   xrunCounts: XrunCounts;
   /** A round-trip measurement ran (its result kept with the last good one). */
   latencyMeasured: LatencySettings;
+  /** The box's name changed (the front panel's Settings). */
+  boxInfo: { name: string; deviceId: string; version: string };
   /** Every service has started (the supervisor is up). */
   started: { at: Date };
 }

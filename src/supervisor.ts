@@ -1,4 +1,5 @@
 import { AuthService } from './auth/auth-service.js';
+import { BoxSettingsStore } from './config/box-settings.js';
 import { loadConfig } from './config/config.js';
 import { DataDirLock } from './config/data-dir.js';
 import { dataReserveBytes, freeBytes } from './config/data-space.js';
@@ -21,6 +22,7 @@ import { packageVersion } from './paths.js';
 import type { Service, ServiceContext } from './service.js';
 import { RecordingsService } from './recording/recordings-service.js';
 import { StreamService } from './stream/stream-service.js';
+import type { ControlAccess } from './system/native-system.js';
 import { RootFs } from './system/root-fs.js';
 import { SystemService } from './system/system-service.js';
 import { SystemdService } from './system/systemd.js';
@@ -32,6 +34,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** Already-loaded config (tests); otherwise loaded from configFile / the data directory. */
   config?: Config;
+  /** ALSA control access for the Scarlett's mixer (tests give a fake card's); the addon otherwise. */
+  controls?: ControlAccess;
 }
 
 /** Wires the services together, starts them in order and stops them in reverse. */
@@ -53,6 +57,8 @@ export class Supervisor {
   readonly history: HistoryService;
   readonly doctor: DoctorWatch;
   readonly latency: LatencyMeasure;
+  /** The box's name and MQTT broker as set on the front panel. */
+  readonly settings: BoxSettingsStore;
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
@@ -82,7 +88,7 @@ export class Supervisor {
     // The engine writes the takes itself (so a take is finished even if the supervisor dies).
     this.recordings = new RecordingsService({ ctx: this.ctx, engine: this.engine, presetName: () => this.presets.state().preset });
     this.engine.addLaunchArgs(() => this.recordings.engineArgs());
-    this.system = new SystemService({ ctx: this.ctx, engine: this.engine });
+    this.system = new SystemService({ ctx: this.ctx, engine: this.engine, ...(opts.controls ? { controls: opts.controls } : {}) });
     this.health = new HealthService(this.ctx, this.engine);
     this.ota = new OtaService({ ctx: this.ctx, selfCheck: () => this.selfCheck() });
     this.auth = new AuthService(this.ctx);
@@ -118,6 +124,14 @@ export class Supervisor {
       latency: this.latency,
       // Asked at scrape time; the MQTT service is made next, as it needs the web port.
       mqtt: { connected: () => this.mqtt.connected() },
+      settings: { get: () => this.settings.get(), apply: (patch) => this.settings.apply(patch) },
+    });
+    this.settings = new BoxSettingsStore({
+      ctx: this.ctx,
+      mqttConnected: () => this.mqtt.connected(),
+      restartMqtt: () => this.mqtt.restart(),
+      renamed: () => this.mqtt.reannounce(),
+      changed: (message) => this.history.addEvent({ type: 'settings_changed', level: 'info', message }),
     });
     this.systemd = new SystemdService(this.ctx);
     this.mqtt = new MqttService({

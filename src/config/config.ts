@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../presets/atomic-file.js';
 import { defaultEngineBinary } from '../paths.js';
+import { withBoxSettings } from './box-settings.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 type Env = Record<string, string | undefined>;
@@ -137,7 +138,8 @@ export function validateConfig(candidate: unknown, source: string): Config {
 }
 
 /**
- * Defaults, then the file (if any), then the environment. A missing file given
+ * Defaults, then the file (if any), then the front panel's settings (<data>/box-settings.json),
+ * then the environment (an empty HUSHBOX_MQTT_URL counts as unset). A missing file given
  * explicitly is an error; a missing default file is not.
  */
 export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }): Config {
@@ -162,6 +164,8 @@ export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }):
     if (!isObject(parsed)) throw new ConfigError(`${file}: expected a JSON object`);
     merged = merge(merged, parsed);
   }
+  // What the owner set on the front panel (the name, the MQTT broker) wins over the file.
+  merged = withBoxSettings(merged, opts.dataDir);
   if (env.HUSHBOX_HTTP_PORT !== undefined) {
     const port = Number(env.HUSHBOX_HTTP_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -182,7 +186,7 @@ export function loadConfig(opts: { file?: string; dataDir: string; env?: Env }):
     merged = merge(merged, { deviceId: env.HUSHBOX_DEVICE_ID });
   }
   if (env.HUSHBOX_ROOT !== undefined) merged = merge(merged, { system: { root: env.HUSHBOX_ROOT } });
-  if (env.HUSHBOX_MQTT_URL !== undefined) {
+  if (env.HUSHBOX_MQTT_URL !== undefined && env.HUSHBOX_MQTT_URL !== '') {
     let url: URL;
     try {
       url = new URL(env.HUSHBOX_MQTT_URL);

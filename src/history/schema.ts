@@ -134,6 +134,7 @@ export const EventTypeSchema = Type.Union([
   Type.Literal('preset_applied'),
   Type.Literal('data_full'),
   Type.Literal('latency_measured'),
+  Type.Literal('settings_changed'),
 ]);
 export type EventType = Static<typeof EventTypeSchema>;
 

@@ -224,6 +224,18 @@ export class MqttService implements Service {
     this.localBroker = undefined;
   }
 
+  /** Connect again with the configuration as it is now (the broker changed on the front panel). */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.attempts = 0;
+    await this.start();
+  }
+
+  /** Announce Home Assistant's discovery again (the box's name changed). */
+  reannounce(): void {
+    this.scheduleAnnounce();
+  }
+
   private async startLocalBroker(url: string): Promise<void> {
     const u = new URL(url);
     const port = Number(u.port || 1883);

@@ -99,7 +99,7 @@ export function raucReason(stderr: string): string {
   return lines.join('; ').slice(0, 300) || 'rauc gave no reason';
 }
 
-/** Map a failed `rauc info`/`rauc extract` to an error that names what was wrong with the bundle. */
+/** Map a failed `rauc info` to an error that names what was wrong with the bundle. */
 export function bundleError(stderr: string): OtaError {
   const reason = raucReason(stderr);
   if (/Invalid bundle format|exceeds bundle size|too small|Failed to open bundle|not a (valid )?bundle|unknown bundle format/i.test(stderr)) {

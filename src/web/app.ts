@@ -36,6 +36,7 @@ import type { StreamService } from '../stream/stream-service.js';
 import { staticRoutes } from './routes/static.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { historyRoutes } from './routes/history.js';
+import { settingsRoutes, type SettingsAccess } from './routes/settings.js';
 
 /** What the routes need from the rest of the supervisor. */
 export interface WebDeps {
@@ -65,6 +66,8 @@ export interface WebDeps {
   latency?: LatencyMeasure;
   /** The doctor run now and then: its warnings in the whole state and /api/doctor/summary. */
   doctor?: DoctorWatch;
+  /** The box's name and MQTT broker (the front panel's Settings); /api/settings/box is not served without it. */
+  settings?: SettingsAccess;
   /** The routes' validators and serializers compiled ahead (the image's build/web-schemas; src/web/compiled-schemas.ts). */
   schemas?: CompiledSchemas;
 }
@@ -209,6 +212,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.stream) await app.register(streamRoutes, { ...deps, stream: deps.stream });
   if (deps.recordings) await app.register(recordingsRoutes, { ...deps, recordings: deps.recordings });
   if (deps.history) await app.register(historyRoutes, { ...deps, history: deps.history });
+  if (deps.settings) await app.register(settingsRoutes, { ...deps, settings: deps.settings });
   await app.register(staticRoutes);
   return app;
 }

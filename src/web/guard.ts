@@ -258,7 +258,7 @@ export async function installGuard(app: FastifyInstance, { ctx, auth }: GuardOpt
     const actor = request.actor;
     if (confirm && actor && actor.via !== 'socket' && (confirm === true || confirm(request))) {
       if (actor.via === 'token') {
-        return done(new AuthError('confirmation_required', 'tokens cannot switch 48V phantom power or MSD mode or install firmware: do it on the front panel or in the shell on the box', 403));
+        return done(new AuthError('confirmation_required', 'tokens cannot switch 48V phantom power or MSD mode, install firmware or change the MQTT broker: do it on the front panel or in the shell on the box', 403));
       }
       const at = request.session.get('confirmedAt');
       if (typeof at !== 'number' || Date.now() - at > CONFIRM_TTL_MS) {

@@ -99,5 +99,6 @@ export const TelemetryMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('event'), data: BoxEventSchema }),
   Type.Object({ type: Type.Literal('xruns'), data: XrunCountsSchema }),
   Type.Object({ type: Type.Literal('latency'), data: LatencySettingsSchema }),
+  Type.Object({ type: Type.Literal('info'), data: Type.Object({ name: Type.String(), deviceId: Type.String(), version: Type.String() }) }),
 ]);
 export type TelemetryMessage = Static<typeof TelemetryMessageSchema>;

@@ -65,6 +65,24 @@ describe('the front panel in headless Chromium', () => {
     expect((await put('master.gain', 0)).status).toBe(200);
     await waitFor('the held peak back up', async () => (await outPeak()) > before - 3, 10_000, 60);
     expect(await page.evaluate(() => (window as unknown as { hushbox: { frames: number } }).hushbox.frames)).toBeGreaterThan(10);
+    // Smooth: drawn in every frame the display shows (requestAnimationFrame), not only when
+    // telemetry arrives; the bar falls between telemetry frames.
+    const rate = await page.evaluate(async () => {
+      const hb = (window as unknown as { hushbox: { drawn: number; frames: number } }).hushbox;
+      let shown = 0;
+      const count = () => {
+        shown++;
+        if (performance.now() < until) requestAnimationFrame(count);
+      };
+      const until = performance.now() + 2000;
+      const [drawn0, frames0] = [hb.drawn, hb.frames];
+      requestAnimationFrame(count);
+      await new Promise((r) => setTimeout(r, 2100));
+      return { shown, drawn: hb.drawn - drawn0, telemetry: hb.frames - frames0 };
+    });
+    console.log(`in 2 s: ${rate.shown} display frames, meters drawn in ${rate.drawn}, ${rate.telemetry} telemetry frames`);
+    expect(rate.drawn).toBeGreaterThanOrEqual(rate.shown * 0.9);
+    expect(rate.drawn).toBeGreaterThan(40);
     // The number shown changes at most five times a second (a held peak), not with every frame.
     const changes = await page.evaluate(async () => {
       const el = document.querySelector('.meter[data-dir="in"][data-channel="0"] .value')!;
@@ -251,6 +269,29 @@ describe('the front panel in headless Chromium', () => {
     expect(exported.presets.map((p: { name: string }) => p.name)).toContain('Imported one');
     expect(readFileSync(file, 'utf8')).toContain('imported-one');
   }, 90_000);
+
+  it('locks a parameter from the page: a preset recall leaves it alone, and says so', async () => {
+    const podcast = await getJson<{ params: Record<string, number> }>(`${sup.url}/api/presets/podcast`);
+    const threshold = podcast.params['mic.comp.threshold']!;
+    await page.click('#preset-locks');
+    await page.waitForSelector('dialog#dialog-locks[open]');
+    await page.fill('#dlg-locked', 'mic.comp.threshold');
+    await page.click('dialog#dialog-locks button.ok');
+    await page.waitForSelector('dialog#dialog-locks', { state: 'detached' });
+    await waitFor('locked on the box', async () => (await getJson<{ locked: string[] }>(`${sup.url}/api/presets/locks`)).locked.includes('mic.comp.threshold'));
+    await waitFor('the button counts it', async () => (await page.textContent('#preset-locks'))?.includes('(1)'));
+    expect((await put('mic.comp.threshold', threshold - 7)).status).toBe(200);
+    await page.click('#factory-presets li[data-id="podcast"] button');
+    await waitFor('Podcast recalled', async () => (await state()).preset_id === 'podcast');
+    await waitFor('the message names the lock', async () => /1 locked left alone/.test((await page.textContent('#message')) ?? ''));
+    expect(await boxParam(sup.url, 'mic.comp.threshold')).toBe(threshold - 7);
+    // Unlocked again (an empty list), for the tests after this one.
+    await page.click('#preset-locks');
+    await page.waitForSelector('dialog#dialog-locks[open]');
+    await page.fill('#dlg-locked', '');
+    await page.click('dialog#dialog-locks button.ok');
+    await waitFor('unlocked', async () => (await getJson<{ locked: string[] }>(`${sup.url}/api/presets/locks`)).locked.length === 0);
+  }, 60_000);
 
   it('compares A and B: each slot keeps its edits, and the differences are listed (defect: edits thrown away silently)', async () => {
     await page.click('#ab-store-a');

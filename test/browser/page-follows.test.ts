@@ -3,6 +3,7 @@
 // blank, engine state unknown); the supervisor back with other values and presets, the page shows
 // them, without the old error. Real supervisor process, real engine, headless Chromium.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -10,7 +11,7 @@ import type { MosquittoProcess } from '../../src/mqtt/local-broker.js';
 import { startBroker, TestClient } from '../fakes/broker.js';
 import { launchBrowser, openLoggedIn } from '../fakes/browser.js';
 import { waitFor } from '../fakes/net.js';
-import { openStage, screenshot } from '../fakes/page.js';
+import { openStage, screenshot, showView } from '../fakes/page.js';
 import { TEST_PASSWORD } from '../fakes/owner.js';
 import { getJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 
@@ -22,6 +23,7 @@ describe('the page follows the box', () => {
   let page: Page;
   let client: TestClient;
   let base: string;
+  let xrunTotal = 0;
 
   beforeAll(async () => {
     ({ broker, url: mqttUrl } = await startBroker());
@@ -44,9 +46,9 @@ describe('the page follows the box', () => {
     await broker?.dispose();
   });
 
-  it('shows a change made over MQTT at once (the 100 ms figure: bench/page.mjs)', async () => {
+  it('shows a change made over MQTT within 100 ms (the median of 15; bench/page.mjs gives more)', async () => {
     const delays: number[] = [];
-    for (const value of [-3, 4, -7, 2, -1, 6, -5, 3, 0]) {
+    for (const value of [-3, 4, -7, 2, -1, 6, -5, 3, 1, -2, 5, -6, 7, -4, 0]) {
       await page.evaluate(() => {
         const w = window as unknown as { changedAt?: number };
         delete w.changedAt;
@@ -64,14 +66,27 @@ describe('the page follows the box', () => {
       delays.push(at - sent);
     }
     delays.sort((a, b) => a - b);
-    console.log(`MQTT set → page: ${delays.join(', ')} ms`);
-    // The 100 ms target is measured by bench/page.mjs (the shared 2-core machine under load gives
-    // 16 ms to over a second here); this test holds the page to following at all, promptly: a page
-    // that waited for a poll or a reload would miss it.
-    expect(delays[4]).toBeLessThan(1000);
+    console.log(`MQTT set → page: ${delays.join(', ')} ms (load ${loadavg()[0]!.toFixed(1)})`);
+    // From the publish to the page showing it: broker, supervisor, engine, WebSocket, render. The
+    // median is held to 100 ms; single ones on the shared 2-core machine under load take longer
+    // (the tail is in the README, from bench/page.mjs).
+    expect(delays[7]).toBeLessThan(100);
   });
 
   it('says it is offline within 2 s of the supervisor stopping: controls off, meters blank, engine state unknown', async () => {
+    // An xrun before the box goes (the engine stopped for 150 ms): its all-time count must not
+    // restart at 0 with the supervisor (defect: it did).
+    const { pid } = (await getJson<{ engine: { pid: number } }>(`${sup.url}/api/status`)).engine;
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 150));
+    process.kill(pid, 'SIGCONT');
+    await waitFor('the xrun counted', async () => (await getJson<{ total: number }>(`${sup.url}/api/xruns`)).total >= 1, 5000);
+    await new Promise((r) => setTimeout(r, 1500));
+    xrunTotal = (await getJson<{ total: number }>(`${sup.url}/api/xruns`)).total;
+    await showView(page, 'health');
+    await waitFor('the all-time xruns on the page', async () => Number((await page.textContent('#engine-facts [data-fact="xruns-total"] dd'))?.split(' ')[0]) >= xrunTotal);
+    await showView(page, 'live');
+
     // An error on screen before the box goes: it must not survive the reconnect.
     await page.route('**/api/params/mic.trim.gain', (route) =>
       route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'engine_unavailable', message: 'the engine is restarting' }) }),
@@ -129,5 +144,11 @@ describe('the page follows the box', () => {
     expect(await page.locator('.param-error').count()).toBe(0);
     await page.waitForSelector('input[name="mic.trim.gain"]:not(:disabled)');
     await page.waitForSelector('.meter[data-live="true"]');
+    // The all-time xrun count goes on from where it was; the engine's own count started again.
+    await showView(page, 'health');
+    const total = Number((await page.textContent('#engine-facts [data-fact="xruns-total"] dd'))?.split(' ')[0]);
+    expect(total).toBeGreaterThanOrEqual(xrunTotal);
+    expect((await getJson<{ total: number; session: number }>(`${sup.url}/api/xruns`)).session).toBeLessThan(total);
+    await showView(page, 'live');
   }, 60_000);
 });

@@ -15,6 +15,7 @@ describe('the front panel on a phone', () => {
   let context: BrowserContext;
   let page: Page;
   let nativeDialogs: string[];
+  const requested: string[] = [];
 
   beforeAll(async () => {
     sup = await startSupervisor();
@@ -22,6 +23,9 @@ describe('the front panel on a phone', () => {
     context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     page = await context.newPage();
     nativeDialogs = forbidNativeDialogs(page);
+    // Every request the page makes, from its first: none may leave the box.
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('websocket', (w) => requested.push(w.url()));
     await openLoggedIn(page, sup.url, TEST_PASSWORD);
     await page.waitForSelector('#connection[data-state="online"]');
   });
@@ -141,6 +145,30 @@ describe('the front panel on a phone', () => {
     await waitFor('the menu on it', async () => (await page.inputValue('#preset-select')) === 'phone-take');
     await screenshot(page, 'phone-presets');
     expect(nativeDialogs).toEqual([]);
+  });
+
+  it('asks nothing from outside the box, in any view (no fonts, scripts, icons or maps from elsewhere)', async () => {
+    for (const view of ['live', 'presets', 'health', 'settings'] as const) {
+      await showView(page, view);
+      await page.waitForTimeout(500);
+    }
+    await page.$$eval('#settings details', (ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+    await page.waitForTimeout(1000);
+    await showView(page, 'live');
+    const origin = new URL(sup.url).host;
+    expect(requested.length).toBeGreaterThan(10);
+    const outside = requested.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).host !== origin);
+    expect(outside).toEqual([]);
+    // The manifest and the icon make it installable, from the box itself: Chromium's own verdict
+    // (a test browser's context is always incognito, which alone keeps it from offering to install).
+    expect(requested).toContain(`${sup.url}/assets/icon.svg`);
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: Array<{ errorId: string }> };
+    expect(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito')).toEqual([]);
+    const manifest = await page.evaluate(async () => (await fetch('/assets/manifest.webmanifest')).json());
+    expect(manifest).toMatchObject({ display: 'standalone', start_url: expect.any(String) });
+    expect(manifest.icons.length).toBeGreaterThan(0);
+    for (const icon of manifest.icons) expect(new URL(icon.src, sup.url).host).toBe(origin);
   });
 
   it('writes screenshots of the main views', async () => {

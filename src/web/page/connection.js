@@ -143,6 +143,9 @@ function onMessage(msg) {
     case 'latency':
       set('latency', { latency: msg.data });
       return;
+    case 'info':
+      set('info', { info: msg.data });
+      return;
     case 'xruns':
       set('slow', { xruns: msg.data });
       return;

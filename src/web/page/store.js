@@ -24,7 +24,8 @@ export const box = {
   xruns: null, // {session, total, lastAt}: the total survives restarts
   telemetry: null,
   telemetryAt: 0,
-  frames: 0,
+  frames: 0, // telemetry frames received
+  drawn: 0, // animation frames the meters were drawn in
   message: null, // {text, error}
 };
 // Tests and the curious read the model from the console.

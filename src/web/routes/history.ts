@@ -73,7 +73,7 @@ export const historyRoutes: FastifyPluginAsyncTypebox<WebDeps & { history: Histo
     '/api/events',
     {
       schema: {
-        summary: 'What happened on the box, newest last: xruns (gathered), engine restarts and crashes, device lost/back, updates, presets applied, a full data partition',
+        summary: 'What happened on the box, newest last: xruns (gathered), engine restarts and crashes, device lost/back, updates, presets applied, a full data partition, settings changed on the page',
         description: 'Kept on /data across restarts (the last 500). Also pushed on /ws/telemetry as {type: "event"}; an event that gathers more (xruns) is sent again with the same id.',
         querystring: EventQuerySchema,
         response: { 200: EventListSchema, 400: ErrorSchema },

@@ -43,7 +43,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
     {
       websocket: true,
       schema: {
-        summary: 'The whole state first (type "snapshot"), then meters and status about 50 times a second, the spectrum about 20, parameter values, box state, presets, events, doctor on change (WebSocket)',
+        summary: 'The whole state first (type "snapshot"), then meters and status about 50 times a second, the spectrum about 20, parameter values, box state, presets, events, doctor, the box\'s name on change (WebSocket)',
       },
     },
     (socket) => {
@@ -89,6 +89,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<WebDeps> = async (app, d
         ctx.bus.on('boxEvent', 'web', (e) => send({ type: 'event', data: e })),
         ctx.bus.on('xrunCounts', 'web', (x) => send({ type: 'xruns', data: x })),
         ctx.bus.on('latencyMeasured', 'web', (l) => send({ type: 'latency', data: l })),
+        ctx.bus.on('boxInfo', 'web', (info) => send({ type: 'info', data: info })),
       ];
       socket.on('close', () => {
         offs.forEach((off) => off());

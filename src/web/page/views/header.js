@@ -1,5 +1,6 @@
 // The sticky header: the box's name, the engine's state and the link's, mini meters, the preset
 // menu and Bypass, always in reach while adjusting on a phone. The offline banner sits under it.
+import { useEffect } from 'preact/hooks';
 import { html } from '../html.js';
 import { box, paramErrors, useBox } from '../store.js';
 import { MiniMeters } from './meters.js';
@@ -23,6 +24,10 @@ function BypassButton() {
 export function Header() {
   const { info, connection, engine } = useBox('info', 'conn', 'engine');
   const state = engineStateText();
+  // The tab (and a phone's home-screen switcher) says which box: the name follows the box.
+  useEffect(() => {
+    if (info?.name) document.title = `${info.name} · hushbox`;
+  }, [info?.name]);
   return html`<header class="top">
     <div class="row top-row">
       <h1><img src="/assets/icon.svg" alt="" width="22" height="22" /> hushbox</h1>

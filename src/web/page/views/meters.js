@@ -28,6 +28,7 @@ function loop(now) {
   lastFrame = now;
   const t = box.connection === 'online' ? box.telemetry : null;
   for (const d of drawers) d(t, now, dt);
+  box.drawn++;
   requestAnimationFrame(loop);
 }
 requestAnimationFrame(loop);

@@ -1,10 +1,12 @@
 // Settings the API has: the I/O profile (with the latency each gives), the Scarlett's controls
-// (48V after a confirmation), the device's name, the login Home Assistant uses on the box's broker,
+// (48V after a confirmation), the device's name and MQTT broker (box-settings.js), the login Home
+// Assistant uses on the box's broker,
 // and the audio stream (issue 14).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { confirmDialog } from '../dialog.js';
 import { html } from '../html.js';
+import { BrokerSettings, DeviceName } from './box-settings.js';
 import { box, online, showMessage, useBox } from '../store.js';
 
 function useLoad(url, deps = []) {
@@ -60,16 +62,41 @@ function AudioSettings() {
   </div>`;
 }
 
+/** How often the open Scarlett card reads the interface again: its own knobs and buttons change it too. */
+const SCARLETT_POLL_MS = 1500;
+
 function Scarlett() {
   useBox('conn');
-  const [s, error, , setS] = useLoad('/api/scarlett');
+  const [s, error, load, setS] = useLoad('/api/scarlett');
+  // A change on its way, or a slider under the user's hand, waits; otherwise the card follows the interface.
+  const writing = useRef(0);
+  const held = useRef(false);
+  useEffect(() => {
+    const release = () => (held.current = false);
+    const t = setInterval(() => {
+      // Only while it is on screen (its card open, in the view shown).
+      const card = document.getElementById('scarlett-card');
+      if (online() && writing.current === 0 && !held.current && !document.hidden && card?.open && card.offsetParent !== null) load();
+    }, SCARLETT_POLL_MS);
+    window.addEventListener('pointerup', release);
+    window.addEventListener('pointercancel', release);
+    return () => {
+      clearInterval(t);
+      window.removeEventListener('pointerup', release);
+      window.removeEventListener('pointercancel', release);
+    };
+  }, []);
   if (error) return html`<p class="dim" id="scarlett-none">${error.status === 404 ? 'No Scarlett interface found.' : error.message}</p>`;
   if (!s) return html`<p class="dim">…</p>`;
   const put = async (patch) => {
+    writing.current++;
     try {
       setS(await api('PUT', '/api/scarlett', patch));
     } catch (err) {
       showMessage(err.message, true);
+      load();
+    } finally {
+      writing.current--;
     }
   };
   const phantom = async (input, on) => {
@@ -79,7 +106,7 @@ function Scarlett() {
     }
     await put({ inputs: [{ input, phantom: on }] });
   };
-  return html`<div id="scarlett">
+  return html`<div id="scarlett" onPointerDown=${() => (held.current = true)}>
     ${s.inputs.map((i) => html`<fieldset class="scarlett-input" data-input=${i.input}>
       <legend>Input ${i.input}</legend>
       ${i.gain && html`<label>Gain <input type="range" name=${`scarlett-gain-${i.input}`} min=${i.gain.min} max=${i.gain.max} step="1" value=${i.gain.value} onChange=${(e) => put({ inputs: [{ input: i.input, gain: Number(e.target.value) }] })} /> <output>${i.gain.value}</output></label>`}
@@ -96,14 +123,15 @@ function Identity() {
   const [creds, error] = useLoad('/api/mqtt/credentials');
   const [reveal, setReveal] = useState(false);
   return html`<div id="identity">
+    <${DeviceName} />
     <dl class="facts">
-      <div class="fact"><dt>Device name</dt><dd id="device-name-setting">${info?.name ?? '—'}</dd></div>
-      <div class="fact"><dt>Device id</dt><dd>${info?.deviceId ?? '—'}</dd></div>
+      <div class="fact"><dt>Device id</dt><dd id="device-id-setting">${info?.deviceId ?? '—'}</dd></div>
     </dl>
-    <p class="dim small">The name comes from the box's configuration (<code>name</code> in config.json).</p>
-    <h3>Home Assistant (MQTT)</h3>
+    <h3>MQTT broker</h3>
+    <${BrokerSettings} />
+    <h3>Home Assistant's login on the box's broker</h3>
     ${error
-      ? html`<p class="dim" id="mqtt-creds-none">${error.status === 404 ? 'The box uses another broker: its login is in the box configuration (mqtt.url).' : error.message}</p>`
+      ? html`<p class="dim" id="mqtt-creds-none">${error.status === 404 ? 'The box uses another broker (above): Home Assistant logs in there with its own user.' : error.message}</p>`
       : creds && html`<dl class="facts" id="mqtt-creds">
           <div class="fact"><dt>Broker</dt><dd>${location.hostname}:${creds.port}</dd></div>
           <div class="fact"><dt>Username</dt><dd>${creds.username}</dd></div>
@@ -179,8 +207,8 @@ export function SettingsCard() {
   return html`<section class="card" id="settings" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
     <details open><summary><h3 class="inline">Audio</h3></summary><${AudioSettings} /></details>
-    <details><summary><h3 class="inline">Scarlett</h3></summary><${Scarlett} /></details>
-    <details><summary><h3 class="inline">Box and Home Assistant</h3></summary><${Identity} /></details>
+    <details id="scarlett-card"><summary><h3 class="inline">Scarlett</h3></summary><${Scarlett} /></details>
+    <details id="box-settings"><summary><h3 class="inline">Box name and MQTT</h3></summary><${Identity} /></details>
     <details><summary><h3 class="inline">Audio stream (Wyoming)</h3></summary><${Stream} /></details>
     <details><summary><h3 class="inline">Latency (round trip)</h3></summary><${Latency} /></details>
   </section>`;
