@@ -1,6 +1,5 @@
 // The owner account: onboarding (first password) and login before the panel, then the Access card:
-// logout, change password, API tokens (made, shown once, revoked), anonymous /metrics, and the
-// login of the box's own MQTT broker for Home Assistant.
+// logout, change password, API tokens (made, shown once, revoked), anonymous /metrics.
 import { useEffect, useState } from 'preact/hooks';
 import { api, raw } from '../api.js';
 import { html } from '../html.js';
@@ -48,16 +47,12 @@ export function AccessCard({ owner }) {
   const [name, setName] = useState('');
   const [pw, setPw] = useState({ current: '', next: '', msg: '', error: false });
   const [metrics, setMetrics] = useState(false);
-  // undefined: not known yet; null: MQTT goes to another broker (404); else {username, password, port}
-  const [mqtt, setMqtt] = useState(undefined);
-  const [showMqtt, setShowMqtt] = useState(false);
   const manage = owner.via !== 'token';
   const loadTokens = async () => setTokens(await api('GET', '/api/auth/tokens'));
   useEffect(() => {
     if (!manage) return;
     loadTokens();
     api('GET', '/api/auth/settings').then((s) => setMetrics(s.metricsPublic), () => {});
-    raw('GET', '/api/mqtt/credentials').then(({ res, data }) => setMqtt(res.ok ? data : null), () => {});
   }, []);
   const changePassword = async (ev) => {
     ev.preventDefault();
@@ -119,18 +114,5 @@ export function AccessCard({ owner }) {
         setMetrics(!want);
       }
     }} /><span class="knob"></span>Anyone on the network may read /metrics</label>
-    ${manage && html`<h3>MQTT for Home Assistant</h3>`}
-    ${mqtt === null && html`<p class="dim" id="mqtt-none">This box sends MQTT to another broker (its configuration names it): use that broker's login.</p>`}
-    ${mqtt && html`<div id="mqtt-login">
-      <p class="dim">The box's own broker. In Home Assistant add the MQTT integration with this login; the box then appears by itself.</p>
-      <dl class="facts">
-        <div class="fact"><dt>Broker</dt><dd id="mqtt-host">${location.hostname}</dd></div>
-        <div class="fact"><dt>Port</dt><dd id="mqtt-port">${mqtt.port}</dd></div>
-        <div class="fact"><dt>Username</dt><dd id="mqtt-username">${mqtt.username}</dd></div>
-        <div class="fact"><dt>Password</dt><dd class="row">
-          <input type=${showMqtt ? 'text' : 'password'} id="mqtt-password" readonly aria-label="MQTT password" value=${mqtt.password} onFocus=${(e) => e.target.select()} />
-          <button type="button" id="mqtt-show" onClick=${() => setShowMqtt(!showMqtt)}>${showMqtt ? 'Hide' : 'Show'}</button></dd></div>
-      </dl>
-    </div>`}
   </section>`;
 }
