@@ -113,6 +113,21 @@ export class AuthService implements Service {
     writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`, 0o600);
   }
 
+  /**
+   * A change of the account, kept only if it is saved: a full /data (507) leaves the account as it
+   * was, not a password that holds until the next start and is then gone.
+   */
+  private commit(change: () => void): void {
+    const before = structuredClone(this.data);
+    change();
+    try {
+      this.save();
+    } catch (err) {
+      this.data = before;
+      throw err;
+    }
+  }
+
   /** A reset file on the boot partition: removed first (so it cannot act twice), then the password is gone. */
   private resetFromBootPartition(): void {
     for (const path of this.ctx.config.auth?.resetFiles ?? []) {
@@ -128,7 +143,13 @@ export class AuthService implements Service {
         continue;
       }
       this.data.owner = null;
-      this.save();
+      try {
+        this.save();
+      } catch (err) {
+        // A full /data must not keep the box from starting: the reset holds for this run (the file is
+        // gone, so it cannot act twice), and the old password comes back at the next start.
+        this.log.error({ path, err: (err as Error).message }, `cannot save the password reset (${(err as NodeJS.ErrnoException).code ?? 'error'}): it holds until the next start only; make room on the data partition`);
+      }
       const ended = this.sessions.destroyAll();
       this.log.warn({ path, sessions: ended }, `owner password reset by ${path}: the page asks for a new one`);
       this.audit.append({ action: 'auth.reset', source: 'reset-file', details: { path, sessionsEnded: ended, tokensKept: this.data.tokens.length } });
@@ -150,8 +171,7 @@ export class AuthService implements Service {
     const hash = await hashPassword(password);
     // Two onboarding requests racing: the first one wins.
     if (this.data.owner) throw new AuthError('already_set_up', 'the owner password is already set; log in, or use the reset file', 409);
-    this.data.owner = { hash, changed: new Date().toISOString() };
-    this.save();
+    this.commit(() => (this.data.owner = { hash, changed: new Date().toISOString() }));
     this.audit.append({ action: 'auth.onboard', source: 'http' });
   }
 
@@ -167,8 +187,8 @@ export class AuthService implements Service {
     if (!(await this.checkPassword(current))) throw new AuthError('wrong_password', 'the current password is wrong', 403);
     const problem = passwordProblem(next);
     if (problem) throw new ValidationError(problem);
-    this.data.owner = { hash: await hashPassword(next), changed: new Date().toISOString() };
-    this.save();
+    const hash = await hashPassword(next);
+    this.commit(() => (this.data.owner = { hash, changed: new Date().toISOString() }));
     const sessionsEnded = this.sessions.destroyAll(keepSession);
     this.audit.append({ action: 'auth.password', source: 'http', details: { sessionsEnded } });
     return { sessionsEnded };
@@ -186,8 +206,7 @@ export class AuthService implements Service {
     if (this.data.tokens.length >= MAX_TOKENS) throw new ConflictError(`at most ${MAX_TOKENS} tokens; revoke one first`);
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const rec: TokenRecord = { id: randomBytes(6).toString('hex'), name: clean, hash: sha256(token), created: new Date().toISOString(), lastUsed: null };
-    this.data.tokens.push(rec);
-    this.save();
+    this.commit(() => this.data.tokens.push(rec));
     this.audit.append({ action: 'auth.token.create', source: 'http', id: rec.id, name: rec.name });
     return { ...info(rec), token };
   }
@@ -195,8 +214,8 @@ export class AuthService implements Service {
   revokeToken(id: string): TokenInfo {
     const i = this.data.tokens.findIndex((t) => t.id === id);
     if (i < 0) throw new NotFoundError(`no token with id ${id}`);
-    const [rec] = this.data.tokens.splice(i, 1);
-    this.save();
+    const rec = this.data.tokens[i];
+    this.commit(() => this.data.tokens.splice(i, 1));
     this.audit.append({ action: 'auth.token.revoke', source: 'http', id: rec.id, name: rec.name });
     return info(rec);
   }
@@ -225,8 +244,7 @@ export class AuthService implements Service {
 
   setMetricsPublic(on: boolean): void {
     if (this.data.metricsPublic === on) return;
-    this.data.metricsPublic = on;
-    this.save();
+    this.commit(() => (this.data.metricsPublic = on));
     this.audit.append({ action: 'settings.metrics', source: 'http', details: { metricsPublic: on } });
   }
 

@@ -13,7 +13,7 @@ import type { PresetsService } from '../presets/presets-service.js';
 import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
-import { readBrokerCredentials } from './broker-credentials.js';
+import { aclTopics, readBrokerCredentials, reloadBroker, writeBrokerAcl } from './broker-credentials.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
 import {
   AVAILABILITY_OFFLINE,
@@ -141,6 +141,7 @@ export class MqttService implements Service {
     if (own && cfg.username === undefined && !new URL(cfg.url).username) {
       opts.username = own.supervisor.username;
       opts.password = own.supervisor.password;
+      this.syncBrokerAcl();
     }
     try {
       if (cfg.ca) opts.ca = readFileSync(cfg.ca);
@@ -183,6 +184,22 @@ export class MqttService implements Service {
     ];
     this.healthTimer = setInterval(() => this.publishHealth(), HEALTH_INTERVAL_MS);
     this.log.info({ url: redact(cfg.url), base: this.topics.base }, 'MQTT client started');
+  }
+
+  /**
+   * The box's own broker: its ACL follows this configuration's base topic and discovery prefix. Written
+   * at boot by `hushbox mqtt-credentials`; when the owner has since changed either, it is written again
+   * and the running broker told to read it (SIGHUP), before the client connects.
+   */
+  private syncBrokerAcl(): void {
+    const topics = aclTopics(this.deps.ctx.config.mqtt);
+    try {
+      if (!writeBrokerAcl(this.deps.ctx.dataDir, topics)) return;
+      const pid = reloadBroker();
+      this.log.warn({ base: topics.base, discoveryPrefix: topics.discoveryPrefix, brokerPid: pid ?? null }, `the broker's ACL was written for other topics: now for ${topics.base}/ and ${topics.discoveryPrefix}/${pid ? ' (broker reloaded)' : ''}`);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, "cannot write the broker's ACL for this configuration's topics: clients' commands may be refused");
+    }
   }
 
   async stop(): Promise<void> {

@@ -51,7 +51,10 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function isPublic(method: string, url: string): boolean {
   if (method === 'GET' || method === 'HEAD') {
     if (url === '/' || url === '/assets/:file') return true; // the page itself, to log in or onboard
-    if (url === '/api/status') return true; // read-only status, as the issue allows
+    // Read-only status, as the issue allows: the engine and stream state, the box's figures (CPU,
+    // memory, disk, temperature) and the doctor's problems with their fixes. No secrets, no settings:
+    // a box that cannot be onboarded or logged in to (a full /data) can still say what is wrong.
+    if (url === '/api/status' || url === '/api/health' || url === '/api/doctor/summary') return true;
     if (url === '/api/auth') return true; // whether a password is set and whether this client is logged in
     if (url === '/docs' || url.startsWith('/docs/')) return true; // the API's documentation
   }

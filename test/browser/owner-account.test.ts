@@ -1,10 +1,12 @@
 // The owner account in headless Chromium against the compiled supervisor: onboarding, logout,
-// login, password change, the rate limit on wrong passwords, and the reset file on the boot
+// login, the MQTT login for Home Assistant, password change, the rate limit on wrong passwords, and the reset file on the boot
 // partition (a directory of the test's here) acted on at the next start.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBrokerCredentials, type BrokerCredentials } from '../../src/mqtt/broker-credentials.js';
 import { PASSWORD_ATTEMPTS_PER_ADDRESS } from '../../src/web/guard.js';
 import { launchBrowser } from '../fakes/browser.js';
 import { showView } from '../fakes/page.js';
@@ -28,6 +30,10 @@ const ui = {
   pwNew: '#pw-new',
   pwSubmit: '#password-form button[type="submit"]',
   pwMessage: '#pw-message',
+  /** The box broker's login for Home Assistant, in the Settings view (the "Box name and MQTT" section). */
+  boxSettings: 'details#box-settings',
+  mqttLogin: '#mqtt-creds',
+  mqttShow: '#mqtt-creds button',
 };
 
 /** A start takes 18 s on the shared 2-core machine at load 19. */
@@ -88,8 +94,13 @@ describe('the owner account in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
 
+  let broker: BrokerCredentials;
+
   beforeAll(async () => {
-    sup = await startSupervisor({ onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
+    // The box's broker users, as its first boot makes them (hushbox mqtt-credentials).
+    const dataDir = mkdtempSync(join(tmpdir(), 'hushbox-test-'));
+    broker = ensureBrokerCredentials(dataDir).credentials;
+    sup = await startSupervisor({ dataDir, onboard: false, waitRunning: false, env, startTimeoutMs: START_MS });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   }, 90_000);
@@ -104,11 +115,11 @@ describe('the owner account in headless Chromium', () => {
   it('asks for a password on the first visit; until then only onboarding and read-only status answer', async () => {
     await page.goto(sup.url);
     await page.waitForSelector(`${ui.onboarding} ${ui.password}`);
-    expect(await pageFetch(page, 'GET', '/api/status')).toMatchObject({ status: 200 });
-    expect(await pageFetch(page, 'GET', '/api/auth')).toMatchObject({ status: 200 });
+    for (const url of ['/api/status', '/api/auth', '/api/health', '/api/doctor/summary']) expect(await pageFetch(page, 'GET', url), url).toMatchObject({ status: 200 });
     for (const [method, url, body] of [
       ['GET', '/api/params'],
-      ['GET', '/api/health'],
+      ['GET', '/api/doctor'],
+      ['GET', '/api/mqtt/credentials'],
       ['GET', '/api/presets'],
       ['PATCH', '/api/params', { values: { 'master.bypass': 1 } }],
       ['POST', '/api/presets/bypass/apply'],
@@ -134,6 +145,7 @@ describe('the owner account in headless Chromium', () => {
     await logout(page);
     await page.waitForSelector(`${ui.login} ${ui.password}`);
     expect(await pageFetch(page, 'GET', '/api/params')).toEqual({ status: 401, error: 'unauthorized' });
+    expect(await pageFetch(page, 'GET', '/api/mqtt/credentials')).toEqual({ status: 401, error: 'unauthorized' });
     expect(await page.$(ui.repeat)).toBeNull();
   });
 
@@ -141,6 +153,20 @@ describe('the owner account in headless Chromium', () => {
     expect(await gateAnswer(page, FIRST)).toBeNull();
     expect(await accessText(page)).toContain('Logged in as the owner');
     expect(await pageFetch(page, 'GET', '/api/params')).toMatchObject({ status: 200 });
+  });
+
+  it("shows the owner the MQTT login for Home Assistant in Settings: the box broker's client user, the password behind Show", async () => {
+    await showView(page, 'settings');
+    if (!(await page.locator(ui.boxSettings).evaluate((e) => (e as HTMLDetailsElement).open))) await page.click(`${ui.boxSettings} summary`);
+    await page.waitForSelector(ui.mqttLogin);
+    const shown = () => page.textContent(ui.mqttLogin);
+    expect(await shown()).toContain('127.0.0.1:1883');
+    expect(await shown()).toContain('homeassistant');
+    expect(await shown()).not.toContain(broker.client.password);
+    await page.click(ui.mqttShow);
+    expect(await shown()).toContain(broker.client.password);
+    await page.click(ui.mqttShow);
+    expect(await shown()).not.toContain(broker.client.password);
   });
 
   it('changes the password: the old one no longer logs in, the new one does', async () => {

@@ -1,13 +1,13 @@
 // A real full filesystem (a small tmpfs, mounted here as root): the box starts and says so,
 // refuses what users add with 507, and an import that runs out of room leaves nothing.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PresetsService } from '../../src/presets/presets-service.js';
 import { buildOwnerApp, sessionCookie, TEST_PASSWORD } from '../fakes/owner.js';
-import { makeContext } from '../fakes/temp-context.js';
+import { makeContext, tempDir } from '../fakes/temp-context.js';
 import { FULL_TABLE, TableEngine } from '../fakes/table-engine.js';
 import { startSupervisor } from '../fakes/supervisor-process.js';
 
@@ -106,7 +106,7 @@ describe('a full data partition', () => {
       const out = await fetch(`${sup.url}/api/auth/logout`, { method: 'POST', headers: { cookie, 'x-hushbox-request': '1' } });
       expect(out.status).toBe(204);
       expect(existsSync(join(dataDir, 'sessions.json'))).toBe(false);
-      expect((await fetch(`${sup.url}/api/health`, { headers: { cookie } })).status).toBe(401);
+      expect((await fetch(`${sup.url}/api/params`, { headers: { cookie } })).status).toBe(401);
     } finally {
       await sup.stop();
     }
@@ -128,9 +128,46 @@ describe('a full data partition', () => {
       const setup = await fetch(`${sup.url}/api/auth/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: TEST_PASSWORD }) });
       expect(setup.status).toBe(507);
       expect(await setup.json()).toMatchObject({ error: 'no_space' });
+      // ...and leaves the box as it was: no password that holds in memory until the next start.
+      expect(await (await fetch(`${sup.url}/api/auth`)).json()).toMatchObject({ setUp: false, loggedIn: false });
       expect((await fetch(`${sup.url}/`)).status).toBe(200);
+      // Nobody can log in, yet the box says what is wrong to anyone who asks: read-only, no secrets.
+      const health = await fetch(`${sup.url}/api/health`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { disk: { full: boolean } }).disk.full).toBe(true);
+      const doctor = await fetch(`${sup.url}/api/doctor/summary`);
+      expect(doctor.status).toBe(200);
+      const problems = ((await doctor.json()) as { problems: Array<{ id: string; status: string; fix: string | null }> }).problems;
+      expect(problems.find((p) => p.id === 'health.disk')).toMatchObject({ status: 'fail' });
+      // What changes or reveals settings still needs the owner.
+      expect((await fetch(`${sup.url}/api/doctor`)).status).toBe(401);
+      expect((await fetch(`${sup.url}/api/presets`)).status).toBe(401);
     } finally {
       expect(await sup.stop()).toBe(0);
+    }
+  }, 150_000);
+
+  it('a reset file on a full /data: the box starts, the reset holds for this run, and the log says it cannot be kept', async () => {
+    for (const f of readdirSync(mnt)) if (f.startsWith('filler-')) rmSync(join(mnt, f));
+    const dataDir = join(mnt, 'reset-box');
+    const first = await startSupervisor({ dataDir, waitRunning: false, env: { HUSHBOX_LOG_LEVEL: 'error' }, startTimeoutMs: 45_000 });
+    expect(await first.stop()).toBe(0);
+    const boot = tempDir('hushbox-boot-');
+    const resetFile = join(boot.dir, 'hushbox-reset-password');
+    writeFileSync(resetFile, '');
+    fill(mnt, 0);
+    try {
+      const sup = await startSupervisor({ dataDir, waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'error', HUSHBOX_RESET_FILE: resetFile }, startTimeoutMs: 45_000 });
+      try {
+        expect(existsSync(resetFile)).toBe(false);
+        expect(sup.output()).toMatch(/cannot save the password reset \(ENOSPC\): it holds until the next start only/);
+        expect(await (await fetch(`${sup.url}/api/auth`)).json()).toMatchObject({ setUp: false });
+        expect(((await (await fetch(`${sup.url}/api/health`)).json()) as { disk: { full: boolean } }).disk.full).toBe(true);
+      } finally {
+        expect(await sup.stop()).toBe(0);
+      }
+    } finally {
+      boot.cleanup();
     }
   }, 150_000);
 });

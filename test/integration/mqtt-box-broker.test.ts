@@ -1,7 +1,7 @@
 // The box's own Mosquitto as the image configures it (rootfs/etc/mosquitto/conf.d), with the
 // password file and ACL that `hushbox mqtt-credentials` makes: a real mosquitto, a real supervisor.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,22 +21,38 @@ let creds: BrokerCredentials;
 let url: string;
 let data: ReturnType<typeof tempDir>;
 
+const mosquittoUser = (() => {
+  const [, , uid, gid] = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('mosquitto:'))!.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+})();
+
+/** The image's own broker config files, with /data where a test keeps its data, and Mosquitto's pid file there too. */
+async function startBoxBroker(dataDir: string): Promise<{ url: string; pidFile: string; broker: MosquittoProcess }> {
+  const port = await freePort();
+  // Mosquitto writes its pid after dropping root: in a directory of its own user's, as /run/mosquitto on Debian.
+  const run = join(dataDir, 'run-mosquitto');
+  mkdirSync(run);
+  chownSync(run, mosquittoUser.uid, mosquittoUser.gid);
+  const pidFile = join(run, 'mosquitto.pid');
+  const conf = readdirSync(CONF_D)
+    .filter((f) => f.endsWith('.conf'))
+    .flatMap((f) => readFileSync(join(CONF_D, f), 'utf8').split('\n'))
+    .map((l) => l.replace(/\/data\//g, `${dataDir}/`))
+    // the box's port 1883 on every address: the test's broker listens on its own port only (two run here)
+    .filter((l) => !/^listener\s/.test(l));
+  const broker = new MosquittoProcess({ port, extraConfig: [...conf, `pid_file ${pidFile}`] });
+  await broker.start();
+  cleanups.push(() => broker.dispose());
+  return { url: `mqtt://127.0.0.1:${port}`, pidFile, broker };
+}
+
 beforeAll(async () => {
   data = tempDir('hushbox-broker-');
   cleanups.push(() => data.cleanup());
   // mosquitto, started as root, reads its files as the mosquitto user
   chmodSync(data.dir, 0o755);
   creds = ensureBrokerCredentials(data.dir).credentials;
-  const port = await freePort();
-  // The image's own config files, with /data where the test keeps its data.
-  const conf = readdirSync(CONF_D)
-    .filter((f) => f.endsWith('.conf'))
-    .flatMap((f) => readFileSync(join(CONF_D, f), 'utf8').split('\n'))
-    .map((l) => l.replace(/\/data\//g, `${data.dir}/`));
-  const broker = new MosquittoProcess({ port, extraConfig: conf });
-  await broker.start();
-  cleanups.push(() => broker.dispose());
-  url = `mqtt://127.0.0.1:${port}`;
+  url = (await startBoxBroker(data.dir)).url;
 });
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -47,6 +63,12 @@ const login = (c: { username: string; password: string }) => ({ username: c.user
 describe("the box's own broker", () => {
   it('keeps the clear passwords for root only and the password file in mosquitto_passwd format', () => {
     expect(statSync(join(data.dir, 'mqtt', 'credentials.json')).mode & 0o777).toBe(0o600);
+    // What Mosquitto 2.0.16+ wants of the files it reads (else "owner is not mosquitto ... future versions
+    // will refuse to load this file"): its own user and group, nobody else may read them.
+    for (const f of ['passwd', 'acl']) {
+      const st = statSync(join(data.dir, 'mqtt', f));
+      expect({ file: f, uid: st.uid, gid: st.gid, mode: (st.mode & 0o777).toString(8) }).toEqual({ file: f, ...mosquittoUser, mode: '600' });
+    }
     const passwd = readFileSync(join(data.dir, 'mqtt', 'passwd'), 'utf8');
     expect(passwd).toMatch(/^hushbox:\$7\$101\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+\nhomeassistant:\$7\$/);
     expect(passwd).not.toContain(creds.client.password);
@@ -105,6 +127,65 @@ describe("the box's own broker", () => {
       expect(JSON.parse((await late.waitFor((m) => m.topic === `${base}/state` && m.retain, 'retained state')).payload).preset).not.toBe('forged');
     } finally {
       await late.end();
+    }
+  });
+
+  it('writes the ACL at boot for the base topic and discovery prefix in config.json', () => {
+    const box = tempDir('hushbox-broker-cli-');
+    cleanups.push(() => box.cleanup());
+    writeFileSync(join(box.dir, 'config.json'), JSON.stringify({ mqtt: { baseTopic: 'loft/box', discoveryPrefix: 'hass' } }));
+    const cli = spawnSync(process.execPath, [join(packageRoot, 'bin', 'hushbox.js'), 'mqtt-credentials', '--data', box.dir], { encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain('ACL for loft/box/ and hass/');
+    const acl = readFileSync(join(box.dir, 'mqtt', 'acl'), 'utf8');
+    for (const rule of ['topic read loft/box/#', 'topic write loft/box/set', 'topic write loft/box/request/#', 'topic read hass/#', 'topic write hass/status']) expect(acl).toContain(rule);
+    expect(acl).not.toMatch(/hushbox\/|homeassistant\//);
+  });
+
+  it('follows a configured base topic and discovery prefix: the supervisor rewrites the ACL and reloads the broker', async () => {
+    // A box whose broker files were written at boot for the default topics; then the owner set
+    // mqtt.baseTopic and mqtt.discoveryPrefix in config.json and restarted the supervisor.
+    const box = tempDir('hushbox-broker-topics-');
+    cleanups.push(() => box.cleanup());
+    chmodSync(box.dir, 0o755);
+    const own = ensureBrokerCredentials(box.dir).credentials;
+    expect(readFileSync(join(box.dir, 'mqtt', 'acl'), 'utf8')).toContain('topic write hushbox/+/set');
+    const b = await startBoxBroker(box.dir);
+    const config = defaultConfig();
+    config.deviceId = 'topicbox';
+    config.http = { host: '127.0.0.1', port: 0 };
+    config.mqtt = { ...config.mqtt, enabled: true, url: b.url, baseTopic: 'studio/desk', discoveryPrefix: 'ha' };
+    process.env.HUSHBOX_BROKER_PID_FILE = b.pidFile;
+    const sup = new Supervisor({ dataDir: box.dir, log: silentLog(), config });
+    try {
+      await sup.start();
+    } finally {
+      delete process.env.HUSHBOX_BROKER_PID_FILE;
+    }
+    cleanups.push(() => sup.stop());
+    const acl = readFileSync(join(box.dir, 'mqtt', 'acl'), 'utf8');
+    expect(acl).toContain('topic write studio/desk/set');
+    expect(acl).toContain('topic write ha/status');
+    expect(acl).not.toContain('hushbox/+');
+    expect(statSync(join(box.dir, 'mqtt', 'acl')).mode & 0o777).toBe(0o600);
+
+    const base = 'studio/desk';
+    const ha = await TestClient.connect(b.url, [`${base}/#`, 'ha/#'], login(own.client));
+    try {
+      await ha.waitFor((m) => m.topic === `${base}/availability` && m.payload === 'online', 'availability online');
+      await ha.waitFor((m) => m.topic.startsWith('ha/') && m.topic.endsWith('/config'), 'a discovery config under ha/');
+      // commands on the configured base go through (the default ACL dropped them)
+      const r = await ha.request(base, 'set_bypass', { bypass: true });
+      expect(r.status).toBe('ok');
+      expect(sup.presets.state().bypass).toBe(true);
+      // the box's own topics under the configured base stay the supervisor's
+      const since = ha.messages.length;
+      await ha.client.publishAsync(`${base}/availability`, 'offline', { retain: true, qos: 1 });
+      await ha.client.publishAsync(`${base}/state`, '{"preset":"forged"}', { retain: true, qos: 1 });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(ha.messages.slice(since).filter((m) => m.payload === 'offline' || m.payload.includes('forged'))).toEqual([]);
+    } finally {
+      await ha.end();
     }
   });
 

@@ -1,19 +1,22 @@
 // /api/audio against a real engine (sim backend) through inject().
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIO_CHOICE_FILE } from '../../src/engine/audio-choice.js';
 import { EngineService } from '../../src/engine/engine-service.js';
 import type { App } from '../../src/web/app.js';
 import { buildOwnerApp } from '../fakes/owner.js';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultEngineBinary } from '../../src/paths.js';
 import { contextWith, tempDir } from '../fakes/context.js';
 
 let engine: EngineService;
 let app: App;
+let dataDir: string;
 
 beforeAll(async () => {
   const ctx = contextWith({ engine: { priority: 0 } });
+  dataDir = ctx.dataDir;
   engine = new EngineService(ctx);
   await engine.start();
   app = await buildOwnerApp({ ctx, engine });
@@ -92,5 +95,19 @@ describe('/api/audio', () => {
     expect(b.json().profile).toBe('lowlatency');
     expect(engine.ioConfig()).toMatchObject({ frames: 32 });
     expect(engine.status().state).toBe('running');
+  });
+  it('does not answer 200 when the new settings cannot be saved: the error says they hold only until the supervisor stops', async () => {
+    // A directory where the saved choice goes: the atomic rename over it fails (as root, a read-only mode would not).
+    const dir = join(dataDir, AUDIO_CHOICE_FILE);
+    rmSync(dir, { force: true });
+    mkdirSync(join(dir, 'blocker'), { recursive: true });
+    try {
+      const r = await app.inject({ method: 'PUT', url: '/api/audio', payload: { profile: 'balanced' } });
+      expect(r.statusCode, r.body).toBe(500);
+      expect(r.json()).toMatchObject({ error: 'not_saved', message: expect.stringMatching(/in use but could not be saved; they hold until the supervisor stops/) });
+      expect(engine.status().state).toBe('running');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

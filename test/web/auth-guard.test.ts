@@ -19,7 +19,7 @@ import { SKELETON_TABLE, TableEngine } from '../fakes/table-engine.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** The routes anyone may call, as the README lists them. A new public route must be added here on purpose. */
-const EXPECTED_PUBLIC = ['GET /', 'GET /assets/:file', 'GET /api/status', 'GET /api/auth', 'POST /api/auth/setup', 'POST /api/auth/login'];
+const EXPECTED_PUBLIC = ['GET /', 'GET /assets/:file', 'GET /api/status', 'GET /api/health', 'GET /api/doctor/summary', 'GET /api/auth', 'POST /api/auth/setup', 'POST /api/auth/login'];
 
 const concrete = (url: string) => url.replace(/:[A-Za-z]+/g, 'x').replace(/\*/g, 'x');
 
@@ -85,6 +85,19 @@ describe('every route of the app', () => {
     }
     expect(open).toEqual([]);
     expect([...publicSeen].sort()).toEqual([...EXPECTED_PUBLIC].sort());
+  });
+
+  it('the public read-only routes answer anonymously and carry no secret', async () => {
+    const made = await box.app.inject({ method: 'POST', url: '/api/auth/tokens', payload: { name: 'secret-probe' } });
+    const token = made.json().token as string;
+    const owner = box.app as unknown as { ownerCookie: string; auth: AuthService };
+    const secrets = [owner.auth.sessionSecret(), token, owner.ownerCookie.split('=')[1], TEST_PASSWORD];
+    for (const key of EXPECTED_PUBLIC.filter((k) => k.startsWith('GET /api/'))) {
+      const res = await box.app.inject({ method: 'GET', url: key.slice(4), headers: { cookie: '' } });
+      expect(res.statusCode, key).not.toBe(401);
+      for (const s of secrets) expect(res.body, key).not.toContain(s);
+    }
+    await box.app.inject({ method: 'DELETE', url: `/api/auth/tokens/${made.json().id as string}` });
   });
 
   it('answers 401 to a revoked or made-up token on every write', async () => {
