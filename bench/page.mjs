@@ -7,7 +7,8 @@
 //    drawn from telemetry);
 //  - a change made over MQTT (<base>/set) until the page shows it.
 // Several rounds; medians and ranges. Say the machine's load with the figures.
-// Usage: npm run build && node bench/page.mjs [--rounds 7] [--mqtt 30]
+// Usage: npm run build && node bench/page.mjs [--rounds 7] [--mqtt 30] [--desktop] [--gap 100]
+// (--desktop: 1280 x 900 instead of the phone; --gap: ms between two MQTT changes)
 /* global MutationObserver -- in the page */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { MosquittoProcess } = await import(join(root, 'dist/mqtt/local-broker.js'));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, mqtt: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, mqtt: { type: 'string', default: '30' }, desktop: { type: 'boolean', default: false }, gap: { type: 'string', default: '100' } } });
 const PASSWORD = 'correct horse battery staple';
 
 const freePort = () => new Promise((resolve) => {
@@ -62,7 +63,8 @@ try {
   console.log(`load average at start: ${load()}`);
 
   browser = await chromium.launch({ executablePath: process.env.HUSHBOX_CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const context = await browser.newContext(values.desktop ? { viewport: { width: 1280, height: 900 } } : { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  console.log(values.desktop ? 'desktop: 1280 x 900' : 'phone: 390 x 844 at 2x, touch');
   await context.addCookies([{ name, value, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Strict' }]);
 
   const bytes = [];
@@ -108,7 +110,7 @@ try {
   const page = await context.newPage();
   await page.goto(`${base}/`);
   await page.waitForSelector('#connection[data-state="online"]');
-  await page.click('details.stage[data-stage="trim"] summary');
+  if (!(await page.locator('details.stage[data-stage="trim"]').evaluate((d) => d.open))) await page.click('details.stage[data-stage="trim"] summary');
   client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: `bench-page-${process.pid}` });
   client.stream.setNoDelay?.(true);
   const topic = `hushbox/${status.deviceId}/set`;
@@ -127,7 +129,7 @@ try {
     await client.publishAsync(topic, JSON.stringify({ params: { 'mic.trim.gain': v } }));
     await page.waitForFunction(() => window.changedAt !== undefined, null, { timeout: 10_000, polling: 5 });
     delays.push((await page.evaluate(() => window.changedAt)) - sent);
-    await sleep(100);
+    await sleep(Number(values.gap));
   }
   console.log(`MQTT <base>/set → the page shows it, n=${delays.length}: p50 ${q(delays, 50)} ms, p90 ${q(delays, 90)} ms, max ${Math.max(...delays)} ms (target 100 ms)`);
   console.log(`load average at the end: ${load()}`);
