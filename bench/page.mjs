@@ -108,6 +108,20 @@ try {
 
   // MQTT <base>/set → the page shows the value (the trim's readout), on the phone page.
   const page = await context.newPage();
+  // Where a change's time goes: until the page's script takes the box's message carrying it (a
+  // listener added before the page's own: broker, supervisor, engine, socket, and the wait for the
+  // page's main thread), then the page applying and drawing it.
+  await page.addInitScript(() => {
+    const W = window.WebSocket;
+    window.WebSocket = class extends W {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (e) => {
+          if (typeof e.data === 'string' && /^\{"type":"(params|state)"/.test(e.data) && e.data.includes('"mic.trim.gain"')) window.paramsAt ??= Date.now();
+        });
+      }
+    };
+  });
   await page.goto(`${base}/`);
   await page.waitForSelector('#connection[data-state="online"]');
   if (!(await page.locator('details.stage[data-stage="trim"]').evaluate((d) => d.open))) await page.click('details.stage[data-stage="trim"] summary');
@@ -115,10 +129,12 @@ try {
   client.stream.setNoDelay?.(true);
   const topic = `hushbox/${status.deviceId}/set`;
   const delays = [];
+  const parts = { box: [], render: [] };
   for (let i = 0; i < Number(values.mqtt); i++) {
     const v = (i % 2 ? 1 : -1) * (1 + (i % 12));
     await page.evaluate(() => {
       delete window.changedAt;
+      delete window.paramsAt;
       const out = document.querySelector('[data-param="mic.trim.gain"] output');
       new MutationObserver((_m, obs) => {
         window.changedAt = Date.now();
@@ -128,10 +144,14 @@ try {
     const sent = Date.now();
     await client.publishAsync(topic, JSON.stringify({ params: { 'mic.trim.gain': v } }));
     await page.waitForFunction(() => window.changedAt !== undefined, null, { timeout: 10_000, polling: 5 });
-    delays.push((await page.evaluate(() => window.changedAt)) - sent);
+    const [changedAt, paramsAt] = await page.evaluate(() => [window.changedAt, window.paramsAt]);
+    delays.push(changedAt - sent);
+    parts.box.push(paramsAt - sent);
+    parts.render.push(changedAt - paramsAt);
     await sleep(Number(values.gap));
   }
   console.log(`MQTT <base>/set → the page shows it, n=${delays.length}: p50 ${q(delays, 50)} ms, p90 ${q(delays, 90)} ms, max ${Math.max(...delays)} ms (target 100 ms)`);
+  console.log(`  of which (p50 / p90): until the page's script takes the box's message ${q(parts.box, 50)} / ${q(parts.box, 90)} ms; the page applying and drawing it ${q(parts.render, 50)} / ${q(parts.render, 90)} ms`);
   console.log(`load average at the end: ${load()}`);
 } finally {
   await client?.endAsync().catch(() => {});
