@@ -136,9 +136,10 @@ export class MqttService implements Service {
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
     // The box's own broker: the supervisor's user made at first boot (hushbox mqtt-credentials), unless the
-    // config or the URL names one.
+    // config or the URL names one. Only on this machine: a broker elsewhere (the owner's Home Assistant)
+    // is never sent the password of the box's own.
     const own = readBrokerCredentials(this.deps.ctx.dataDir);
-    if (own && cfg.username === undefined && !new URL(cfg.url).username) {
+    if (own && cfg.username === undefined && !new URL(cfg.url).username && isLoopback(cfg.url)) {
       opts.username = own.supervisor.username;
       opts.password = own.supervisor.password;
       this.syncBrokerAcl();
@@ -538,4 +539,10 @@ function redact(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** Whether a broker URL names this machine by its loopback: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopback(url: string): boolean {
+  const h = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '::1';
 }
