@@ -13,7 +13,7 @@ import type { PresetsService } from '../presets/presets-service.js';
 import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
-import { aclTopics, readBrokerCredentials, reloadBroker, writeBrokerAcl } from './broker-credentials.js';
+import { aclTopics, isLoopback, readBrokerCredentials, reloadBroker, writeBrokerAcl } from './broker-credentials.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
 import {
   AVAILABILITY_OFFLINE,
@@ -539,10 +539,4 @@ function redact(url: string): string {
   } catch {
     return url;
   }
-}
-
-/** Whether a broker URL names this machine by its loopback: localhost, 127.0.0.0/8 or ::1. */
-export function isLoopback(url: string): boolean {
-  const h = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '::1';
 }

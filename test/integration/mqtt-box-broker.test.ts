@@ -104,6 +104,7 @@ describe("the box's own broker", () => {
       }
     };
     await until(() => sup.mqtt.connected(), 'the supervisor logged in with its own user');
+    expect(sup.settings.get().mqtt.ownBroker).toBe(true);
 
     const ha = await TestClient.connect(url, [`${base}/#`], login(creds.client));
     try {
@@ -219,6 +220,8 @@ describe("the box's own broker", () => {
     i += 1 + 2 + packet.readUInt16BE(i + 1) + 1; // protocol name, then the level: the connect flags
     expect(packet[i] & 0xc0, 'username and password flags').toBe(0);
     expect(packet.toString('latin1')).not.toContain(own.supervisor.password);
+    // and the page does not call it the box's own broker
+    expect(sup.settings.get().mqtt.ownBroker).toBe(false);
   });
 
   it('answers the clients\' login to the owner on GET /api/mqtt/credentials, 404 where there is none', async () => {
