@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from '../errors.js';
 import { writeFileAtomic } from '../presets/atomic-file.js';
 import type { ServiceContext } from '../service.js';
-import { readBrokerCredentials } from '../mqtt/broker-credentials.js';
+import { isLoopback, readBrokerCredentials } from '../mqtt/broker-credentials.js';
 import type { Config } from './schema.js';
 import { requireRoom } from './data-space.js';
 
@@ -141,7 +141,7 @@ export class BoxSettingsStore {
         passwordSet: login.password !== '',
         connected: m.enabled && this.deps.mqttConnected(),
         // The supervisor then logs in as the user made at first boot (src/mqtt/mqtt-service.ts).
-        ownBroker: login.username === '' && readBrokerCredentials(dataDir) !== undefined,
+        ownBroker: login.username === '' && isLoopback(login.url) && readBrokerCredentials(dataDir) !== undefined,
         fromEnvironment: !!env.HUSHBOX_MQTT_URL,
       },
     };

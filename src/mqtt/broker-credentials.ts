@@ -177,3 +177,17 @@ export function reloadBroker(pidFile = process.env.HUSHBOX_BROKER_PID_FILE ?? BR
   process.kill(pid, 'SIGHUP');
   return pid;
 }
+
+/**
+ * Whether a broker URL names this machine by its loopback (localhost, 127.0.0.0/8, ::1): only such a
+ * broker is the box's own and is sent the supervisor's user (never a broker elsewhere).
+ */
+export function isLoopback(url: string): boolean {
+  let h: string;
+  try {
+    h = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '::1';
+}

@@ -13,7 +13,7 @@ import type { PresetsService } from '../presets/presets-service.js';
 import type { RecordingsService } from '../recording/recordings-service.js';
 import type { Service, ServiceContext } from '../service.js';
 import { engineHealthSource, type HealthSource } from './health-snapshot.js';
-import { aclTopics, readBrokerCredentials, reloadBroker, writeBrokerAcl } from './broker-credentials.js';
+import { aclTopics, isLoopback, readBrokerCredentials, reloadBroker, writeBrokerAcl } from './broker-credentials.js';
 import { isListening, MosquittoProcess, findMosquitto } from './local-broker.js';
 import {
   AVAILABILITY_OFFLINE,
@@ -136,9 +136,10 @@ export class MqttService implements Service {
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
     // The box's own broker: the supervisor's user made at first boot (hushbox mqtt-credentials), unless the
-    // config or the URL names one.
+    // config or the URL names one. Only on this machine: a broker elsewhere (the owner's Home Assistant)
+    // is never sent the password of the box's own.
     const own = readBrokerCredentials(this.deps.ctx.dataDir);
-    if (own && cfg.username === undefined && !new URL(cfg.url).username) {
+    if (own && cfg.username === undefined && !new URL(cfg.url).username && isLoopback(cfg.url)) {
       opts.username = own.supervisor.username;
       opts.password = own.supervisor.password;
       this.syncBrokerAcl();

@@ -2,6 +2,8 @@
 // password file and ACL that `hushbox mqtt-credentials` makes: a real mosquitto, a real supervisor.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +104,7 @@ describe("the box's own broker", () => {
       }
     };
     await until(() => sup.mqtt.connected(), 'the supervisor logged in with its own user');
+    expect(sup.settings.get().mqtt.ownBroker).toBe(true);
 
     const ha = await TestClient.connect(url, [`${base}/#`], login(creds.client));
     try {
@@ -187,6 +190,38 @@ describe("the box's own broker", () => {
     } finally {
       await ha.end();
     }
+  });
+
+  it("never sends the box broker's password to a broker elsewhere (the owner's Home Assistant)", async () => {
+    const addr = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!addr) throw new Error('this test needs an IPv4 address other than the loopback');
+    // A stand-in for another machine's broker: it reads the CONNECT packet and hangs up.
+    const connects: Buffer[] = [];
+    const server = createServer((sock) => sock.once('data', (d: Buffer) => (connects.push(d), sock.destroy())));
+    await new Promise<void>((r) => server.listen(0, addr, r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const box = tempDir('hushbox-broker-elsewhere-');
+    cleanups.push(() => box.cleanup());
+    const own = ensureBrokerCredentials(box.dir).credentials;
+    const config = defaultConfig();
+    config.deviceId = 'elsewherebox';
+    config.http = { host: '127.0.0.1', port: 0 };
+    config.mqtt = { ...config.mqtt, enabled: true, url: `mqtt://${addr}:${(server.address() as AddressInfo).port}` };
+    const sup = new Supervisor({ dataDir: box.dir, log: silentLog(), config });
+    await sup.start();
+    cleanups.push(() => sup.stop());
+    const end = Date.now() + 10_000;
+    while (!connects.length && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    expect(connects.length).toBeGreaterThan(0);
+    const packet = connects[0];
+    expect(packet[0] >> 4).toBe(1); // CONNECT
+    let i = 1;
+    while (packet[i] & 0x80) i++; // remaining length
+    i += 1 + 2 + packet.readUInt16BE(i + 1) + 1; // protocol name, then the level: the connect flags
+    expect(packet[i] & 0xc0, 'username and password flags').toBe(0);
+    expect(packet.toString('latin1')).not.toContain(own.supervisor.password);
+    // and the page does not call it the box's own broker
+    expect(sup.settings.get().mqtt.ownBroker).toBe(false);
   });
 
   it('answers the clients\' login to the owner on GET /api/mqtt/credentials, 404 where there is none', async () => {
