@@ -101,7 +101,7 @@ describe('the box name and MQTT broker on the front panel', () => {
     await page.click('#device-name-save');
     await waitFor('the box renamed', async () => (await getJson<{ name: string }>(`${sup.url}/api/status`)).name === 'Studio box');
     await waitFor('the header renamed', async () => (await page.textContent('#device-name'))?.startsWith('Studio box'));
-    expect(await page.title()).toBe('Studio box · hushbox');
+    await waitFor('the tab title renamed', async () => (await page.title()) === 'Studio box · hushbox');
     // The other page did nothing: the box told it.
     await waitFor('the other page renamed', async () => (await other.textContent('#device-name'))?.startsWith('Studio box'));
     const config = await onFirst.waitFor(
