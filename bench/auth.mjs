@@ -1,4 +1,4 @@
-// What the owner account costs: login latency (scrypt) and the cost of auth per request
+// What the owner account costs: login latency (scrypt alone, and a whole login over HTTP) and the cost of auth per request
 // (GET /api/status anonymous, with a bearer token, with a session cookie; side by side, repeated).
 // Usage: npm run build && node bench/auth.mjs [--rounds 3] [--seconds 3]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,6 +45,17 @@ const base = `http://127.0.0.1:${app.server.address().port}`;
 const setup = await fetch(`${base}/api/auth/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'correct horse battery staple' }) });
 const cookie = setup.headers.getSetCookie()[0].split(';')[0];
 const { token } = await (await fetch(`${base}/api/auth/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name: 'bench' }) })).json();
+
+// A whole login over HTTP (the request, scrypt, a new session written to disk): as many as the
+// rate limit lets one address make in a minute after the onboarding (5 password attempts).
+const httpLogins = [];
+for (let i = 0; i < 4; i++) {
+  const t = process.hrtime.bigint();
+  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'correct horse battery staple' }) });
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+  httpLogins.push(Number(process.hrtime.bigint() - t) / 1e6);
+}
+console.log(`POST /api/auth/login (whole request), ${httpLogins.length} runs: median ${median(httpLogins).toFixed(1)} ms, range ${spread(httpLogins)} ms`);
 
 const kinds = { anonymous: {}, token: { authorization: `Bearer ${token}` }, session: { cookie } };
 const results = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
