@@ -69,6 +69,10 @@ export class HistoryService implements Service {
   private lastFrame: TelemetryFrame | null = null;
   private pendingXruns: Array<{ at: Date; lostFrames: number; stream: 'capture' | 'playback' | null; before: TelemetryFrame | null }> = [];
   private lastStatus: EngineStatus | null = null;
+  /** The engine has run with its audio device since it was last lost (or since the start). */
+  private deviceUp = false;
+  /** A device_lost was listed and no device_back yet. */
+  private deviceLost = false;
   private lastPreset: { id: string | null; modified: boolean } | null = null;
   private lastOta: { running: boolean; outcome: string | null } | null = null;
   private diskFull = false;
@@ -110,6 +114,7 @@ export class HistoryService implements Service {
     this.store.beginSession(this.sessionLog.id, this.sessionLog.startedAt);
     this.events.add({ type: 'supervisor_start', level: 'info', message: `the supervisor started (version ${ctx.version})`, data: { session: this.sessionLog.id } });
     this.lastStatus = engine.status();
+    this.deviceUp = this.lastStatus.state === 'running';
     const s = this.deps.boxState?.();
     this.lastPreset = s ? { id: s.preset_id, modified: s.preset_modified } : null;
     const o = this.deps.ota?.summary();
@@ -248,7 +253,10 @@ export class HistoryService implements Service {
   private onStatus(st: EngineStatus): void {
     const prev = this.lastStatus;
     this.lastStatus = st;
-    if (!prev) return;
+    if (!prev) {
+      this.deviceUp = st.state === 'running';
+      return;
+    }
     if (st.restarts > prev.restarts) {
       this.sampler.addRestart();
       const t = Date.now() / 1000;
@@ -262,10 +270,16 @@ export class HistoryService implements Service {
       }
       if (this.opts.enabled) this.sessionLog.record({ type: 'restart', t, state: st.state, reason });
     }
-    if (prev.state === 'running' && st.state === 'waiting_for_device') {
+    // Lost: the engine waits for its device after running with it, whether it noticed the loss
+    // itself or died of it (a crash, then the restart finds no card). Back: running again after that.
+    if (st.state === 'waiting_for_device' && prev.state !== 'waiting_for_device' && this.deviceUp) {
+      this.deviceUp = false;
+      this.deviceLost = true;
       this.events.add({ type: 'device_lost', level: 'error', message: `audio device lost (${st.device})${st.reason ? `: ${st.reason}` : ''}` });
-    } else if (prev.state === 'waiting_for_device' && st.state === 'running') {
-      this.events.add({ type: 'device_back', level: 'info', message: `audio device back (${st.device})` });
+    } else if (st.state === 'running') {
+      if (this.deviceLost || prev.state === 'waiting_for_device') this.events.add({ type: 'device_back', level: 'info', message: `audio device back (${st.device})` });
+      this.deviceLost = false;
+      this.deviceUp = true;
     }
   }
 

@@ -17,6 +17,7 @@ const OUT_NAMES = ['L', 'R', '3', '4'];
 const STAGE_KEYS = [['ns', 'nsDb', 'NS', '#5aa9ff'], ['gate', 'gateDb', 'Gate', '#b28cff'], ['comp', 'compDb', 'Comp', '#f5c451'], ['limit', 'limitDb', 'Limit', '#ef5b5b']];
 const GR_RANGE_DB = 24;
 const HISTORY_S = 8;
+const STALE_MS = 1000;
 
 export const pct = (db) => Math.max(0, Math.min(1, (db - FLOOR_DB) / -FLOOR_DB));
 
@@ -26,7 +27,9 @@ let lastFrame = 0;
 function loop(now) {
   const dt = lastFrame ? Math.min(0.1, (now - lastFrame) / 1000) : 0;
   lastFrame = now;
-  const t = box.connection === 'online' ? box.telemetry : null;
+  // Telemetry that stopped coming (the engine crashed, or lost its device, while the box answers) is
+  // not drawn: no frozen meters that look alive.
+  const t = box.connection === 'online' && now - box.telemetryAt < STALE_MS ? box.telemetry : null;
   for (const d of drawers) d(t, now, dt);
   box.drawn++;
   requestAnimationFrame(loop);
@@ -153,7 +156,10 @@ export function MiniMeters() {
     ctx.clearRect(0, 0, w, h);
     ctx.fillStyle = '#0d1014';
     ctx.fillRect(0, 0, w, h);
-    if (!t) return;
+    if (!t) {
+      c.dataset.live = 'false';
+      return;
+    }
     step(bi, t.meters.in[0]?.peakDb ?? -120, now, dt);
     step(bo, Math.max(...t.meters.out.map((m) => m.peakDb)), now, dt);
     for (const [i, b] of [bi, bo].entries()) {
