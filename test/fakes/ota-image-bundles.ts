@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../src/paths.js';
 import { makeRootfs } from './rauc-bundles.js';
 import type { BuiltImage } from './qemu-box.js';
@@ -24,7 +25,7 @@ export interface ImageBundles {
   /** An older version. */
   old: string;
   oldBundle: string;
-  /** The next version's bundle with one byte of its payload flipped. */
+  /** A (small) next-version bundle with one bit of its payload flipped. */
   tamperedBundle: string;
 }
 
@@ -54,7 +55,8 @@ export async function imageBundles(image: BuiltImage): Promise<ImageBundles> {
   if (!existsSync(rootfs)) throw new Error(`no ${rootfs}: build the image with npm run image`);
   const base = image.version;
   const st = statSync(rootfs);
-  const scripts = ['restamp-rootfs.sh', 'build-bundle.sh', 'hooks/hook.sh'].map((f) => readFileSync(join(packageRoot, 'ota', f))).join('');
+  // what makes them: the scripts, and this file (which bundles, how each is spoiled)
+  const scripts = ['restamp-rootfs.sh', 'build-bundle.sh', 'hooks/hook.sh'].map((f) => readFileSync(join(packageRoot, 'ota', f))).join('') + readFileSync(fileURLToPath(import.meta.url));
   const key = createHash('sha256').update(`${base}:${st.size}:${st.mtimeMs}:${scripts}`).digest('hex').slice(0, 16);
   const dir = join(packageRoot, 'build', 'ota-test', key);
   const next = bump(base, 1);
@@ -90,9 +92,12 @@ export async function imageBundles(image: BuiltImage): Promise<ImageBundles> {
   const small = makeRootfs(work);
   await bundle(small, next, out.piBundle, 'hushbox-rpi4');
   await bundle(small, old, out.oldBundle);
-  // One bit early in the payload (the squashfs holding the image): found as soon as it is read.
-  const b = readFileSync(out.nextBundle);
-  b[65_536] = b[65_536]! ^ 0x01;
+  // One bit early in the payload (the squashfs holding the image) of a small next-version bundle: refused the same
+  // way as a full one, without the box downloading and reading 250 MB to find it.
+  const smallNext = join(work, 'small-next.raucb');
+  await bundle(small, next, smallNext);
+  const b = readFileSync(smallNext);
+  b[16_384] = b[16_384]! ^ 0x01;
   writeFileSync(`${out.tamperedBundle}.tmp`, b);
   renameSync(`${out.tamperedBundle}.tmp`, out.tamperedBundle);
   rmSync(work, { recursive: true, force: true });

@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MIB = 1024 * 1024;
 
 /** A 24 MiB disk: "efi" at 1 MiB (4 MiB), "data" at 5 MiB (16 MiB) holding an ext4 with a file; as qcow2. */
-function makeDisk(name: string, damage = false): string {
+function makeDisk(name: string, damage: 'none' | 'root' | 'totals' = 'none'): string {
   const raw = join(dir, `${name}.raw`);
   execFileSync('truncate', ['-s', `${24 * MIB}`, raw]);
   execFileSync('sfdisk', ['--quiet', raw], { input: 'label: gpt\nstart=2048, size=8192, name=efi\nstart=10240, size=32768, name=data\n' });
@@ -23,9 +23,12 @@ function makeDisk(name: string, damage = false): string {
   execFileSync('mkdir', ['-p', tree]);
   writeFileSync(join(tree, 'preset.json'), '{"name":"kept"}\n');
   execFileSync('mkfs.ext4', ['-q', '-F', '-d', tree, fs, `${16 * 1024}k`]);
-  if (damage) {
-    // the first block group's inode bitmap and table zeroed: e2fsck must find the root directory gone
-    execFileSync('debugfs', ['-w', '-R', 'clri <2>', fs], { stdio: 'ignore' });
+  // the root directory's inode cleared: e2fsck must find it gone
+  if (damage === 'root') execFileSync('debugfs', ['-w', '-R', 'clri <2>', fs], { stdio: 'ignore' });
+  // the superblock's free totals stale, as ext4 leaves them after a power cut (not journaled)
+  if (damage === 'totals') {
+    execFileSync('debugfs', ['-w', '-R', 'ssv free_blocks_count 100', fs], { stdio: 'ignore' });
+    execFileSync('debugfs', ['-w', '-R', 'ssv free_inodes_count 7', fs], { stdio: 'ignore' });
   }
   execFileSync('dd', [`if=${fs}`, `of=${raw}`, 'bs=1M', 'seek=5', 'conv=notrunc', 'status=none']);
   const qcow = join(dir, `${name}.qcow2`);
@@ -49,7 +52,14 @@ describe('fsckPartition', () => {
   });
 
   it('does not call a damaged filesystem clean', () => {
-    const r = fsckPartition(makeDisk('damaged', true), dir);
+    const r = fsckPartition(makeDisk('damaged', 'root'), dir);
     expect(r.clean, r.report).toBe(false);
+  });
+
+  it('calls a filesystem clean whose only fault is the free totals a power cut leaves stale (e2fsck -p recounts them)', () => {
+    const r = fsckPartition(makeDisk('totals', 'totals'), dir);
+    expect(r.report).toMatch(/Free blocks count wrong \(100,/);
+    expect(r.report).toMatch(/Free inodes count wrong \(7,/);
+    expect(r.clean, r.report).toBe(true);
   });
 });

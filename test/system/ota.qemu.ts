@@ -9,13 +9,14 @@
 // Figures (install time, downtime, fallback time) are printed and, with
 // HUSHBOX_OTA_FIGURES=FILE, written as JSON for bench/ota.mjs.
 import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImage, QemuBox } from '../fakes/qemu-box.js';
 import { fsckPartition } from '../fakes/qemu-disk.js';
 import { imageBundles, sha256File, type ImageBundles } from '../fakes/ota-image-bundles.js';
 import { startChannelServer, type ChannelServer } from '../fakes/update-channel.js';
-import { onboardOwner, ownerFetch } from '../fakes/owner-http.js';
+import { onboardOwner, ownerFetch, ownerHeaders } from '../fakes/owner-http.js';
 import { TEST_PASSWORD } from '../fakes/owner.js';
 
 const POWER_CUTS = Number(process.env.HUSHBOX_OTA_POWER_CUTS ?? 10);
@@ -33,14 +34,29 @@ describe('updates on the built image in QEMU', () => {
   let presetsBefore: Json;
   const figures: Record<string, number[]> = { installMs: [], downtimeMs: [], fallbackMs: [], powerCutRecoveryMs: [] };
   const url = (file: string) => `http://${GUEST_HOST}:${new URL(srv.url).port}/${file.split('/').pop()}`;
-  /** The API as the owner (onboarded at the first boot); an install confirms the password first, as the page does. */
-  async function api<T = Json>(path: string, init?: RequestInit & { timeoutMs?: number }): Promise<{ status: number; body: T }> {
+  /**
+   * The API as the owner (onboarded at the first boot); an install confirms the password first, as the page does.
+   * Over node:http with the caller's timeout: an install request answers after the box has downloaded and checked
+   * the whole bundle, minutes under TCG, past fetch's fixed 300 s wait for response headers.
+   */
+  async function api<T = Json>(path: string, init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: T }> {
     if (path.startsWith('/api/ota/install')) {
       await ownerFetch(`${box.url}/api/auth/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: TEST_PASSWORD }), signal: AbortSignal.timeout(15_000) });
     }
-    const res = await ownerFetch(`${box.url}${path}`, { ...init, signal: AbortSignal.timeout(init?.timeoutMs ?? 15_000) });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    const target = `${box.url}${path}`;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(target, { method: init.method ?? 'GET', headers: { ...ownerHeaders(target), ...init.headers }, timeout: init.timeoutMs ?? 15_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${req.method} ${path}: no answer in ${init.timeoutMs ?? 15_000} ms`)));
+      req.on('error', reject);
+      req.end(init.body);
+    });
+    return { status, body: (text ? JSON.parse(text) : null) as T };
   }
   const ota = async (): Promise<Json> => (await api('/api/ota')).body;
   const boots = (from: number) => (box.console(from).match(/BdsDxe: starting Boot/g) ?? []).length;
