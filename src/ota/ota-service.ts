@@ -461,10 +461,29 @@ export class OtaService implements Service {
    * counting expects, and never reboots on its own.
    */
   private async checkBoot(): Promise<void> {
-    const rauc = await this.rauc.status();
     const at = () => new Date().toISOString();
+    let rauc = await this.rauc.status();
+    // An installed box whose rauc did not answer (its D-Bus service still starting on a busy boot, a timeout) is
+    // asked again within the self-check's time: giving up at once left a new slot never marked good.
+    const askUntil = Date.now() + this.timing.selfCheckMs;
+    while (!rauc.available && rauc.installed && Date.now() < askUntil && !this.abort.signal.aborted) {
+      this.bootState = { state: 'checking', detail: `waiting for rauc: ${rauc.reason}`, at: at() };
+      this.log.warn({ reason: rauc.reason }, 'rauc status did not answer; asking again');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.timing.selfCheckPollMs);
+        this.abort.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+      rauc = await this.rauc.status();
+    }
+    if (this.abort.signal.aborted) return;
     if (!rauc.available) {
-      this.bootState = { state: 'not_a_box', detail: rauc.reason, at: at() };
+      this.bootState = rauc.installed
+        ? { state: 'failed', detail: `rauc did not answer within ${Math.round(this.timing.selfCheckMs / 1000)} s: ${rauc.reason}`, at: at() }
+        : { state: 'not_a_box', detail: rauc.reason, at: at() };
+      if (rauc.installed) this.log.error({ reason: rauc.reason }, 'rauc never answered; the running slot is not marked good');
       return;
     }
     this.bootState = { state: 'checking', detail: null, at: at() };

@@ -120,12 +120,13 @@ export async function raucStatus(settings: OtaSettings): Promise<RaucStatus> {
     return { available: false, reason: `no RAUC system here (${settings.systemConf} does not exist); this is not an installed box` };
   }
   const r = await runRauc(settings, ['--conf', settings.systemConf, 'status', '--detailed', '--output-format=json'], 15_000);
-  if (r.spawnError) return { available: false, reason: `rauc could not be run (${r.spawnError.code})` };
-  if (r.code !== 0) return { available: false, reason: `rauc status failed: ${raucReason(r.stderr)}` };
+  if (r.spawnError) return { available: false, installed: true, reason: `rauc could not be run (${r.spawnError.code})` };
+  if (r.code !== 0) return { available: false, installed: true, reason: `rauc status failed: ${raucReason(r.stderr)}` };
   try {
     return parseRaucStatus(JSON.parse(r.stdout));
   } catch {
-    return { available: false, reason: 'rauc status answered something other than JSON' };
+    const said = `${r.stdout.trim().slice(0, 120)}${r.stderr.trim() ? ` (stderr: ${raucReason(r.stderr).slice(0, 120)})` : ''}`;
+    return { available: false, installed: true, reason: `rauc status answered something other than JSON: ${said || 'nothing'}` };
   }
 }
 

@@ -17,7 +17,11 @@ export const RaucStatusSchema = Type.Union([
     bootPrimary: Type.Union([Type.String(), Type.Null()], { description: 'slot the bootloader tries first' }),
     slots: Type.Array(SlotSchema),
   }),
-  Type.Object({ available: Type.Literal(false), reason: Type.String() }),
+  Type.Object({
+    available: Type.Literal(false),
+    reason: Type.String(),
+    installed: Type.Optional(Type.Boolean({ description: 'true: this is an installed box (RAUC is configured), but rauc did not answer this time' })),
+  }),
 ]);
 export type RaucStatus = Static<typeof RaucStatusSchema>;
 

@@ -20,10 +20,16 @@ class FakeRauc implements Rauc {
   marked: string[] = [];
   installs: string[] = [];
   installResult: RaucResult = { ok: true, message: 'Installing done.' };
+  /** How many status() calls answer as a box's rauc that did not answer (D-Bus service still starting). */
+  silentStatus = 0;
   constructor(public booted: 'A' | 'B') {
     this.primary = booted;
   }
   async status(): Promise<RaucStatus> {
+    if (this.silentStatus > 0) {
+      this.silentStatus--;
+      return { available: false, installed: true, reason: 'rauc status answered something other than JSON: nothing' };
+    }
     const slot = (b: 'A' | 'B', i: number) => ({ name: `rootfs.${i}`, class: 'rootfs', bootname: b, state: this.booted === b ? 'booted' : 'inactive', bootStatus: 'good', bundleVersion: null });
     return { available: true, compatible: 'hushbox-x86_64', booted: this.booted, bootPrimary: this.primary === 'A' ? 'rootfs.0' : 'rootfs.1', slots: [slot('A', 0), slot('B', 1)] };
   }
@@ -105,6 +111,23 @@ describe('OtaService: install from the channel, reboot policy, self-check and fa
     mkdirSync(d);
     return d;
   }
+
+  it('asks an installed box\'s rauc again when it does not answer at first, then marks the slot good; gives up as failed, not as "not a box"', async () => {
+    const slow = new FakeRauc('A');
+    slow.silentStatus = 3;
+    const box = await boot({ dataDir: newDataDir('rauc-slow'), rauc: slow, bootId: 'boot-1' });
+    expect(slow.silentStatus).toBe(0);
+    expect(slow.marked).toEqual(['A']);
+    expect((await box.ota.status()).bootCheck).toMatchObject({ state: 'good' });
+
+    const mute = new FakeRauc('A');
+    mute.silentStatus = 1_000_000;
+    const muteBox = await boot({ dataDir: newDataDir('rauc-mute'), rauc: mute, bootId: 'boot-1', timing: { selfCheckMs: 2500, selfCheckPollMs: 50, rebootDelayMs: 10, firstChannelCheckMs: 3_600_000 } });
+    expect(mute.marked).toEqual([]);
+    expect(mute.silentStatus).toBeLessThan(1_000_000 - 1);
+    mute.silentStatus = 1; // status() for the answer below: still silent
+    expect((await muteBox.ota.status()).bootCheck).toMatchObject({ state: 'failed', detail: expect.stringMatching(/^rauc did not answer within 3 s: rauc status answered something other than JSON/) });
+  });
 
   it('checks the channel, installs its newer version with progress, reboots at once, and the new slot is marked good after its self-check', async () => {
     writeManifest(channelDir, bundles.next!, '1.3.0');
