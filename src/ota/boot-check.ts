@@ -67,6 +67,17 @@ export interface SelfCheckOptions {
   signal: AbortSignal;
 }
 
+/** Waits `ms`, or less if `signal` aborts first. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
 /** Poll the checks until all pass (true) or the deadline (false); the last results either way. */
 export async function runSelfCheck(o: SelfCheckOptions): Promise<{ ok: boolean; results: CheckResult[] }> {
   const end = Date.now() + o.deadlineMs;
@@ -80,13 +91,7 @@ export async function runSelfCheck(o: SelfCheckOptions): Promise<{ ok: boolean; 
     }
     if (results.every((r) => r.ok)) return { ok: true, results };
     if (Date.now() >= end) return { ok: false, results };
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, Math.min(o.pollMs, Math.max(0, end - Date.now())));
-      o.signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      }, { once: true });
-    });
+    await pause(Math.min(o.pollMs, Math.max(0, end - Date.now())), o.signal);
   }
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext } from '../service.js';
-import { classifyBoot, failedChecks, otherSlot, bootedSlot, outcomeOf, runSelfCheck, type CheckResult } from './boot-check.js';
+import { classifyBoot, failedChecks, otherSlot, bootedSlot, outcomeOf, pause, runSelfCheck, type CheckResult } from './boot-check.js';
 import { OTA_TEMP_PREFIX, UPLOAD_IDLE_MS, bundleDir, receiveBundle, verifyBundle, type Upload } from './bundle.js';
 import { NO_CHANNEL, checkDownloadUrl, downloadBundle, fetchManifest } from './channel.js';
 import { OtaStore } from './ota-store.js';
@@ -469,13 +469,7 @@ export class OtaService implements Service {
     while (!rauc.available && rauc.installed && Date.now() < askUntil && !this.abort.signal.aborted) {
       this.bootState = { state: 'checking', detail: `waiting for rauc: ${rauc.reason}`, at: at() };
       this.log.warn({ reason: rauc.reason }, 'rauc status did not answer; asking again');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.timing.selfCheckPollMs);
-        this.abort.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
-      });
+      await pause(this.timing.selfCheckPollMs, this.abort.signal);
       rauc = await this.rauc.status();
     }
     if (this.abort.signal.aborted) return;
