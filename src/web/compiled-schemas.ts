@@ -7,6 +7,11 @@
 // compiled function as code; the image ships that code in its read-only root
 // (build/web-schemas), and the supervisor loads it.
 //
+// A file is read and evaluated when its route first uses it, not at start:
+// evaluating all of them (2.8 MB of code) was 40 % of the app's build here
+// and most of the 22 s it took on the emulated box, for routes a boot mostly
+// never calls. At start only the directory is listed.
+//
 // Each file is named by a hash of what it was compiled from (kind, method,
 // URL, part or status, content type, the schema and the compiler's options):
 // a schema that changed, or a route the image build did not see, finds no file
@@ -17,7 +22,7 @@
 //   Fastify({ schemaController: { compilersFactory: schemas.factories() } })
 //   const writer = new CompiledSchemas(dir, 'write');      // `hushbox compile-schemas DIR`
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
@@ -58,8 +63,12 @@ function keyOf(kind: 'validator' | 'serializer', opts: RouteOpts, options: unkno
 }
 
 export class CompiledSchemas {
-  /** Functions loaded from the directory, and compiled because none was there (read mode). */
-  readonly counts = { loaded: 0, compiled: 0, written: 0 };
+  /**
+   * Functions found in the directory (read mode), evaluated of those so far (at their first call), compiled because
+   * none was there, and written (write mode).
+   */
+  readonly counts = { loaded: 0, evaluated: 0, compiled: 0, written: 0 };
+  private listing: Set<string> | undefined;
 
   constructor(
     private readonly dir: string,
@@ -85,16 +94,39 @@ export class CompiledSchemas {
     this.counts.written++;
   }
 
-  private restore(file: string, resolveFrom: string): Fn | undefined {
-    const path = join(this.dir, file);
-    let code: string;
-    try {
-      code = readFileSync(path, 'utf8');
-    } catch {
-      return undefined;
+  /** The directory's files, listed once (read mode). */
+  private files(): Set<string> {
+    if (!this.listing) {
+      try {
+        this.listing = new Set(readdirSync(this.dir));
+      } catch {
+        this.listing = new Set();
+      }
     }
+    return this.listing;
+  }
+
+  /**
+   * The function in `file`, read and evaluated at its first call. Fastify reads an Ajv validator's `errors` after a
+   * call that returned false: they are the evaluated function's.
+   */
+  private restore(file: string, resolveFrom: string): Fn | undefined {
+    if (!this.files().has(file)) return undefined;
     this.counts.loaded++;
-    return evaluate(code, resolveFrom);
+    const path = join(this.dir, file);
+    let fn: Fn | undefined;
+    const real = (): Fn => {
+      if (!fn) {
+        fn = evaluate(readFileSync(path, 'utf8'), resolveFrom);
+        this.counts.evaluated++;
+      }
+      return fn;
+    };
+    const lazy = function (this: unknown, ...args: unknown[]): unknown {
+      return real().apply(this, args);
+    };
+    Object.defineProperty(lazy, 'errors', { get: () => (fn as { errors?: unknown } | undefined)?.errors, configurable: true });
+    return lazy;
   }
 
   private validatorFactory(): Factory {

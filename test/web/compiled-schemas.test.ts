@@ -66,8 +66,18 @@ describe('validators and serializers compiled ahead', () => {
     expect(written).toBeGreaterThan(100);
     expect(readdirSync(code).filter((f) => f.endsWith('.cjs'))).toHaveLength(written);
     const schemas = new CompiledSchemas(code);
-    await ownerApp('reader', schemas);
+    const app = await ownerApp('reader', schemas);
+    await app.ready();
+    // Found at start, evaluated only when a route first uses one: so far the owner's login's.
     expect(schemas.counts).toMatchObject({ loaded: written, compiled: 0 });
+    expect(schemas.counts.evaluated).toBeLessThanOrEqual(4);
+    expect((await app.inject({ method: 'GET', url: '/api/presets' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'PUT', url: '/api/params/mic.ns.strength', payload: { value: 'loud' } })).statusCode).toBe(400);
+    expect(schemas.counts.evaluated).toBeGreaterThanOrEqual(4);
+    expect(schemas.counts.evaluated).toBeLessThan(10);
+    const once = schemas.counts.evaluated;
+    await app.inject({ method: 'GET', url: '/api/presets' });
+    expect(schemas.counts.evaluated, 'each evaluated once').toBe(once);
   });
 
   it('answers as fastify\'s own compilers do: the same bodies, the same refusals with the same messages', async () => {
