@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // `npm test`: lint and type-check, C++ format check, C++ unit tests, then
 // vitest (unit, integration against real parts, browser, QEMU), then the
-// appliance: the image built (board/debian/build.sh, cached by its inputs) and
-// booted in QEMU (vitest.qemu.config.ts), alone, so that nothing else competes
-// with the emulated box for the CPU. Every step runs; the exit code says
-// whether all passed. `npm test -- FILTER...` runs vitest on those files only.
-// The update life on the image (`npm run test:ota-qemu`) is not yet here.
+// appliance: the image built (board/debian/build.sh, cached by its inputs),
+// booted in QEMU (vitest.qemu.config.ts), then its update life in QEMU
+// (vitest.ota.config.ts: refusals, an update, a fallback, power cuts during
+// installs), each alone, so that nothing else competes with the emulated box
+// for the CPU. Every step runs; the exit code says whether all passed.
+// `npm test -- FILTER...` runs vitest on those files only.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const report = join(root, 'build', 'vitest-report.json');
+// Each vitest step's JSON report, so that the summary can name the tests that failed (CI shows only the end of the output).
+const report = (name) => join(root, 'build', `vitest-report-${name}.json`);
+const vitest = (name, ...args) => ['npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report(name)}`, ...args]];
 
 function cppFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -27,14 +30,14 @@ const steps = [
   ['tsc --noEmit', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['clang-format', 'clang-format', ['--dry-run', '--Werror', ...cppFiles(join(root, 'native'))]],
   ['native unit tests', 'ctest', ['--test-dir', 'build/native', '--output-on-failure']],
-  // The JSON report lets the summary name the tests that failed: CI shows only the end of the output.
-  ['vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)]],
+  ['vitest', ...vitest('main', ...process.argv.slice(2))],
   // The image first, on its own (minutes on a clean machine, seconds when its inputs did not change), then its tests.
   ...(process.argv.length > 2
     ? []
     : [
         ['image build', 'sh', ['board/debian/build.sh']],
-        ['image in QEMU', 'npx', ['vitest', 'run', '--config', 'vitest.qemu.config.ts']],
+        ['image in QEMU', ...vitest('image', '--config', 'vitest.qemu.config.ts')],
+        ['updates in QEMU', ...vitest('ota', '--config', 'vitest.ota.config.ts')],
       ]),
 ];
 
@@ -60,15 +63,16 @@ function firstLine(text) {
   return String(text ?? '').split('\n')[0].slice(0, 300);
 }
 
-rmSync(report, { force: true });
+for (const name of ['main', 'image', 'ota']) rmSync(report(name), { force: true });
 const results = [];
 for (const [name, cmd, argv] of steps) {
   process.stdout.write(`\n=== ${name} ===\n`);
+  const t0 = Date.now();
   const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root });
-  results.push([name, r.status === 0]);
+  results.push([name, r.status === 0, Math.round((Date.now() - t0) / 1000)]);
 }
 process.stdout.write('\n=== summary ===\n');
-for (const [name, ok] of results) process.stdout.write(`${ok ? 'pass' : 'FAIL'}  ${name}\n`);
-for (const line of failedTests(report)) process.stdout.write(`  ${line}\n`);
+for (const [name, ok, s] of results) process.stdout.write(`${ok ? 'pass' : 'FAIL'}  ${name} (${s} s)\n`);
+for (const name of ['main', 'image', 'ota']) for (const line of failedTests(report(name))) process.stdout.write(`  ${line}\n`);
 const failed = results.filter(([, ok]) => !ok).length;
 process.exit(failed ? 1 : 0);
