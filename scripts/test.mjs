@@ -3,7 +3,7 @@
 // vitest (unit, integration against real parts, browser, QEMU), then the
 // appliance: the image built (board/debian/build.sh, cached by its inputs),
 // booted in QEMU (vitest.qemu.config.ts), then its update life in QEMU
-// (vitest.ota.config.ts: refusals, an update, a fallback, power cuts during
+// (vitest.ota.config.ts: refusals, an update, a fallback, 3 power cuts during
 // installs), each alone, so that nothing else competes with the emulated box
 // for the CPU. Every step runs; the exit code says whether all passed.
 // `npm test -- FILTER...` runs vitest on those files only.
@@ -37,7 +37,9 @@ const steps = [
     : [
         ['image build', 'sh', ['board/debian/build.sh']],
         ['image in QEMU', ...vitest('image', '--config', 'vitest.qemu.config.ts')],
-        ['updates in QEMU', ...vitest('ota', '--config', 'vitest.ota.config.ts')],
+        // Power cuts: 3 here, so that CI stays well inside its 90 minutes (each cut is a download, a cut and a boot:
+        // about 3.7 minutes under TCG); `npm run test:ota-qemu` makes the issue's 10.
+        ['updates in QEMU', ...vitest('ota', '--config', 'vitest.ota.config.ts'), { HUSHBOX_OTA_POWER_CUTS: process.env.HUSHBOX_OTA_POWER_CUTS ?? '3' }],
       ]),
 ];
 
@@ -65,10 +67,10 @@ function firstLine(text) {
 
 for (const name of ['main', 'image', 'ota']) rmSync(report(name), { force: true });
 const results = [];
-for (const [name, cmd, argv] of steps) {
+for (const [name, cmd, argv, env = {}] of steps) {
   process.stdout.write(`\n=== ${name} ===\n`);
   const t0 = Date.now();
-  const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root });
+  const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
   results.push([name, r.status === 0, Math.round((Date.now() - t0) / 1000)]);
 }
 process.stdout.write('\n=== summary ===\n');
