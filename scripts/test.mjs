@@ -15,7 +15,11 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Each vitest step's JSON report, so that the summary can name the tests that failed (CI shows only the end of the output).
 const report = (name) => join(root, 'build', `vitest-report-${name}.json`);
-const vitest = (name, ...args) => ['npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report(name)}`, ...args]];
+const reports = [];
+const vitest = (name, ...args) => {
+  reports.push(report(name));
+  return ['npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report(name)}`, ...args]];
+};
 
 function cppFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -65,7 +69,7 @@ function firstLine(text) {
   return String(text ?? '').split('\n')[0].slice(0, 300);
 }
 
-for (const name of ['main', 'image', 'ota']) rmSync(report(name), { force: true });
+for (const file of reports) rmSync(file, { force: true });
 const results = [];
 for (const [name, cmd, argv, env = {}] of steps) {
   process.stdout.write(`\n=== ${name} ===\n`);
@@ -75,6 +79,6 @@ for (const [name, cmd, argv, env = {}] of steps) {
 }
 process.stdout.write('\n=== summary ===\n');
 for (const [name, ok, s] of results) process.stdout.write(`${ok ? 'pass' : 'FAIL'}  ${name} (${s} s)\n`);
-for (const name of ['main', 'image', 'ota']) for (const line of failedTests(report(name))) process.stdout.write(`  ${line}\n`);
+for (const file of reports) for (const line of failedTests(file)) process.stdout.write(`  ${line}\n`);
 const failed = results.filter(([, ok]) => !ok).length;
 process.exit(failed ? 1 : 0);
