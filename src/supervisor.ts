@@ -144,8 +144,9 @@ export class Supervisor {
       webPort: () => this.web.port(),
     });
     // auth first (the reset file is acted on at once), then system (it picks the audio core), midi, stream and recordings before the engine (they add
-    // to its command line), systemd last (READY=1 once all is up).
-    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.mqtt, this.web, this.systemd];
+    // to its command line), the web before MQTT (the page answers the sooner at power-on, and MQTT's discovery names the port it bound),
+    // systemd last (READY=1 once all is up).
+    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.web, this.mqtt, this.systemd];
   }
 
   async start(): Promise<void> {
@@ -158,9 +159,13 @@ export class Supervisor {
         `the data partition is full (${(free / 2 ** 20).toFixed(1)} MiB free): settings may not be saved; new presets, imports and uploads are refused until there is room`,
       );
     }
+    // How long each service took to start, in the 'started' line: where a slow power-on goes (bench/image.mjs).
+    const startMs: Record<string, number> = {};
     try {
       for (const s of this.services) {
+        const t0 = performance.now();
         await s.start();
+        startMs[s.name] = Math.round(performance.now() - t0);
         this.started.push(s);
         this.systemd.progress(s.name);
       }
@@ -168,7 +173,7 @@ export class Supervisor {
       await this.stop();
       throw err;
     }
-    this.ctx.log.info({ dataDir: this.ctx.dataDir, version: this.ctx.version }, 'hushbox supervisor started');
+    this.ctx.log.info({ dataDir: this.ctx.dataDir, version: this.ctx.version, startMs, uptimeMs: Math.round(process.uptime() * 1000) }, 'hushbox supervisor started');
     this.ctx.bus.emit('started', { at: new Date() });
   }
 

@@ -1,13 +1,14 @@
 // The update channel and bundle downloads: a plain HTTP(S) directory holding
 // manifest.json ({version, url, sha256, size?, compatible?, notes?}) and the
-// bundles it names. Node's own fetch (undici) does the HTTP; nothing here
+// bundles it names. node:http(s) does the HTTP (redirects followed); nothing here
 // trusts the server: sizes are capped, a silent server times out, and the
 // sha256 is checked before RAUC sees a byte of the file.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Value } from '@sinclair/typebox/value';
 import { OtaError } from './rauc.js';
 import { ManifestSchema, type ChannelStatus, type Manifest } from './schema.js';
@@ -47,8 +48,43 @@ interface FetchOptions {
   signal?: AbortSignal;
 }
 
-/** GET `url`, the response's body a Node stream that errors when the server goes silent for idleMs. */
-async function get(url: string, what: string, opts: FetchOptions): Promise<{ res: Response; body: Readable; idle: () => void; done: () => void; why: () => OtaError | undefined }> {
+/** Redirects followed before a download is called a loop. */
+const MAX_REDIRECTS = 5;
+
+interface Got {
+  res: IncomingMessage;
+  /** Where the body came from, after redirects. */
+  url: string;
+  /** The body as a Node stream; it errors with the reason when the server goes silent or the caller aborts. */
+  body: Readable;
+  /** Restart the idle timer (a byte came). */
+  idle: () => void;
+  /** Stop the idle timer (finished, or failed another way). */
+  done: () => void;
+  /** The named reason the download was abandoned, if it was. */
+  why: () => OtaError | undefined;
+}
+
+/** One GET without following redirects; rejects with the abort's reason once `signal` fires. */
+function getOnce(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(url, { method: 'GET', headers: { accept: '*/*', 'accept-encoding': 'identity' } }, resolve);
+    const onAbort = () => req.destroy(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    req.on('close', () => signal.removeEventListener('abort', onAbort));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * GET `url` over node:http(s), following up to MAX_REDIRECTS http(s) redirects; the response's body a Node stream
+ * that errors when the server goes silent for idleMs or the caller's signal fires. node:http rather than fetch
+ * (undici): in the box under QEMU it moved a 250 MB bundle into a file 2-3 times faster (bench figures in the README).
+ */
+async function get(url: string, what: string, opts: FetchOptions): Promise<Got> {
   const ctl = new AbortController();
   const abort = () => ctl.abort(new OtaError('download_stalled', `${what}: the server sent nothing for ${Math.round(opts.idleMs / 1000)} s`, 504));
   let timer = setTimeout(abort, opts.idleMs);
@@ -58,33 +94,61 @@ async function get(url: string, what: string, opts: FetchOptions): Promise<{ res
   };
   const done = () => clearTimeout(timer);
   const onOuter = () => ctl.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onOuter, { once: true });
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: ctl.signal, redirect: 'follow', headers: { accept: '*/*' } });
-  } catch (err) {
+  if (opts.signal?.aborted) onOuter();
+  else opts.signal?.addEventListener('abort', onOuter, { once: true });
+  const fail = (err: unknown): never => {
     done();
-    if (ctl.signal.reason instanceof OtaError) throw ctl.signal.reason;
-    const cause = (err as Error).cause as { code?: string; message?: string } | undefined;
-    throw new OtaError('download_failed', `${what}: cannot reach ${new URL(url).host} (${cause?.code ?? cause?.message ?? (err as Error).message})`, 502);
+    opts.signal?.removeEventListener('abort', onOuter);
+    throw err;
+  };
+  let at = new URL(url);
+  let res: IncomingMessage;
+  for (let hops = 0; ; hops++) {
+    try {
+      res = await getOnce(at, ctl.signal);
+    } catch (err) {
+      if (ctl.signal.aborted) fail(ctl.signal.reason instanceof Error ? ctl.signal.reason : new OtaError('download_failed', `${what}: aborted`, 502));
+      const e = err as NodeJS.ErrnoException;
+      return fail(new OtaError('download_failed', `${what}: cannot reach ${at.host} (${e.code ?? e.message})`, 502));
+    }
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (status >= 300 && status < 400 && location) {
+      res.resume();
+      let next: URL;
+      try {
+        next = new URL(location, at);
+      } catch {
+        return fail(new OtaError('download_failed', `${what}: ${at} redirects to '${location}', which is not a URL`, 502));
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') return fail(new OtaError('download_failed', `${what}: ${at} redirects to ${next.protocol} (${next}); the box follows http(s) only`, 502));
+      if (hops >= MAX_REDIRECTS) return fail(new OtaError('download_failed', `${what}: more than ${MAX_REDIRECTS} redirects from ${url} (last to ${next})`, 502));
+      idle();
+      at = next;
+      continue;
+    }
+    if (status < 200 || status > 299) {
+      res.resume();
+      return fail(new OtaError('download_failed', `${what}: ${at} answered HTTP ${status} ${res.statusMessage ?? ''}`.trim(), 502));
+    }
+    break;
   }
-  if (!res.ok || !res.body) {
-    done();
-    await res.body?.cancel().catch(() => undefined);
-    throw new OtaError('download_failed', `${what}: ${url} answered HTTP ${res.status} ${res.statusText}`.trim(), 502);
-  }
-  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-  body.on('close', () => opts.signal?.removeEventListener('abort', onOuter));
-  // An abort surfaces as a generic AbortError from the stream; name why it was aborted.
+  const body = res;
+  const onAbort = () => body.destroy(ctl.signal.reason as Error);
+  ctl.signal.addEventListener('abort', onAbort, { once: true });
+  body.on('close', () => {
+    opts.signal?.removeEventListener('abort', onOuter);
+    ctl.signal.removeEventListener('abort', onAbort);
+  });
   body.on('error', () => done());
   const why = () => (ctl.signal.reason instanceof OtaError ? ctl.signal.reason : undefined);
-  return { res, body, idle, done, why };
+  return { res, url: at.toString(), body, idle, done, why };
 }
 
-/** Fetch and check a channel's manifest; the bundle URL comes back absolute. */
+/** Fetch and check a channel's manifest; the bundle URL comes back absolute, resolved against the manifest's final URL. */
 export async function fetchManifest(channelUrl: string, opts: FetchOptions & { compatible: string }): Promise<Manifest & { url: string; manifestUrl: string }> {
   const url = manifestUrl(channelUrl);
-  const { body, idle, done, why } = await get(url, 'update channel', opts);
+  const { body, idle, done, why, url: from } = await get(url, 'update channel', opts);
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -121,7 +185,8 @@ export async function fetchManifest(channelUrl: string, opts: FetchOptions & { c
   }
   let bundle: URL;
   try {
-    bundle = new URL(json.url, url);
+    // relative to where the manifest came from (after redirects), as a browser would
+    bundle = new URL(json.url, from);
   } catch {
     throw new OtaError('bad_manifest', `${url}: the bundle url '${json.url}' is not a URL`, 502);
   }
@@ -140,7 +205,7 @@ export interface DownloadOptions extends FetchOptions {
 export async function downloadBundle(url: string, file: string, opts: DownloadOptions): Promise<{ size: number; sha256: string }> {
   checkDownloadUrl(url);
   const { res, body, idle, done, why } = await get(url, 'bundle download', opts);
-  const declared = Number(res.headers.get('content-length') ?? NaN);
+  const declared = Number(res.headers['content-length'] ?? NaN);
   const total = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
   if (total !== null && total > opts.maxBytes) {
     done();
@@ -157,7 +222,7 @@ export async function downloadBundle(url: string, file: string, opts: DownloadOp
       if (size > opts.maxBytes) return cb(new OtaError('too_large', `the bundle at ${url} is more than ${opts.maxBytes} bytes, the most this box takes`, 413));
       hash.update(chunk);
       const now = Date.now();
-      if (opts.onProgress && now - lastReport >= 200) {
+      if (opts.onProgress && now - lastReport >= 500) {
         lastReport = now;
         opts.onProgress(size, total);
       }

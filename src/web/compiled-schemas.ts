@@ -67,8 +67,9 @@ export class CompiledSchemas {
    * Functions found in the directory (read mode), evaluated of those so far (at their first call), compiled because
    * none was there, and written (write mode).
    */
-  readonly counts = { loaded: 0, evaluated: 0, compiled: 0, written: 0 };
+  readonly counts = { loaded: 0, evaluated: 0, compiled: 0, written: 0, compilersLoaded: 0 };
   private listing: Set<string> | undefined;
+  private readonly compilers = new Map<string, unknown>();
 
   constructor(
     private readonly dir: string,
@@ -92,6 +93,15 @@ export class CompiledSchemas {
     writeFileSync(`${path}.tmp`, code);
     renameSync(`${path}.tmp`, path);
     this.counts.written++;
+  }
+
+  /** A compiler package, required at its first use (counted: a box whose image has every route's code needs none). */
+  private compiler<T>(path: string): T {
+    if (!this.compilers.has(path)) {
+      this.compilers.set(path, load<T>(path));
+      this.counts.compilersLoaded++;
+    }
+    return this.compilers.get(path) as T;
   }
 
   /** The directory's files, listed once (read mode). */
@@ -130,15 +140,18 @@ export class CompiledSchemas {
   }
 
   private validatorFactory(): Factory {
-    const { AjvCompiler, StandaloneValidator } = load<{ AjvCompiler: () => Factory; StandaloneValidator: (o: object) => Factory }>(ajvCompilerPath);
+    // Required when first needed, not here: with every route's code in the image the compiler (and all of Ajv, some
+    // 0.1 s of CPU here and seconds of the emulated box's power-on) is never needed; the code needs only Ajv's runtime.
+    const mod = () => this.compiler<{ AjvCompiler: () => Factory; StandaloneValidator: (o: object) => Factory }>(ajvCompilerPath);
     // Write mode adds Ajv's code option to the options it is given, and fastify gives the same object to every plugin's compiler: it gets a copy.
-    return this.factory('validator', ajvCompilerPath, AjvCompiler, StandaloneValidator, (o) => ({ ...o, customOptions: { ...(o.customOptions as object | undefined) } }));
+    return this.factory('validator', ajvCompilerPath, () => mod().AjvCompiler(), (o) => mod().StandaloneValidator(o), (o) => ({ ...o, customOptions: { ...(o.customOptions as object | undefined) } }));
   }
 
   private serializerFactory(): Factory {
-    const { SerializerSelector, StandaloneSerializer } = load<{ SerializerSelector: () => Factory; StandaloneSerializer: (o: object) => Factory }>(fjsCompilerPath);
+    // Likewise required when first needed (fast-json-stringify's compiler; the code needs only its serializer runtime).
+    const mod = () => this.compiler<{ SerializerSelector: () => Factory; StandaloneSerializer: (o: object) => Factory }>(fjsCompilerPath);
     // Write mode sets the options' mode (to standalone): on a copy, likewise.
-    return this.factory('serializer', fjsCompilerPath, SerializerSelector, StandaloneSerializer, (o) => ({ ...o }));
+    return this.factory('serializer', fjsCompilerPath, () => mod().SerializerSelector(), (o) => mod().StandaloneSerializer(o), (o) => ({ ...o }));
   }
 
   /** One kind's factory: write mode wraps the package's standalone compiler; read mode loads, else compiles as fastify would. */
