@@ -43,7 +43,7 @@ const steps = [
         ['image in QEMU', ...vitest('image', '--config', 'vitest.qemu.config.ts')],
         // Power cuts: 3 here, so that CI stays well inside its 90 minutes (each cut is a download, a cut and a boot:
         // about 3.7 minutes under TCG); `npm run test:ota-qemu` makes the issue's 10.
-        ['updates in QEMU', ...vitest('ota', '--config', 'vitest.ota.config.ts'), { HUSHBOX_OTA_POWER_CUTS: process.env.HUSHBOX_OTA_POWER_CUTS ?? '3' }],
+        ['updates in QEMU', ...vitest('ota', '--config', 'vitest.ota.config.ts'), { HUSHBOX_OTA_POWER_CUTS: process.env.HUSHBOX_OTA_POWER_CUTS ?? '10' }],
       ]),
 ];
 

@@ -217,23 +217,40 @@ describe('updates on the built image in QEMU', () => {
 
   it(`survives ${POWER_CUTS} power cuts at random moments of an install: a good slot boots, /data passes fsck, every preset reads (test 4)`, async () => {
     expect((await api('/api/ota/settings', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reboot: 'manual' }) })).status).toBe(200);
-    // The moments, as long as the parts of a whole install took in test 2: every other cut at a random moment of
-    // RAUC's write (to its end), the others at a random moment before it (download and checks), so that a few cuts
-    // cover both, the download being most of an install's time under TCG.
-    const end = figures.installMs![0] ?? 90_000;
+    // The moments: every other cut at a random moment of RAUC's write, the others at a random moment before it
+    // (download and checks), so that a few cuts cover both, the download being most of an install's time under TCG.
+    // A cut in the write waits for the box to say RAUC is writing, then falls within as long as the write took in
+    // test 2: an install right after a boot runs slower than test 2's, and a moment taken from the request alone
+    // landed in the download every time (10 of 10 in one run).
+    const end = figures.installMs![0] ?? 150_000;
     const writeFrom = Math.min(writeFromMs ?? end / 2, end);
+    const writeMs = Math.max(5_000, end - writeFrom);
     const seen: string[] = [];
     for (let i = 0; i < POWER_CUTS; i++) {
-      const delay = Math.floor(i % 2 === 0 ? writeFrom + Math.random() * (end - writeFrom) : Math.random() * writeFrom);
+      const inWrite = i % 2 === 0;
       let phase = 'requested';
       const req = api('/api/ota/install-url', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: url(b.nextBundle), sha256: sha256File(b.nextBundle) }), timeoutMs: 10 * 60_000 })
         .catch(() => undefined);
       const t0 = Date.now();
-      while (Date.now() - t0 < delay) {
-        const s = await ota().catch(() => null);
-        if (s?.install.running || s?.install.phase === 'installed') phase = `${s.install.phase}${s.install.percent === null ? '' : ` ${s.install.percent}%`}`;
-        await new Promise((res) => setTimeout(res, Math.min(500, Math.max(0, delay - (Date.now() - t0)))));
+      /** Poll the install's phase until `done()` or `ms` have passed. */
+      const watch = async (ms: number, done: () => boolean = () => false) => {
+        const from = Date.now();
+        while (Date.now() - from < ms && !done()) {
+          const s = await ota().catch(() => null);
+          if (s?.install.phase === 'failed') throw new Error(`power cut ${i + 1}: the install failed before the cut: ${s.install.message}`);
+          if (s?.install.running || s?.install.phase === 'installed') phase = `${s.install.phase}${s.install.percent === null ? '' : ` ${s.install.percent}%`}`;
+          if (done()) break;
+          await new Promise((res) => setTimeout(res, Math.min(500, Math.max(0, ms - (Date.now() - from)))));
+        }
+      };
+      if (inWrite) {
+        await watch(15 * 60_000, () => phase.startsWith('installing') || phase.startsWith('installed'));
+        expect(phase, `power cut ${i + 1}: RAUC never began to write`).toMatch(/^install/);
+        await watch(Math.floor(Math.random() * writeMs));
+      } else {
+        await watch(Math.floor(Math.random() * writeFrom));
       }
+      const delay = Date.now() - t0;
       await box.powerCut();
       await req;
       seen.push(`${delay} ms (${phase})`);
