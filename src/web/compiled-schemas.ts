@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import { packageRoot } from '../paths.js';
+import { plainForSerializer } from './serializer-schema.js';
 
 type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 
@@ -65,9 +66,10 @@ function keyOf(kind: 'validator' | 'serializer', opts: RouteOpts, options: unkno
 export class CompiledSchemas {
   /**
    * Functions found in the directory (read mode), evaluated of those so far (at their first call), compiled because
-   * none was there, and written (write mode).
+   * none was there, and written (write mode); and of the serializers evaluated, those that need Ajv at run time (a
+   * union of objects: Ajv is loaded and compiles its branches at the first answer).
    */
-  readonly counts = { loaded: 0, evaluated: 0, compiled: 0, written: 0, compilersLoaded: 0 };
+  readonly counts = { loaded: 0, evaluated: 0, compiled: 0, written: 0, compilersLoaded: 0, ajvSerializers: 0 };
   private listing: Set<string> | undefined;
   private readonly compilers = new Map<string, unknown>();
 
@@ -127,8 +129,10 @@ export class CompiledSchemas {
     let fn: Fn | undefined;
     const real = (): Fn => {
       if (!fn) {
-        fn = evaluate(readFileSync(path, 'utf8'), resolveFrom);
+        const code = readFileSync(path, 'utf8');
+        fn = evaluate(code, resolveFrom);
         this.counts.evaluated++;
+        if (code.includes("require('fast-json-stringify/lib/validator')")) this.counts.ajvSerializers++;
       }
       return fn;
     };
@@ -162,14 +166,19 @@ export class CompiledSchemas {
     standalone: (o: object) => Factory,
     copy: (options: Record<string, unknown>) => Record<string, unknown>,
   ): Factory {
+    // Serializers get the response schema with its simple unions said plainly (serializer-schema.ts): written code
+    // that never needs Ajv. Both modes do it, so the file names (hashes of what was compiled) agree.
+    const prepare = (opts: RouteOpts): RouteOpts => (kind === 'serializer' ? { ...opts, schema: plainForSerializer(opts.schema) } : opts);
     return (externalSchemas, compilerOptions = {}) => {
       // The options as fastify gave them, before write mode changes anything.
       const options = JSON.parse(JSON.stringify({ externalSchemas, compilerOptions })) as unknown;
       if (this.mode === 'write') {
-        return standalone({ readMode: false, storeFunction: (opts: RouteOpts, code: string) => this.store(keyOf(kind, opts, options), code) })(externalSchemas, copy(compilerOptions));
+        const write = standalone({ readMode: false, storeFunction: (opts: RouteOpts, code: string) => this.store(keyOf(kind, opts, options), code) })(externalSchemas, copy(compilerOptions));
+        return (opts) => write(prepare(opts));
       }
       let compile: Compile | undefined;
-      return (opts) => {
+      return (given) => {
+        const opts = prepare(given);
         const found = this.restore(keyOf(kind, opts, options), resolveFrom);
         if (found) return found;
         this.counts.compiled++;

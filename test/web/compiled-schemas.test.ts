@@ -96,6 +96,10 @@ describe('validators and serializers compiled ahead', () => {
       { method: 'POST', url: '/api/presets', payload: { name: 'Loaded and plain', tags: ['x'] } },
       { method: 'PUT', url: '/api/audio', payload: { frames: 3 } },
       { method: 'GET', url: '/api/history?limit=nope' },
+      { method: 'GET', url: '/api/status' },
+      { method: 'GET', url: '/api/ota' },
+      { method: 'GET', url: '/api/health' },
+      { method: 'GET', url: '/api/midi' },
     ];
     let refused = 0;
     for (const r of requests) {
@@ -105,11 +109,31 @@ describe('validators and serializers compiled ahead', () => {
       const [ja, jb] = [a.json() as Record<string, unknown>, b.json() as Record<string, unknown>];
       // Each app has its own data directory and clock: what differs is ids and times, not the shape or the messages.
       const norm = (j: Record<string, unknown>) =>
-        JSON.parse(JSON.stringify(j).replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"-"').replace(/"id":"[^"]*"/g, '"id":"-"')) as unknown;
+        JSON.parse(
+          JSON.stringify(j)
+            .replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"-"')
+            .replace(/"(id|deviceId|uptimeS|name|freeBytes|totalBytes|usedBytes)":("[^"]*"|[\d.]+)/g, '"$1":"-"'),
+        ) as unknown;
       expect(norm(ja), what).toEqual(norm(jb));
       if (a.statusCode === 400) refused++;
     }
     expect(refused).toBeGreaterThanOrEqual(4);
+  });
+
+  it('answers what the page asks for at power-on without Ajv: its unions are written plainly (serializer-schema.ts)', async () => {
+    const schemas = new CompiledSchemas(code);
+    const app = await ownerApp('page-start', schemas);
+    for (const url of ['/api/status', '/api/params', '/api/presets', '/api/ota', '/api/health', '/api/auth', '/api/state', '/api/history/sessions', '/api/ab']) {
+      // /api/health answers 503 here (the fakes' engine is not running): with its body, serialized all the same.
+      const res = await app.inject({ method: 'GET', url });
+      expect([200, 503], `${url} ${res.body}`).toContain(res.statusCode);
+    }
+    expect(schemas.counts.evaluated).toBeGreaterThan(9);
+    expect(schemas.counts.ajvSerializers).toBe(0);
+    // Nor does any other answer of the API (test/web/serializer-schema.test.ts shows the count sees one that does).
+    const { readFileSync } = await import('node:fs');
+    const withAjv = readdirSync(code).filter((f) => f.startsWith('serializer-') && readFileSync(join(code, f), 'utf8').includes("require('fast-json-stringify/lib/validator')"));
+    expect(withAjv).toEqual([]);
   });
 
   it('compiles what it finds no code for (a schema changed since, a route the build did not see), and serves it right', async () => {
