@@ -1,5 +1,5 @@
 // The `hushbox` command line: parse, dispatch, handle signals. Nothing else.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { defaultConfig, resolveDataDir } from './config/config.js';
 import { HushboxError } from './errors.js';
@@ -44,6 +44,12 @@ environment:
   HUSHBOX_DEVICE_ID   device id (MQTT topics, Home Assistant), default from the hostname
   HUSHBOX_AUDIO       auto: use the Scarlett, else the first card that plays and records,
                       else the simulated device (the image sets it); default: the config's
+  HUSHBOX_UDEV_SETTLE SECONDS: before choosing the audio device, wait at most that long for
+                      udev's first pass over the devices (the image sets it)
+
+signals (start):
+  SIGTERM, SIGINT     stop; SIGHUP (systemctl reload hushbox): look again for the password
+                      reset file on the boot partition
 `;
 
 function fail(message: string, code = 2): never {
@@ -75,10 +81,31 @@ async function compileSchemas(argv: string[]): Promise<void> {
   process.exit(0);
 }
 
+/**
+ * HUSHBOX_UDEV_SETTLE=SECONDS (the image): waits, at most that long, for udev's first pass over the boot's devices
+ * (sound cards are probed during it, and HUSHBOX_AUDIO=auto chooses among those present). It runs while the
+ * supervisor's code loads, not before: as the unit's ExecStartPre it held the start some 3 s on the emulated box,
+ * and loading the code takes longer than the wait. Answers what to log once there is a log.
+ */
+function udevSettle(seconds: string | undefined): Promise<{ settledMs: number; code: number | null; error?: string } | null> {
+  if (!seconds) return Promise.resolve(null);
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const settledMs = () => Math.round(performance.now() - t0);
+    const child = spawn('udevadm', ['settle', `--timeout=${Number(seconds) || 20}`], { stdio: 'ignore' });
+    child.on('error', (err) => resolve({ settledMs: settledMs(), code: null, error: err.message }));
+    child.on('close', (code) => resolve({ settledMs: settledMs(), code }));
+  });
+}
+
 async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, data: { type: 'string' } }, strict: true });
-  const [{ createLogger }, { Supervisor }] = await Promise.all([import('./log.js'), import('./supervisor.js')]);
+  const [{ createLogger }, { Supervisor }, settled] = await Promise.all([import('./log.js'), import('./supervisor.js'), udevSettle(process.env.HUSHBOX_UDEV_SETTLE)]);
   const log = createLogger();
+  if (settled) {
+    if (settled.code === 0) log.info({ settledMs: settled.settledMs }, 'udev has seen the boot\'s devices');
+    else log.warn(settled, 'udevadm settle did not finish: choosing the audio device among those present now');
+  }
   const supervisor = new Supervisor({ configFile: values.config, dataDir: resolveDataDir(values.data), log });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -95,6 +122,9 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (!stopping) supervisor.reload();
+  });
   await supervisor.start();
 }
 

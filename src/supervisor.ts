@@ -5,6 +5,7 @@ import { DataDirLock } from './config/data-dir.js';
 import { dataReserveBytes, freeBytes } from './config/data-space.js';
 import type { Config } from './config/schema.js';
 import { withAutoAudio, type DeviceChoice } from './engine/device-choice.js';
+import { CardWatch } from './engine/card-watch.js';
 import { EngineService } from './engine/engine-service.js';
 import { LatencyMeasure } from './engine/latency-measure.js';
 import { EventBus } from './events.js';
@@ -66,9 +67,11 @@ export class Supervisor {
   constructor(opts: SupervisorOptions) {
     let config = opts.config;
     let audio: DeviceChoice | null = null;
+    let preferred = '';
     if (!config) {
       const loaded = loadConfig({ file: opts.configFile, dataDir: opts.dataDir });
-      // HUSHBOX_AUDIO=auto (the image): the sound card present now.
+      preferred = loaded.engine.device;
+      // HUSHBOX_AUDIO=auto (the image): the sound card present now (and one that comes later, CardWatch).
       ({ config, choice: audio } = withAutoAudio(loaded, new RootFs(loaded.system?.root ?? '/'), process.env));
     }
     this.ctx = {
@@ -146,7 +149,8 @@ export class Supervisor {
     // auth first (the reset file is acted on at once), then system (it picks the audio core), midi, stream and recordings before the engine (they add
     // to its command line), the web before MQTT (the page answers the sooner at power-on, and MQTT's discovery names the port it bound),
     // systemd last (READY=1 once all is up).
-    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.web, this.mqtt, this.systemd];
+    const cards = new CardWatch({ ctx: this.ctx, fs: new RootFs(config.system?.root ?? '/'), preferred, active: audio?.backend === 'sim', engine: this.engine });
+    this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, cards, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.web, this.mqtt, this.systemd];
   }
 
   async start(): Promise<void> {
@@ -175,6 +179,15 @@ export class Supervisor {
     }
     this.ctx.log.info({ dataDir: this.ctx.dataDir, version: this.ctx.version, startMs, uptimeMs: Math.round(process.uptime() * 1000) }, 'hushbox supervisor started');
     this.ctx.bus.emit('started', { at: new Date() });
+  }
+
+  /**
+   * `systemctl reload hushbox` (SIGHUP): looks again for what the box reads from outside /data at start, today the
+   * password reset file on the boot partition (mounted beside the supervisor's start, not before it).
+   */
+  reload(): void {
+    const reset = this.auth.lookForResetFile();
+    this.ctx.log.info({ passwordReset: reset }, 'reloaded: looked again for the password reset file');
   }
 
   /** What the box checks about itself before RAUC may mark the running slot good. */

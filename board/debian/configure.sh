@@ -48,7 +48,7 @@ rm -f "$tree/vmlinuz" "$tree/vmlinuz.old" "$tree/initrd.img" "$tree/initrd.img.o
 
 sc() { systemctl --root="$tree" --quiet "$@"; }
 sc enable systemd-networkd.service systemd-resolved.service avahi-daemon.service mosquitto.service \
-	hushbox.service hushbox-identity.service hushbox-mqtt-credentials.service
+	hushbox.service hushbox-identity.service hushbox-mqtt-credentials.service hushbox-reset-file.service
 # No login prompt anywhere (the box is an appliance; the debug shell is opt-in, see grub.cfg).
 sc mask getty@.service serial-getty@.service console-getty.service getty-static.service
 # Without a network cable this would hold the boot for 2 minutes.
@@ -57,6 +57,20 @@ sc mask systemd-networkd-wait-online.service
 sc mask systemd-machine-id-commit.service systemd-firstboot.service \
 	apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service \
 	systemd-update-utmp.service systemd-update-utmp-runlevel.service 2>/dev/null || true
+# What an appliance with no logins, no containers and no kernel debugging does not
+# use: each is a process or a mount early in every boot, competing with udev and the
+# supervisor for the CPU (a few seconds of power-on under QEMU, bench/image.mjs).
+# logind and the user sessions serve logins (there are none; the debug shell is
+# root's without them); the modprobe@ and mount units are for DRM, FUSE, configfs,
+# hugepages, POSIX message queues, debugfs and tracefs; the generator and the
+# credentials loader read network settings and udev credentials from the kernel's
+# command line; the catalog and update-done units act on package updates, which a
+# read-only root never has.
+sc mask systemd-logind.service systemd-user-sessions.service \
+	modprobe@drm.service modprobe@fuse.service modprobe@configfs.service modprobe@dm_mod.service modprobe@loop.service modprobe@efi_pstore.service \
+	dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount sys-kernel-tracing.mount sys-fs-fuse-connections.mount sys-kernel-config.mount \
+	systemd-network-generator.service systemd-udev-load-credentials.service \
+	systemd-journal-catalog-update.service systemd-update-done.service
 # RAUC marks a slot good only when the supervisor says so (after its checks):
 # nothing marks it at boot.
 for unit in rauc-mark-good.service; do

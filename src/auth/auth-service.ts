@@ -128,6 +128,18 @@ export class AuthService implements Service {
     }
   }
 
+  /**
+   * Looks for the reset file again (`systemctl reload hushbox`, SIGHUP): the image mounts the boot partition beside
+   * the supervisor's start, not before it, and looks again once it is mounted (hushbox-reset-file.service).
+   * Answers whether the password was reset.
+   */
+  lookForResetFile(): boolean {
+    if (!this.started) return false;
+    const before = this.data.owner;
+    this.resetFromBootPartition();
+    return before !== null && this.data.owner === null;
+  }
+
   /** A reset file on the boot partition: removed first (so it cannot act twice), then the password is gone. */
   private resetFromBootPartition(): void {
     for (const path of this.ctx.config.auth?.resetFiles ?? []) {

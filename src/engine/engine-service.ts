@@ -213,11 +213,12 @@ export class EngineService implements Service {
    * then the engine restarts with the same parameters. If the engine cannot run
    * with the new settings, the old ones come back and the error says why.
    */
-  reconfigure(patch: EngineIoPatch, reason = 'audio settings changed'): Promise<EngineConfig> {
-    return this.serialized(() => this.doReconfigure(patch, reason));
+  reconfigure(patch: EngineIoPatch, reason = 'audio settings changed', opts: { keep?: boolean } = {}): Promise<EngineConfig> {
+    return this.serialized(() => this.doReconfigure(patch, reason, opts.keep ?? true));
   }
 
-  private async doReconfigure(patch: EngineIoPatch, reason: string): Promise<EngineConfig> {
+  /** `keep`: the new settings are the user's choice, saved for the next start (not so for a card found by itself, card-watch.ts). */
+  private async doReconfigure(patch: EngineIoPatch, reason: string, keep: boolean): Promise<EngineConfig> {
     const allowed = ['backend', 'device', 'input', 'rate', 'frames', 'periods', 'channels', 'cpu', 'priority'];
     const unknown = Object.keys(patch).filter((k) => !allowed.includes(k));
     if (unknown.length) throw new ValidationError(`cannot change ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
@@ -232,7 +233,7 @@ export class EngineService implements Service {
     this.engineConfig = candidate;
     this.current = { ...this.current, backend: candidate.backend, device: candidate.device };
     if (!this.active) {
-      this.keepChoice();
+      if (keep) this.keepChoice();
       return this.ioConfig();
     }
     const trial: { failed?: string } = {};
@@ -250,7 +251,7 @@ export class EngineService implements Service {
       await this.doRestart('going back to the previous audio settings');
       throw new ConfigRejectedError( `the engine did not run with the new audio settings (${why}); the previous ones are back`);
     }
-    this.keepChoice();
+    if (keep) this.keepChoice();
     return this.ioConfig();
   }
 

@@ -128,6 +128,9 @@ export class MqttService implements Service {
       keepalive: 30,
       connectTimeout: 5000,
       reconnectPeriod: BACKOFF_MIN_MS,
+      // A broker that refuses the login (its user not made yet at a first boot, the owner's broker being set up) is
+      // tried again with the same backoff: without this mqtt.js gives up at the first refusal, for good.
+      reconnectOnConnackError: true,
       queueQoSZero: false,
       resubscribe: false,
       will: { topic: this.topics.availability, payload: Buffer.from(AVAILABILITY_OFFLINE), retain: true, qos: 1 },
@@ -138,12 +141,16 @@ export class MqttService implements Service {
     // The box's own broker: the supervisor's user made at first boot (hushbox mqtt-credentials), unless the
     // config or the URL names one. Only on this machine: a broker elsewhere (the owner's Home Assistant)
     // is never sent the password of the box's own.
-    const own = readBrokerCredentials(this.deps.ctx.dataDir);
-    if (own && cfg.username === undefined && !new URL(cfg.url).username && isLoopback(cfg.url)) {
+    const ownBroker = cfg.username === undefined && !new URL(cfg.url).username && isLoopback(cfg.url);
+    const own = ownBroker ? readBrokerCredentials(this.deps.ctx.dataDir) : undefined;
+    if (own) {
       opts.username = own.supervisor.username;
       opts.password = own.supervisor.password;
       this.syncBrokerAcl();
     }
+    // None yet: at a box's first boot they are made beside the supervisor's start (hushbox-mqtt-credentials.service
+    // runs before the broker, not before the supervisor), so each retry looks for them again.
+    let awaitingOwn = ownBroker && !own;
     try {
       if (cfg.ca) opts.ca = readFileSync(cfg.ca);
       if (cfg.cert) opts.cert = readFileSync(cfg.cert);
@@ -160,6 +167,17 @@ export class MqttService implements Service {
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
     client.on('close', () => {
       if (client !== this.client) return; // stopping
+      if (awaitingOwn) {
+        const found = readBrokerCredentials(this.deps.ctx.dataDir);
+        if (found) {
+          awaitingOwn = false;
+          // mqtt.js reads its options again at each reconnect.
+          client.options.username = found.supervisor.username;
+          client.options.password = found.supervisor.password;
+          this.syncBrokerAcl();
+          this.log.info({ username: found.supervisor.username }, "the box broker's user is there now: logging in with it");
+        }
+      }
       // Exponential backoff with jitter; mqtt.js reads reconnectPeriod at each attempt.
       this.attempts++;
       const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this.attempts - 1, 10));

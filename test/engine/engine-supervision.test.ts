@@ -198,6 +198,12 @@ describe('engine supervision', () => {
     });
     expect(t).toMatchObject({ frames: 128, periods: 3 });
     await waitFor('the restored trim', () => trimValue(engine) === -9, 2000);
+    // Kept as the user's choice (audio.json)...
+    expect(JSON.parse(readFileSync(join(ctx.dataDir, 'audio.json'), 'utf8'))).toMatchObject({ rate: 44100, frames: 128, periods: 3 });
+    // ...unless the change is not the user's (a card found by itself, card-watch.ts).
+    await engine.reconfigure({ frames: 256 }, 'a sound card appeared', { keep: false });
+    expect(engine.ioConfig().frames).toBe(256);
+    expect(JSON.parse(readFileSync(join(ctx.dataDir, 'audio.json'), 'utf8'))).toMatchObject({ frames: 128 });
   });
 
   it('goes back to the old settings when the engine cannot run with the new ones', async () => {

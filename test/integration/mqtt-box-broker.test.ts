@@ -133,6 +133,36 @@ describe("the box's own broker", () => {
     }
   });
 
+  it("logs in with the box broker's user once it is made, when the supervisor started before it (a first boot)", async () => {
+    // The image runs hushbox-mqtt-credentials beside the supervisor's start, only before the broker: the broker
+    // here already has its files (the test's first box), the supervisor's data directory has none yet.
+    const box = tempDir('hushbox-broker-late-');
+    cleanups.push(() => box.cleanup());
+    const config = defaultConfig();
+    config.deviceId = 'latebox';
+    config.http = { host: '127.0.0.1', port: 0 };
+    config.mqtt = { ...config.mqtt, enabled: true, url };
+    const sup = new Supervisor({ dataDir: box.dir, log: silentLog(), config });
+    await sup.start();
+    cleanups.push(() => sup.stop());
+    // Anonymous: refused, and retried.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sup.mqtt.connected()).toBe(false);
+    mkdirSync(join(box.dir, 'mqtt'));
+    for (const f of ['credentials.json', 'passwd', 'acl']) writeFileSync(join(box.dir, 'mqtt', f), readFileSync(join(data.dir, 'mqtt', f)));
+    const end = Date.now() + 15_000;
+    while (!sup.mqtt.connected()) {
+      if (Date.now() > end) throw new Error('timed out: the supervisor did not log in with the user made after its start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ha = await TestClient.connect(url, ['hushbox/latebox/availability'], login(creds.client));
+    try {
+      expect((await ha.waitFor((m) => m.topic === 'hushbox/latebox/availability' && m.retain, 'availability')).payload).toBe('online');
+    } finally {
+      await ha.end();
+    }
+  });
+
   it('writes the ACL at boot for the base topic and discovery prefix in config.json', () => {
     const box = tempDir('hushbox-broker-cli-');
     cleanups.push(() => box.cleanup());
