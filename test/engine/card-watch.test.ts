@@ -5,21 +5,16 @@
 // The cards are a fake /proc/asound that changes under the watch; the engine
 // is a stand-in that records what it was asked (the real engine's device change
 // is tested in engine-service tests, and on the image under QEMU).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../../src/config/schema.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { CardWatch } from '../../src/engine/card-watch.js';
 import { RootFs } from '../../src/system/root-fs.js';
+import { writeSoundCards, type FakeCard } from '../fakes/sound-cards.js';
 import { makeContext, tempDir } from '../fakes/temp-context.js';
 
-interface Card {
-  id: string;
-  name: string;
-  usbId?: string;
-  pcms: string[];
-}
+type Card = FakeCard;
 const hda: Card = { id: 'Intel', name: 'HDA-Intel - HDA Intel', pcms: ['pcm0p', 'pcm0c'] };
 const hdmi: Card = { id: 'HDMI', name: 'HDA-Intel - HDA ATI HDMI', pcms: ['pcm3p'] };
 const scarlett: Card = { id: 'Gen', name: 'USB-Audio - Scarlett Solo 4th Gen', usbId: '1235:8218', pcms: ['pcm0p', 'pcm0c'] };
@@ -27,22 +22,8 @@ const scarlett: Card = { id: 'Gen', name: 'USB-Audio - Scarlett Solo 4th Gen', u
 const dirs: Array<{ cleanup(): void }> = [];
 afterEach(() => dirs.splice(0).forEach((d) => d.cleanup()));
 
-/** A root whose /proc/asound shows these cards now (called again: the cards change). */
-function setCards(root: string, cards: Card[]): void {
-  rmSync(join(root, 'proc'), { recursive: true, force: true });
-  const files: Record<string, string> = {
-    'proc/asound/cards': cards.map((c, i) => ` ${i} [${c.id.padEnd(15)}]: ${c.name}\n                      ${c.name}\n`).join('') || '--- no soundcards ---\n',
-  };
-  cards.forEach((c, i) => {
-    files[`proc/asound/card${i}/id`] = `${c.id}\n`;
-    if (c.usbId) files[`proc/asound/card${i}/usbid`] = `${c.usbId}\n`;
-    for (const p of c.pcms) files[`proc/asound/card${i}/${p}/info`] = `card: ${i}\n`;
-  });
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    writeFileSync(join(root, p), text);
-  }
-}
+/** The root's /proc/asound shows these cards now (called again: the cards change). */
+const setCards = writeSoundCards;
 
 function box(opts: { active?: boolean; refuse?: string[] } = {}) {
   const d = tempDir('hushbox-card-watch-');

@@ -1,38 +1,22 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { chooseAudioDevice, withAutoAudio } from '../../src/engine/device-choice.js';
 import { RootFs } from '../../src/system/root-fs.js';
+import { writeSoundCards, type FakeCard } from '../fakes/sound-cards.js';
 
 const base = mkdtempSync(join(tmpdir(), 'hushbox-device-choice-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 let n = 0;
 
-interface Card {
-  id: string;
-  name: string;
-  usbId?: string;
-  /** pcm entries such as pcm0p, pcm0c */
-  pcms: string[];
-}
+type Card = FakeCard;
 
 /** A fake /proc/asound with these cards, in this order. */
 function root(cards: Card[]): RootFs {
   const dir = join(base, String(n++));
-  const files: Record<string, string> = {
-    'proc/asound/cards': cards.map((c, i) => ` ${i} [${c.id.padEnd(15)}]: ${c.name}\n                      ${c.name}\n`).join('') || '--- no soundcards ---\n',
-  };
-  cards.forEach((c, i) => {
-    files[`proc/asound/card${i}/id`] = `${c.id}\n`;
-    if (c.usbId) files[`proc/asound/card${i}/usbid`] = `${c.usbId}\n`;
-    for (const p of c.pcms) files[`proc/asound/card${i}/${p}/info`] = `card: ${i}\n`;
-  });
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), text);
-  }
+  writeSoundCards(dir, cards);
   return new RootFs(dir);
 }
 

@@ -12,6 +12,7 @@ import { MosquittoProcess } from '../../src/mqtt/local-broker.js';
 import { packageRoot } from '../../src/paths.js';
 import { buildOwnerApp } from '../fakes/owner.js';
 import { freePort, TestClient } from '../fakes/broker.js';
+import { waitFor } from '../fakes/net.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { Supervisor } from '../../src/supervisor.js';
 import { FakeEngine } from '../fakes/fake-engine.js';
@@ -150,11 +151,7 @@ describe("the box's own broker", () => {
     expect(sup.mqtt.connected()).toBe(false);
     mkdirSync(join(box.dir, 'mqtt'));
     for (const f of ['credentials.json', 'passwd', 'acl']) writeFileSync(join(box.dir, 'mqtt', f), readFileSync(join(data.dir, 'mqtt', f)));
-    const end = Date.now() + 15_000;
-    while (!sup.mqtt.connected()) {
-      if (Date.now() > end) throw new Error('timed out: the supervisor did not log in with the user made after its start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('the supervisor to log in with the user made after its start', () => sup.mqtt.connected(), 15_000, 50);
     const ha = await TestClient.connect(url, ['hushbox/latebox/availability'], login(creds.client));
     try {
       expect((await ha.waitFor((m) => m.topic === 'hushbox/latebox/availability' && m.retain, 'availability')).payload).toBe('online');
