@@ -66,7 +66,10 @@ function failedTests(file) {
 }
 
 function firstLine(text) {
-  return String(text ?? '').split('\n')[0].slice(0, 300);
+  const first = String(text ?? '').split('\n')[0];
+  // vitest reports a test or hook that outlived its timeout with the stack of an Error("STACK_TRACE_ERROR") made at its start.
+  if (first === 'Error: STACK_TRACE_ERROR') return 'timed out (the test or hook outlived its vitest timeout)';
+  return first.slice(0, 300);
 }
 
 for (const file of reports) rmSync(file, { force: true });

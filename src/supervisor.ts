@@ -39,6 +39,9 @@ export interface SupervisorOptions {
   controls?: ControlAccess;
 }
 
+/** How long one service may take to stop (the engine's own grace is 2 s); systemd's TimeoutStopSec is 15 s. */
+export const STOP_DEADLINE_MS = 5000;
+
 /** Wires the services together, starts them in order and stops them in reverse. */
 export class Supervisor {
   readonly ctx: ServiceContext;
@@ -227,12 +230,27 @@ export class Supervisor {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the started services in reverse order. A service that has not stopped within `deadlineMs` is logged and
+   * left behind, so that one stuck service cannot hold up the others, the data directory's lock or the process's
+   * exit (systemd's TimeoutStopSec would otherwise kill the supervisor uncleanly).
+   */
+  async stop(deadlineMs = STOP_DEADLINE_MS): Promise<void> {
     for (const s of this.started.reverse()) {
+      const t0 = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const overran = new Promise<'overran'>((resolve) => {
+        timer = setTimeout(() => resolve('overran'), deadlineMs);
+      });
       try {
-        await s.stop();
+        const how = await Promise.race([s.stop().then(() => 'stopped' as const), overran]);
+        if (how === 'overran') {
+          this.ctx.log.error({ service: s.name, deadlineMs }, `the ${s.name} service did not stop within ${deadlineMs} ms: stopping the others without it`);
+        }
       } catch (err) {
-        this.ctx.log.error({ err, service: s.name }, 'service failed to stop');
+        this.ctx.log.error({ err, service: s.name, ms: Math.round(performance.now() - t0) }, 'service failed to stop');
+      } finally {
+        clearTimeout(timer);
       }
     }
     this.started = [];

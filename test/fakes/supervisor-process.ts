@@ -35,6 +35,9 @@ export interface StartOptions {
   startTimeoutMs?: number;
 }
 
+/** How long stop() waits for the supervisor to exit after SIGTERM. */
+const STOP_WAIT_MS = 20_000;
+
 /** Start the real supervisor (`hushbox start`, compiled) with the real engine. */
 export async function startSupervisor(opts: StartOptions = {}): Promise<RunningSupervisor> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hushbox-test-'));
@@ -61,7 +64,17 @@ export async function startSupervisor(opts: StartOptions = {}): Promise<RunningS
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       const exited = once(proc, 'exit');
       proc.kill('SIGTERM');
-      const [code] = (await exited) as [number | null];
+      // Each service has 5 s to stop (Supervisor.stop): a supervisor still there after 20 s is a fault, said with its output.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_WAIT_MS)));
+      const first = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (first === 'late') {
+        proc.kill('SIGKILL');
+        await exited;
+        throw new Error(`the supervisor did not exit within ${STOP_WAIT_MS / 1000} s of SIGTERM (killed); its output:\n${out.slice(-4000)}`);
+      }
+      const [code] = first as [number | null];
       return code;
     },
     cleanup() {
