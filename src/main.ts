@@ -84,7 +84,7 @@ async function compileSchemas(argv: string[]): Promise<void> {
 /**
  * HUSHBOX_UDEV_SETTLE=SECONDS (the image): waits, at most that long, for udev's first pass over the boot's devices
  * (sound cards are probed during it, and HUSHBOX_AUDIO=auto chooses among those present). It runs while the
- * supervisor's code loads, not before: as the unit's ExecStartPre it held the start some 3 s on the emulated box,
+ * supervisor's code loads and its web app is built, not before: as the unit's ExecStartPre it held the start some 3 s on the emulated box,
  * and loading the code takes longer than the wait. Answers what to log once there is a log.
  */
 function udevSettle(seconds: string | undefined): Promise<{ settledMs: number; code: number | null; error?: string } | null> {
@@ -100,13 +100,15 @@ function udevSettle(seconds: string | undefined): Promise<{ settledMs: number; c
 
 async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, data: { type: 'string' } }, strict: true });
-  const [{ createLogger }, { Supervisor }, settled] = await Promise.all([import('./log.js'), import('./supervisor.js'), udevSettle(process.env.HUSHBOX_UDEV_SETTLE)]);
+  const settling = udevSettle(process.env.HUSHBOX_UDEV_SETTLE);
+  const [{ createLogger }, { Supervisor }] = await Promise.all([import('./log.js'), import('./supervisor.js')]);
   const log = createLogger();
-  if (settled) {
+  const devices = settling.then((settled) => {
+    if (!settled) return;
     if (settled.code === 0) log.info({ settledMs: settled.settledMs }, 'udev has seen the boot\'s devices');
     else log.warn(settled, 'udevadm settle did not finish: choosing the audio device among those present now');
-  }
-  const supervisor = new Supervisor({ configFile: values.config, dataDir: resolveDataDir(values.data), log });
+  });
+  const supervisor = new Supervisor({ configFile: values.config, dataDir: resolveDataDir(values.data), log, devices });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

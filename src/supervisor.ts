@@ -4,7 +4,7 @@ import { loadConfig } from './config/config.js';
 import { DataDirLock } from './config/data-dir.js';
 import { dataReserveBytes, freeBytes } from './config/data-space.js';
 import type { Config } from './config/schema.js';
-import { withAutoAudio, type DeviceChoice } from './engine/device-choice.js';
+import { autoAudio, withAutoAudio, type DeviceChoice } from './engine/device-choice.js';
 import { CardWatch } from './engine/card-watch.js';
 import { EngineService } from './engine/engine-service.js';
 import { LatencyMeasure } from './engine/latency-measure.js';
@@ -37,6 +37,11 @@ export interface SupervisorOptions {
   config?: Config;
   /** ALSA control access for the Scarlett's mixer (tests give a fake card's); the addon otherwise. */
   controls?: ControlAccess;
+  /**
+   * Settles once udev has seen the boot's devices (main.ts: `udevadm settle`). HUSHBOX_AUDIO=auto chooses the sound
+   * card after it; the web app is built meanwhile.
+   */
+  devices?: Promise<unknown>;
 }
 
 /** How long one service may take to stop (the engine's own grace is 2 s); systemd's TimeoutStopSec is 15 s. */
@@ -66,17 +71,24 @@ export class Supervisor {
   private readonly services: Service[];
   private readonly lock: DataDirLock;
   private started: Service[] = [];
+  /** HUSHBOX_AUDIO=auto: where to look for sound cards. */
+  private readonly autoAudio: RootFs | undefined;
+  /** Settles once udev has seen the boot's devices. */
+  private readonly devices: Promise<unknown>;
+  /** The sound card HUSHBOX_AUDIO=auto chose at start. */
+  private audio: DeviceChoice | null = null;
 
   constructor(opts: SupervisorOptions) {
     let config = opts.config;
-    let audio: DeviceChoice | null = null;
     let preferred = '';
     if (!config) {
-      const loaded = loadConfig({ file: opts.configFile, dataDir: opts.dataDir });
-      preferred = loaded.engine.device;
-      // HUSHBOX_AUDIO=auto (the image): the sound card present now (and one that comes later, CardWatch).
-      ({ config, choice: audio } = withAutoAudio(loaded, new RootFs(loaded.system?.root ?? '/'), process.env));
+      config = loadConfig({ file: opts.configFile, dataDir: opts.dataDir });
+      preferred = config.engine.device;
+      // HUSHBOX_AUDIO=auto (the image): the sound card present once udev has seen the boot's devices, chosen at
+      // start (and one that comes later, CardWatch).
+      if (autoAudio(process.env)) this.autoAudio = new RootFs(config.system?.root ?? '/');
     }
+    this.devices = opts.devices ?? Promise.resolve();
     this.ctx = {
       config,
       dataDir: opts.dataDir,
@@ -85,7 +97,6 @@ export class Supervisor {
       version: packageVersion(),
       startedAt: new Date(),
     };
-    if (audio) opts.log.info({ backend: audio.backend, device: audio.device, why: audio.why }, 'audio device chosen');
     this.lock = new DataDirLock(opts.dataDir);
     this.engine = new EngineService(this.ctx);
     this.stream = new StreamService({ ctx: this.ctx, engine: this.engine });
@@ -152,7 +163,7 @@ export class Supervisor {
     // auth first (the reset file is acted on at once), then system (it picks the audio core), midi, stream and recordings before the engine (they add
     // to its command line), the web before MQTT (the page answers the sooner at power-on, and MQTT's discovery names the port it bound),
     // systemd last (READY=1 once all is up).
-    const cards = new CardWatch({ ctx: this.ctx, fs: new RootFs(config.system?.root ?? '/'), preferred, active: audio?.backend === 'sim', engine: this.engine });
+    const cards = new CardWatch({ ctx: this.ctx, fs: new RootFs(config.system?.root ?? '/'), preferred, active: () => this.audio?.backend === 'sim', engine: this.engine });
     this.services = [this.auth, this.system, this.midi, this.stream, this.recordings, this.engine, cards, this.presets, new ParamAudit({ ctx: this.ctx, engine: this.engine }), this.health, this.ota, this.history, this.doctor, this.web, this.mqtt, this.systemd];
   }
 
@@ -171,17 +182,37 @@ export class Supervisor {
     try {
       for (const s of this.services) {
         const t0 = performance.now();
+        // The device before the system service (it picks the audio core and the card's IRQ) and the engine.
+        if (s === this.system) await this.chooseAudio();
         await s.start();
         startMs[s.name] = Math.round(performance.now() - t0);
         this.started.push(s);
         this.systemd.progress(s.name);
+        // The web app is built while the box waits for its sound cards; the web service then only listens.
+        if (s === this.auth) this.web.prepare();
       }
     } catch (err) {
       await this.stop();
+      if (!this.started.includes(this.web)) await this.web.stop();
       throw err;
     }
     this.ctx.log.info({ dataDir: this.ctx.dataDir, version: this.ctx.version, startMs, uptimeMs: Math.round(process.uptime() * 1000) }, 'hushbox supervisor started');
     this.ctx.bus.emit('started', { at: new Date() });
+  }
+
+  /**
+   * Waits for udev to have seen the boot's devices (the system service then finds the card's IRQ); with
+   * HUSHBOX_AUDIO=auto, chooses the sound card present then (else the simulated device).
+   */
+  private async chooseAudio(): Promise<void> {
+    await this.devices;
+    if (!this.autoAudio) return;
+    const { config, choice } = withAutoAudio(this.ctx.config, this.autoAudio, process.env);
+    // In place: every service holds this config.
+    Object.assign(this.ctx.config.engine, config.engine);
+    this.engine.deviceChosen();
+    this.audio = choice;
+    if (choice) this.ctx.log.info({ backend: choice.backend, device: choice.device, why: choice.why }, 'audio device chosen');
   }
 
   /**

@@ -19,8 +19,8 @@ export interface CardWatchDeps {
   fs: RootFs;
   /** The device HUSHBOX_AUDIO=auto prefers (the Scarlett's). */
   preferred: string;
-  /** Whether to watch: auto chose the simulated device. */
-  active: boolean;
+  /** Whether to watch, asked at start: auto chose the simulated device. */
+  active: () => boolean;
   engine: {
     ioConfig(): EngineConfig;
     reconfigure(patch: { backend: 'alsa'; device: string }, reason: string, opts: { keep: boolean }): Promise<unknown>;
@@ -41,7 +41,7 @@ export class CardWatch implements Service {
   }
 
   async start(): Promise<void> {
-    if (!this.deps.active || this.timer) return;
+    if (!this.deps.active() || this.timer) return;
     this.timer = setInterval(() => void this.look(), this.deps.intervalMs ?? 2000);
     this.timer.unref();
   }

@@ -49,15 +49,21 @@ export function chooseAudioDevice(fs: RootFs, preferred: string): DeviceChoice {
   return { backend: 'sim', device: preferred, why };
 }
 
+/** Whether HUSHBOX_AUDIO asks for the device to be chosen (auto) or taken from the config; a ConfigError names a bad value. */
+export function autoAudio(env: Record<string, string | undefined>): boolean {
+  const mode = env.HUSHBOX_AUDIO;
+  if (mode === undefined || mode === '' || mode === 'config') return false;
+  if (mode !== 'auto') throw new ConfigError(`HUSHBOX_AUDIO: expected 'auto' or 'config', got '${mode}'`);
+  return true;
+}
+
 /**
  * The config with the audio device chosen when HUSHBOX_AUDIO=auto; unchanged
  * without it. The choice saved on the box (audio.json) still wins over this,
  * as it wins over the config file.
  */
 export function withAutoAudio(config: Config, fs: RootFs, env: Record<string, string | undefined>): { config: Config; choice: DeviceChoice | null } {
-  const mode = env.HUSHBOX_AUDIO;
-  if (mode === undefined || mode === '' || mode === 'config') return { config, choice: null };
-  if (mode !== 'auto') throw new ConfigError(`HUSHBOX_AUDIO: expected 'auto' or 'config', got '${mode}'`);
+  if (!autoAudio(env)) return { config, choice: null };
   const choice = chooseAudioDevice(fs, config.engine.device);
   return { config: { ...config, engine: { ...config.engine, backend: choice.backend, device: choice.device } }, choice };
 }

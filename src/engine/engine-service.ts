@@ -98,6 +98,8 @@ export class EngineService implements Service {
   private engineConfig: EngineConfig;
   private readonly sup: SupervisionOptions;
   private readonly rootFs: RootFs;
+  /** The profile and device saved on the box (audio.json) when the supervisor started. */
+  private readonly saved: ReturnType<typeof loadAudioChoice>;
   /** start() was called and stop() was not: keep the engine alive. */
   private active = false;
   private launching: Promise<void> | undefined;
@@ -125,7 +127,8 @@ export class EngineService implements Service {
     this.log = ctx.log.child({ service: this.name });
     this.linkName = `hushbox-${ctx.config.deviceId}-${process.pid}`;
     // The profile and device chosen on the box last time win over the config file's.
-    this.engineConfig = withAudioChoice({ ...ctx.config.engine }, loadAudioChoice(ctx.dataDir, this.log));
+    this.saved = loadAudioChoice(ctx.dataDir, this.log);
+    this.engineConfig = withAudioChoice({ ...ctx.config.engine }, this.saved);
     this.sup = { ...DEFAULT_SUPERVISION, ...supervision };
     this.rootFs = new RootFs(ctx.config.system?.root ?? '/');
     this.current = {
@@ -136,6 +139,16 @@ export class EngineService implements Service {
       reason: null,
       restarts: 0,
     };
+  }
+
+  /**
+   * The config's audio device was chosen after this service was made (HUSHBOX_AUDIO=auto, once udev has seen the
+   * boot's sound cards): take it, before start(). The choice saved on the box still wins.
+   */
+  deviceChosen(): void {
+    if (this.active) throw new Error('the audio device is chosen before the engine starts');
+    this.engineConfig = withAudioChoice({ ...this.ctx.config.engine }, this.saved);
+    this.current = { ...this.current, backend: this.engineConfig.backend, device: this.engineConfig.device };
   }
 
   /** Start the engine and keep it alive until stop(): restarts, hang detection, waiting for the device. */

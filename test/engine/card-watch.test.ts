@@ -41,7 +41,7 @@ function box(opts: { active?: boolean; refuse?: string[] } = {}) {
       return io;
     },
   };
-  const watch = new CardWatch({ ctx: makeContext(join(d.dir, 'data')), fs: new RootFs(root), preferred: 'hw:Gen', active: opts.active ?? true, engine, intervalMs: 60_000 });
+  const watch = new CardWatch({ ctx: makeContext(join(d.dir, 'data')), fs: new RootFs(root), preferred: 'hw:Gen', active: () => opts.active ?? true, engine, intervalMs: 60_000 });
   return { root, watch, asked, setBackend: (b: EngineConfig['backend']) => (io = { ...io, backend: b }) };
 }
 

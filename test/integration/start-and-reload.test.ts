@@ -42,14 +42,31 @@ describe('hushbox start at power-on', () => {
     const calls = join(bin, 'calls');
     writeFileSync(join(bin, 'udevadm'), `#!/bin/sh\necho "$@" >> ${calls}\nsleep 1\n`);
     chmodSync(join(bin, 'udevadm'), 0o755);
-    const sup = await startSupervisor({ waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'info', HUSHBOX_UDEV_SETTLE: '7', PATH: `${bin}:${process.env.PATH}` } });
+    const sup = await startSupervisor({ waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'info', HUSHBOX_UDEV_SETTLE: '7', HUSHBOX_AUDIO: 'auto', PATH: `${bin}:${process.env.PATH}` } });
     running.push(sup);
     expect(readFileSync(calls, 'utf8').trim()).toBe('settle --timeout=7');
     const line = logLines(sup).find((l) => l.msg === "udev has seen the boot's devices");
     expect(line?.settledMs).toBeGreaterThanOrEqual(900);
-    // Waited for before the audio device is chosen: the settle's line comes first.
+    // Waited for before the audio device is chosen and the system tuned: the settle's line comes first.
     const order = logLines(sup).map((l) => l.msg);
-    expect(order.indexOf("udev has seen the boot's devices")).toBeLessThan(order.indexOf('hushbox supervisor started'));
+    expect(order.indexOf("udev has seen the boot's devices")).toBeLessThan(order.indexOf('audio device chosen'));
+    expect(order.indexOf('audio device chosen')).toBeLessThan(order.indexOf('hushbox supervisor started'));
+  });
+
+  it('builds its web app while udev works through the devices, and then only listens', async () => {
+    const bin = dir('hushbox-udevadm-');
+    // A settle that takes longer than building the app.
+    writeFileSync(join(bin, 'udevadm'), '#!/bin/sh\nsleep 6\n');
+    chmodSync(join(bin, 'udevadm'), 0o755);
+    const sup = await startSupervisor({ waitRunning: false, onboard: false, env: { HUSHBOX_LOG_LEVEL: 'info', HUSHBOX_UDEV_SETTLE: '10', HUSHBOX_AUDIO: 'auto', PATH: `${bin}:${process.env.PATH}` } });
+    running.push(sup);
+    const order = logLines(sup).map((l) => l.msg);
+    expect(order.indexOf('web app built')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('web app built')).toBeLessThan(order.indexOf("udev has seen the boot's devices"));
+    expect(order.indexOf("udev has seen the boot's devices")).toBeLessThan(order.indexOf('front panel listening'));
+    // The app built ahead is the one that answers: one build, and the page is served.
+    expect(order.filter((m) => m === 'web app built')).toHaveLength(1);
+    expect((await fetch(`${sup.url}/`)).status).toBe(200);
   });
 
   it('starts all the same when udevadm fails or is missing, and says so', async () => {
