@@ -70,6 +70,8 @@ export interface SelfCheckOptions {
 /** Waits `ms`, or less if `signal` aborts first. */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
+    // An abort listener added to a signal already aborted never fires.
+    if (signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => {
       clearTimeout(t);
