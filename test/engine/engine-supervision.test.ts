@@ -9,6 +9,7 @@ import { defaultEngineBinary } from '../../src/paths.js';
 import { crashingEngine, simForAlsaEngine } from '../fakes/engine-scripts.js';
 import { transparentParams } from '../fakes/transparent.js';
 import { tempDir, contextWith, waitFor } from '../fakes/context.js';
+import { alive } from '../fakes/process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -18,15 +19,6 @@ afterEach(async () => {
 function track(engine: EngineService): EngineService {
   cleanups.push(() => engine.stop());
   return engine;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function trimValue(engine: EngineService): number {

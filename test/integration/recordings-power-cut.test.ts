@@ -14,6 +14,7 @@ import type { CurrentTake, Recordings } from '../../src/recording/schema.js';
 import { readTakeHeader } from '../../src/recording/take-files.js';
 import { waitFor } from '../fakes/net.js';
 import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
+import { alive } from '../fakes/process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const running: RunningSupervisor[] = [];
@@ -25,15 +26,6 @@ afterAll(async () => {
     s.cleanup();
   }
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(['wav', 'flac'] as const)('a %s take through a power cut', (format) => {
   it('is repaired and kept at the next start, losing at most the last second', async () => {

@@ -7,15 +7,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DataDirLock } from '../../src/config/data-dir.js';
 import { startSupervisor } from '../fakes/supervisor.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from '../fakes/process.js';
 
 describe('the supervisor stopping with a service that hangs', () => {
   it('stops the others within the deadline, releases the lock and names the service that hung', async () => {

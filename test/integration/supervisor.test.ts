@@ -12,15 +12,7 @@ import { waitFor } from '../fakes/net.js';
 import { transparentParams } from '../fakes/transparent.js';
 import { getJson, sendJson, startSupervisor, type RunningSupervisor } from '../fakes/supervisor-process.js';
 import { ownerHeaders } from '../fakes/owner-http.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from '../fakes/process.js';
 
 function shmSegments(): string[] {
   return readdirSync('/dev/shm').filter((n) => n.startsWith('hushbox-'));
