@@ -84,8 +84,8 @@ async function compileSchemas(argv: string[]): Promise<void> {
 /**
  * HUSHBOX_UDEV_SETTLE=SECONDS (the image): waits, at most that long, for udev's first pass over the boot's devices
  * (sound cards are probed during it, and HUSHBOX_AUDIO=auto chooses among those present). It runs while the
- * supervisor's code loads and its web app is built, not before: as the unit's ExecStartPre it held the start some 3 s on the emulated box,
- * and loading the code takes longer than the wait. Answers what to log once there is a log.
+ * supervisor's code loads and its web app is built, not before: as the unit's ExecStartPre it held the start some
+ * 3 s on the emulated box, and loading the code takes longer than the wait. Answers what to log once there is a log.
  */
 function udevSettle(seconds: string | undefined): Promise<{ settledMs: number; code: number | null; error?: string } | null> {
   if (!seconds) return Promise.resolve(null);

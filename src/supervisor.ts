@@ -193,7 +193,8 @@ export class Supervisor {
       }
     } catch (err) {
       await this.stop();
-      if (!this.started.includes(this.web)) await this.web.stop();
+      // An app built ahead (web.prepare) when the start failed before the web's turn; nothing if it was stopped above.
+      await this.web.stop();
       throw err;
     }
     this.ctx.log.info({ dataDir: this.ctx.dataDir, version: this.ctx.version, startMs, uptimeMs: Math.round(process.uptime() * 1000) }, 'hushbox supervisor started');
