@@ -187,7 +187,8 @@ export function toRecordingTelemetry(r: RawRecording): RecordingTelemetry {
     gaps: r.gaps,
     gapSeconds: round3(r.gapFrames / rate),
     ringSeconds: r.ringMs / 1000,
-    ringHighWater: ringFrames > 0 ? Math.min(1, round3(r.ringHighWaterFrames / ringFrames)) : 0,
+    // Six places: a writer that keeps up holds a few ms of a 10 s ring (under 0.0005), which three places showed as 0.
+    ringHighWater: ringFrames > 0 ? Math.min(1, Math.round((r.ringHighWaterFrames / ringFrames) * 1e6) / 1e6) : 0,
     longestStallS: round3(r.longestStallNs / 1e9),
     takesTotal: r.takesTotal,
     bytesTotal: r.bytesTotal,
